@@ -1,0 +1,65 @@
+# The README's two commands: `make run` and `make test`. Everything they need is set up here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run test lint format install install-dev chromium worker clean
+
+# Runtime dependencies only; the stamp makes a second `make run` start in seconds.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Browser tests use Debian's Chromium (no browser download happens anywhere).
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's chromium for the browser tests…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is missing: run 'sudo apt-get install chromium' (browser tests need it)." >&2; exit 1; \
+	  fi; \
+	fi
+
+run: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	@echo ""
+	@echo "  Assistant Studio is starting at http://127.0.0.1:$(PORT)"
+	@echo "  First visit: create the administrator account, then build an assistant."
+	@echo "  The built-in engine runs on the offline demo model. Ctrl-C stops everything."
+	@echo ""
+	@trap 'kill 0' EXIT; \
+	  $(BIN)/python manage.py engine_worker & \
+	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT) & \
+	  wait -n
+
+worker: $(VENV)/.installed
+	$(BIN)/python manage.py engine_worker
+
+test: $(VENV)/.installed-dev chromium
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) data

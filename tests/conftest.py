@@ -1,0 +1,67 @@
+"""Shared fixtures: three people (owner, teammate, outsider) and a real Chromium."""
+
+import os
+import shutil
+
+import pytest
+from django.contrib.auth import get_user_model
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
+# tests themselves are still synchronous, so the async-safety guard would misfire.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 at full strength costs ~0.5 s a user; tests make many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _make_user(username: str, **extra):
+    return get_user_model().objects.create_user(
+        username, f"{username}@example.com", PASSWORD, **extra
+    )
+
+
+@pytest.fixture
+def owner(db):
+    return _make_user("olivia")
+
+
+@pytest.fixture
+def teammate(db):
+    return _make_user("tomas")
+
+
+@pytest.fixture
+def outsider(db):
+    # A member of the deployment who neither created nor was shared the object under test.
+    return _make_user("oscar")
+
+
+@pytest.fixture
+def admin_user(db):
+    return get_user_model().objects.create_superuser("ada", "ada@example.com", PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make test does).")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
