@@ -5,6 +5,7 @@ and the built-in engine on the demo model. Production sets DEBUG=false and SECRE
 (or SECRET_KEY_FILE); see the README's "Configuration" section.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -112,7 +113,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     # A file, not :memory:, so the live server, the worker thread and the tests share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+    # Per process, so that several test runs on one machine never share a test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
