@@ -174,3 +174,6 @@ LOGGING = {
 # Port the README's server listens on; the built-in connection reaches the engine there.
 PORT = env.int("PORT", default=8000)
 ENGINE_BASE_URL = env.str("ENGINE_BASE_URL", default=f"http://127.0.0.1:{PORT}/v1")
+
+# Fernet keys for secrets at rest (first encrypts, all decrypt); derived from SECRET_KEY if unset.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])

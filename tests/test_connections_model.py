@@ -1,0 +1,70 @@
+import pytest
+from cryptography.fernet import Fernet
+from django.core.management import call_command
+from django.db import IntegrityError, connection
+
+from assistants_app import crypto
+from assistants_app.models import Connection
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fernet():
+    crypto._fernet.cache_clear()
+    yield
+    crypto._fernet.cache_clear()
+
+
+def _raw_key(pk: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT api_key FROM assistants_app_connection WHERE id = %s", [pk])
+        return cursor.fetchone()[0]
+
+
+def test_builtin_connection_exists_out_of_the_box_and_is_default():
+    builtin = Connection.objects.get(kind=Connection.Kind.BUILTIN)
+    assert builtin.is_default
+    assert Connection.objects.default() == builtin
+
+
+def test_default_recreates_builtin_when_none_exists():
+    Connection.objects.all().delete()
+    assert Connection.objects.default().is_builtin
+
+
+def test_api_key_is_encrypted_at_rest_and_masked():
+    conn = Connection.objects.create(
+        name="Other", base_url="https://example.test/v1", api_key="sk-secret-abcd"
+    )
+    raw = _raw_key(conn.pk)
+    assert "sk-secret" not in raw
+    assert Connection.objects.get(pk=conn.pk).api_key == "sk-secret-abcd"
+    assert conn.masked_api_key == "…abcd"
+
+
+def test_only_one_default():
+    with pytest.raises(IntegrityError):
+        Connection.objects.create(name="Second", base_url="https://x.test/v1", is_default=True)
+
+
+def test_make_default_moves_the_flag():
+    other = Connection.objects.create(name="Other", base_url="https://x.test/v1")
+    other.make_default()
+    assert list(Connection.objects.filter(is_default=True)) == [other]
+
+
+def test_rotation_re_encrypts_with_the_new_key(settings):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [old]
+    conn = Connection.objects.create(name="Other", base_url="https://x.test/v1", api_key="sk-1234")
+    before = _raw_key(conn.pk)
+
+    settings.FIELD_ENCRYPTION_KEYS = [new, old]
+    crypto._fernet.cache_clear()
+    call_command("rotate_encryption_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    settings.FIELD_ENCRYPTION_KEYS = [new]  # the old key is gone: rows must still decrypt
+    crypto._fernet.cache_clear()
+    assert _raw_key(conn.pk) != before
+    assert Connection.objects.get(pk=conn.pk).api_key == "sk-1234"
