@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
 
 from .crypto import EncryptedTextField, mask
 
@@ -119,3 +121,206 @@ class Connection(models.Model):
             Connection.objects.filter(is_default=True).exclude(pk=self.pk).update(is_default=False)
             self.is_default = True
             self.save(update_fields=["is_default", "updated_at"])
+
+
+# --- The dashboard's own records: what an Assistants API cannot give back. ---------------
+
+
+class AssistantRecordQuerySet(models.QuerySet):
+    def for_ids(
+        self, connection: Connection, assistant_ids: list[str]
+    ) -> dict[str, AssistantRecord]:
+        """The local records of one page of assistants, in one query."""
+        rows = self.filter(connection=connection, assistant_id__in=assistant_ids)
+        return {row.assistant_id: row for row in rows.select_related("created_by", "changed_by")}
+
+
+class AssistantRecord(models.Model):
+    """Who created and who last changed an assistant: the API itself does not know.
+
+    Assistants are shared by the team, so there is no owner filter; the record only
+    attributes changes. Issue 6's audit trail (field-by-field diffs) builds on top of it.
+    """
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    assistant_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=256, blank=True)  # as last saved here, for the admin
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now=True)
+
+    objects = AssistantRecordQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "assistant_id"], name="one_record_per_assistant"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.assistant_id
+
+    @classmethod
+    def note_change(cls, *, connection: Connection, assistant_id: str, name: str, user) -> None:
+        record, created = cls.objects.get_or_create(
+            connection=connection,
+            assistant_id=assistant_id,
+            defaults={"name": name, "created_by": user, "changed_by": user},
+        )
+        if not created:
+            record.name, record.changed_by = name, user
+            record.save(update_fields=["name", "changed_by", "changed_at"])
+
+    @classmethod
+    def forget(cls, *, connection: Connection, assistant_id: str) -> None:
+        cls.objects.filter(connection=connection, assistant_id=assistant_id).delete()
+
+
+class ThreadRecordQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ThreadRecordQuerySet:
+        """Threads a person may open: their own, and (issue 6) those shared with the team."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(Q(owner=user) | ~Q(sharing=ThreadRecord.Sharing.PRIVATE))
+
+    def chattable_by(self, user) -> ThreadRecordQuerySet:
+        """Threads a person may post to or run: their own, and those shared as "can chat"."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(Q(owner=user) | Q(sharing=ThreadRecord.Sharing.TEAM_CHAT))
+
+    def owned_by(self, user) -> ThreadRecordQuerySet:
+        return self.filter(owner=user) if user.is_authenticated else self.none()
+
+
+class ThreadRecord(models.Model):
+    """The thread index: the Assistants API has no "list threads", so the dashboard keeps one."""
+
+    class Sharing(models.TextChoices):
+        PRIVATE = "private", "Private"
+        TEAM_READ = "team_read", "Shared with the team (read-only)"
+        TEAM_CHAT = "team_chat", "Shared with the team (can chat)"
+
+    TITLE_LENGTH = 120
+
+    connection = models.ForeignKey(Connection, on_delete=models.PROTECT, related_name="threads")
+    thread_id = models.CharField(max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assistant_threads"
+    )
+    assistant_id = models.CharField(max_length=100)
+    assistant_name = models.CharField(max_length=256, blank=True)  # as it was when the chat began
+    title = models.CharField(max_length=TITLE_LENGTH, blank=True)
+    renamed = models.BooleanField(
+        default=False,
+        help_text="Set once someone renames it; the first message no longer titles it.",
+    )
+    sharing = models.CharField(max_length=20, choices=Sharing, default=Sharing.PRIVATE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_activity_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = ThreadRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_activity_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "thread_id"], name="one_record_per_thread"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_title
+
+    def get_absolute_url(self) -> str:
+        return reverse("thread_detail", args=[self.pk])
+
+    @property
+    def display_title(self) -> str:
+        return self.title or "New chat"
+
+    def can_chat(self, user) -> bool:
+        return self.owner_id == user.pk or self.sharing == self.Sharing.TEAM_CHAT
+
+    def rename(self, title: str) -> None:
+        self.title, self.renamed = title.strip()[: self.TITLE_LENGTH], True
+        self.save(update_fields=["title", "renamed"])
+
+    def note_user_message(self, text: str) -> None:
+        """Bump the activity time; the first message titles the thread until it is renamed."""
+        self.last_activity_at = timezone.now()
+        fields = ["last_activity_at"]
+        if not self.renamed and not self.title:
+            self.title = " ".join(text.split())[: self.TITLE_LENGTH]
+            fields.append("title")
+        self.save(update_fields=fields)
+
+    def active_run(self) -> RunRecord | None:
+        return self.runs.filter(status__in=RunRecord.ACTIVE_STATUSES).order_by("-pk").first()
+
+
+class RunRecord(models.Model):
+    """Who started which run on which thread, and the last status the dashboard saw."""
+
+    ACTIVE_STATUSES = ("queued", "in_progress", "requires_action", "cancelling")
+    TERMINAL_STATUSES = ("completed", "failed", "cancelled", "expired", "incomplete")
+
+    thread = models.ForeignKey(ThreadRecord, on_delete=models.CASCADE, related_name="runs")
+    run_id = models.CharField(max_length=100)
+    assistant_id = models.CharField(max_length=100)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=30, default="queued")
+    last_error = models.TextField(blank=True)  # the API's message for failed/incomplete runs
+    options = models.JSONField(default=dict, blank=True)  # per-run overrides the person chose
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["thread", "run_id"], name="one_record_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+    def note_status(self, status: str, last_error: str = "") -> None:
+        """Store what the backend said, writing only when it changed."""
+        if (status, last_error) != (self.status, self.last_error):
+            self.status, self.last_error = status, last_error
+            self.save(update_fields=["status", "last_error", "updated_at"])
+
+
+class ToolOutputSubmission(models.Model):
+    """One tool output a person typed for a run's function call: who submitted what, when."""
+
+    run = models.ForeignKey(RunRecord, on_delete=models.CASCADE, related_name="tool_outputs")
+    tool_call_id = models.CharField(max_length=100)
+    function_name = models.CharField(max_length=64)
+    arguments = models.TextField(blank=True)
+    output = models.TextField(blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["submitted_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "tool_call_id"], name="one_output_per_tool_call")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.function_name} → {self.output[:40]}"
