@@ -177,3 +177,15 @@ ENGINE_BASE_URL = env.str("ENGINE_BASE_URL", default=f"http://127.0.0.1:{PORT}/v
 
 # Fernet keys for secrets at rest (first encrypts, all decrypt); derived from SECRET_KEY if unset.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+
+# --- Providers (engine/providers) -------------------------------------------------------------
+# The built-in engine runs every model on the offline demo unless a chat-completions endpoint
+# is configured; see the README's "Using a real model".
+ENGINE_CHAT_BASE_URL = env.str("ENGINE_CHAT_BASE_URL", default="")  # e.g. https://api.openai.com/v1
+ENGINE_CHAT_API_KEY = _read_secret("ENGINE_CHAT_API_KEY") or ""
+ENGINE_CHAT_MODELS = env.list("ENGINE_CHAT_MODELS", default=[])  # empty: ask the server's /models
+ENGINE_CHAT_AZURE_API_VERSION = env.str("ENGINE_CHAT_AZURE_API_VERSION", default="")
+ENGINE_CHAT_TIMEOUT = env.float("ENGINE_CHAT_TIMEOUT", default=60.0)  # seconds
+ENGINE_CHAT_MAX_RETRIES = env.int("ENGINE_CHAT_MAX_RETRIES", default=2)  # on 429/5xx/no connection
+ENGINE_FALLBACK_PROVIDER = env.str("ENGINE_FALLBACK_PROVIDER", default="demo")
+# --- end Providers ----------------------------------------------------------------------------

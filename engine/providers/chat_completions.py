@@ -1,0 +1,395 @@
+"""Any OpenAI-compatible `/chat/completions` endpoint: OpenAI, Azure OpenAI, Ollama, vLLM,
+llama.cpp server, LM Studio…
+
+Requests stream (`stream: true` with usage included); a server that answers with one JSON
+body instead is understood too. Failures become `ProviderError`s whose messages name the
+server's host and status but never the API key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from .base import (
+    ChatMessage,
+    ChatRequest,
+    Finish,
+    ModelInfo,
+    ProviderError,
+    ProviderEvent,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
+from .demo import estimate_tokens, prompt_text
+
+logger = logging.getLogger(__name__)
+
+_FINISH_REASONS = {
+    "stop": "stop",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "length": "length",
+    "content_filter": "content_filter",
+}
+_RETRYABLE = {429, 500, 502, 503, 504}
+_MAX_RETRY_WAIT = 10.0  # seconds; a longer Retry-After fails the run instead of blocking a worker
+_MODELS_TTL = 300.0  # seconds a discovered model list is reused
+_ERROR_DETAIL_LIMIT = 300
+
+
+def _message(message: ChatMessage) -> dict[str, Any]:
+    wire: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.role == "assistant" and message.tool_calls:
+        wire["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments},
+            }
+            for call in message.tool_calls
+        ]
+    if message.role == "tool":
+        wire["tool_call_id"] = message.tool_call_id
+        wire["content"] = message.content or ""
+    return wire
+
+
+def _tool(tool: dict[str, Any]) -> dict[str, Any]:
+    # Some servers reject explicit nulls (e.g. "strict": null) they would accept if absent.
+    function = {k: v for k, v in (tool.get("function") or {}).items() if v is not None}
+    return {**tool, "function": function}
+
+
+def request_body(request: ChatRequest) -> dict[str, Any]:
+    """The JSON body of a streaming chat-completions request for `request`."""
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": [_message(m) for m in request.messages],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if request.tools:
+        # OpenAI refuses tool_choice / parallel_tool_calls when no tools are sent.
+        body["tools"] = [_tool(t) for t in request.tools]
+        if request.tool_choice is not None:
+            body["tool_choice"] = request.tool_choice
+        body["parallel_tool_calls"] = request.parallel_tool_calls
+    optional = {
+        "temperature": request.temperature,
+        "top_p": request.top_p,
+        "max_completion_tokens": request.max_completion_tokens,
+        "reasoning_effort": request.reasoning_effort,
+    }
+    body.update({k: v for k, v in optional.items() if v is not None})
+    if isinstance(request.response_format, dict):
+        body["response_format"] = request.response_format
+    return body
+
+
+class _Retry(Exception):
+    def __init__(self, error: ProviderError, wait: float | None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.wait = wait
+
+
+class ChatCompletionsProvider:
+    name = "chat-completions"
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str = "",
+        models: list[str] | None = None,
+        azure_api_version: str = "",
+        timeout: float = 60.0,
+        max_retries: int = 2,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.configured_models = list(models or [])
+        self.azure_api_version = azure_api_version
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.host = urlsplit(self.base_url).hostname or self.base_url
+        self._client = client
+        self._client_lock = threading.Lock()
+        self._discovered: tuple[float, list[ModelInfo]] | None = None
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @property
+    def client(self) -> httpx.Client:
+        # One pooled client per provider, shared by worker threads (httpx.Client is thread-safe).
+        with self._client_lock:
+            if self._client is None:
+                self._client = httpx.Client(
+                    timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+                    limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+                )
+            return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    def _url(self, path: str, model: str = "") -> str:
+        # Azure-style bases may hold "{model}", e.g. …/openai/deployments/{model}.
+        return self.base_url.replace("{model}", model) + path
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "text/event-stream, application/json"}
+        if self.api_key:
+            if self.azure_api_version:
+                headers["api-key"] = self.api_key
+            else:
+                headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    def _params(self) -> dict[str, str]:
+        return {"api-version": self.azure_api_version} if self.azure_api_version else {}
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self.api_key, "***") if self.api_key else text
+
+    def _error(self, message: str, code: str = "server_error") -> ProviderError:
+        return ProviderError(self._scrub(message), code=code)  # type: ignore[arg-type]
+
+    # -- models ---------------------------------------------------------------------------
+
+    def models(self) -> list[ModelInfo]:
+        """The configured model names; with none configured, what the server's /models lists."""
+        if self.configured_models:
+            return [self._info(name) for name in self.configured_models]
+        now = time.monotonic()
+        if self._discovered and now - self._discovered[0] < _MODELS_TTL:
+            return self._discovered[1]
+        try:
+            response = self.client.get(
+                self._url("/models"),
+                headers=self._headers(),
+                params=self._params(),
+                timeout=min(self.timeout, 5.0),
+            )
+            response.raise_for_status()
+            names = [item["id"] for item in response.json().get("data", []) if item.get("id")]
+        except (httpx.HTTPError, ValueError, AttributeError, TypeError, KeyError) as exc:
+            logger.warning("Could not list models at %s: %s", self.host, self._scrub(str(exc)))
+            names = []
+        found = [self._info(name) for name in names]
+        self._discovered = (now, found)
+        return found
+
+    def _info(self, name: str) -> ModelInfo:
+        return ModelInfo(id=name, owned_by=self.host, description=f"{name} via {self.host}")
+
+    # -- chat -----------------------------------------------------------------------------
+
+    def stream(self, request: ChatRequest) -> Iterator[ProviderEvent]:
+        body = request_body(request)
+        attempt = 0
+        while True:
+            started = False
+            try:
+                with contextlib.closing(self._attempt(request, body)) as events:
+                    for event in events:
+                        started = True
+                        yield event
+                return
+            except _Retry as retry:
+                # Retry only before anything reached the caller: a half-told answer cannot
+                # be taken back.
+                if started or attempt >= self.max_retries:
+                    raise retry.error from None
+                wait = retry.wait if retry.wait is not None else 0.5 * 2**attempt
+                if wait > _MAX_RETRY_WAIT:
+                    raise retry.error from None
+                attempt += 1
+                time.sleep(wait + random.uniform(0, 0.1))
+
+    def _attempt(self, request: ChatRequest, body: dict[str, Any]) -> Iterator[ProviderEvent]:
+        url = self._url("/chat/completions", request.model)
+        try:
+            with self.client.stream(
+                "POST", url, json=body, headers=self._headers(), params=self._params()
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    self._raise_for_status(response)
+                if "text/event-stream" in response.headers.get("content-type", ""):
+                    yield from self._events(response, request)
+                else:
+                    response.read()
+                    yield from self._whole(response, request)
+        except httpx.TimeoutException as exc:
+            raise self._error(
+                f"The model server at {self.host} did not answer within {self.timeout:g} "
+                f"seconds ({type(exc).__name__})."
+            ) from None
+        except httpx.ConnectError:
+            error = self._error(f"Could not connect to the model server at {self.host}.")
+            raise _Retry(error, None) from None
+        except httpx.HTTPError as exc:
+            raise self._error(
+                f"The connection to the model server at {self.host} failed: {type(exc).__name__}."
+            ) from None
+
+    def _raise_for_status(self, response: httpx.Response) -> None:
+        status = response.status_code
+        detail = self._detail(response)
+        if status == 429:
+            wait = _retry_after(response)
+            hint = f" Retry after {wait:g} seconds." if wait is not None else ""
+            error = self._error(
+                f"The model server at {self.host} is rate limiting requests (HTTP 429)."
+                f"{hint}{detail}",
+                "rate_limit_exceeded",
+            )
+            raise _Retry(error, wait) from None
+        if status in (400, 413, 422):
+            raise self._error(
+                f"The model server at {self.host} rejected the request (HTTP {status}).{detail}",
+                "invalid_prompt",
+            )
+        if status in (401, 403):
+            raise self._error(
+                f"The model server at {self.host} refused the API key (HTTP {status}).{detail}"
+            )
+        error = self._error(f"The model server at {self.host} failed (HTTP {status}).{detail}")
+        if status in _RETRYABLE:
+            raise _Retry(error, _retry_after(response))
+        raise error
+
+    def _detail(self, response: httpx.Response) -> str:
+        try:
+            payload = response.json()
+            error = payload.get("error", payload) if isinstance(payload, dict) else payload
+            text = error.get("message") if isinstance(error, dict) else error
+            text = str(text) if text else response.text
+        except ValueError:
+            text = response.text
+        text = " ".join(self._scrub(text).split())[:_ERROR_DETAIL_LIMIT]
+        return f" It said: {text}" if text else ""
+
+    def _events(self, response: httpx.Response, request: ChatRequest) -> Iterator[ProviderEvent]:
+        state = _StreamState()
+        for line in response.iter_lines():
+            if not line.startswith("data:"):
+                continue  # blank separators, ": keep-alive" comments, "event:" names
+            data = line[5:].strip()
+            if data == "[DONE]":
+                state.done = True
+                break
+            try:
+                chunk = json.loads(data)
+            except ValueError:
+                raise self._error(
+                    f"The model server at {self.host} sent a malformed stream "
+                    f"(not JSON: {data[:80]!r})."
+                ) from None
+            yield from self._read(state, chunk)
+        if not state.done and state.finish is None:
+            raise self._error(f"The model server at {self.host} ended the stream before finishing.")
+        yield from state.close(request)
+
+    def _whole(self, response: httpx.Response, request: ChatRequest) -> Iterator[ProviderEvent]:
+        try:
+            payload = response.json()
+            choice = (payload.get("choices") or [{}])[0]
+            message = choice.get("message") or {}
+        except (ValueError, AttributeError, IndexError):
+            raise self._error(
+                f"The model server at {self.host} sent a malformed answer (not a chat completion)."
+            ) from None
+        state = _StreamState()
+        delta = {"content": message.get("content"), "tool_calls": []}
+        for index, call in enumerate(message.get("tool_calls") or []):
+            delta["tool_calls"].append({**call, "index": call.get("index", index)})
+        chunk = {"choices": [{"delta": delta, "finish_reason": choice.get("finish_reason")}]}
+        yield from self._read(state, {**chunk, "usage": payload.get("usage")})
+        yield from state.close(request)
+
+    def _read(self, state: _StreamState, chunk: Any) -> list[ProviderEvent]:
+        try:
+            return list(state.read(chunk, self))
+        except (AttributeError, TypeError, ValueError):  # a chunk of the wrong shape
+            raise self._error(
+                f"The model server at {self.host} sent a malformed chunk: {str(chunk)[:80]!r}."
+            ) from None
+
+
+class _StreamState:
+    """What a chat-completions stream has said so far; Usage and Finish come out last."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.finish: str | None = None
+        self.usage: Usage | None = None
+        self.completion = ""
+
+    def read(self, chunk: Any, provider: ChatCompletionsProvider) -> Iterator[ProviderEvent]:
+        if chunk.get("error"):
+            error = chunk["error"]
+            text = error.get("message") if isinstance(error, dict) else error
+            raise provider._error(
+                f"The model server at {provider.host} failed mid-stream: "
+                f"{' '.join(str(text).split())[:_ERROR_DETAIL_LIMIT]}"
+            )
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            self.usage = Usage(
+                int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+            )
+        for choice in chunk.get("choices") or []:
+            if choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or {}
+            if delta.get("content"):
+                self.completion += delta["content"]
+                yield TextDelta(delta["content"])
+            for call in delta.get("tool_calls") or []:
+                function = call.get("function") or {}
+                arguments = function.get("arguments") or ""
+                self.completion += (function.get("name") or "") + arguments
+                yield ToolCallDelta(
+                    index=int(call.get("index", 0)),
+                    id=call.get("id") or None,
+                    name=function.get("name") or None,
+                    arguments=arguments,
+                )
+            if choice.get("finish_reason"):
+                self.finish = _FINISH_REASONS.get(choice["finish_reason"], "stop")
+
+    def close(self, request: ChatRequest) -> Iterator[ProviderEvent]:
+        # Servers that ignore stream_options send no usage: estimate rather than record zero.
+        yield self.usage or Usage(
+            estimate_tokens(prompt_text(request)), estimate_tokens(self.completion)
+        )
+        yield Finish(self.finish or "stop")  # type: ignore[arg-type]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after-ms")
+    if value:
+        try:
+            return float(value) / 1000
+        except ValueError:
+            pass
+    value = response.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
