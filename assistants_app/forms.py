@@ -1,5 +1,10 @@
+import json
+
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.core.validators import RegexValidator
+from jsonschema import Draft202012Validator, SchemaError
+from jsonschema.validators import validator_for
 
 
 class AdministratorForm(forms.Form):
@@ -29,3 +34,440 @@ class AdministratorForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+# --- Assistant builder ------------------------------------------------------------------
+# Every limit of the Assistants API is checked here, with a field error a person can act on,
+# before anything is sent. The API's own answer is still shown if it disagrees.
+
+NAME_MAX, DESCRIPTION_MAX, INSTRUCTIONS_MAX = 256, 512, 256_000
+TOOLS_MAX, METADATA_MAX, METADATA_KEY_MAX, METADATA_VALUE_MAX = 128, 16, 64, 512
+FUNCTION_NAME_RE = r"^[a-zA-Z0-9_-]{1,64}$"
+REASONING_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+
+_function_name = RegexValidator(
+    FUNCTION_NAME_RE,
+    "Use 1 to 64 letters, digits, underscores or dashes (no spaces), e.g. get_weather.",
+)
+
+
+def parse_json_schema(text: str, *, require_object: bool = False) -> dict:
+    """A JSON Schema typed by a person, or a ValidationError saying where it is wrong."""
+    try:
+        schema = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise forms.ValidationError(
+            f"This is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
+        ) from error
+    if not isinstance(schema, dict):
+        raise forms.ValidationError('A JSON Schema is an object: it starts with "{".')
+    validator = validator_for(schema, default=Draft202012Validator)
+    try:
+        validator.check_schema(schema)
+    except SchemaError as error:
+        where = "at the top level" if not error.path else f"at {error.json_path}"
+        raise forms.ValidationError(
+            f"This is not a valid JSON Schema {where}: {error.message}."
+        ) from error
+    if require_object and schema and schema.get("type") != "object":
+        raise forms.ValidationError(
+            'Function parameters must describe an object: put "type": "object" at the top.'
+        )
+    return schema
+
+
+class CountedTextarea(forms.Textarea):
+    """A text area with a live character count against the API's limit (static/js/app.js)."""
+
+    def __init__(self, limit: int, attrs: dict | None = None) -> None:
+        super().__init__({"data-count-limit": str(limit), **(attrs or {})})
+
+
+class AssistantForm(forms.Form):
+    """The assistant's own fields; function tools and metadata are formsets beside it."""
+
+    RESPONSE_FORMATS = [
+        ("auto", "Auto (the model decides)"),
+        ("text", "Text"),
+        ("json_object", "JSON object"),
+        ("json_schema", "JSON matching a schema"),
+    ]
+
+    # No maxlength attributes: an over-long value gets a field error naming the limit,
+    # rather than being cut off silently while typing or pasting.
+    name = forms.CharField(
+        max_length=NAME_MAX,
+        required=False,
+        widget=forms.TextInput(attrs={"data-count-limit": str(NAME_MAX)}),
+    )
+    model = forms.CharField(
+        max_length=256,
+        help_text="Pick one the connection offers, or type any model name it accepts.",
+        widget=forms.TextInput(attrs={"list": "model-choices", "autocomplete": "off"}),
+    )
+    description = forms.CharField(
+        max_length=DESCRIPTION_MAX,
+        required=False,
+        widget=CountedTextarea(DESCRIPTION_MAX, {"rows": 2}),
+    )
+    instructions = forms.CharField(
+        max_length=INSTRUCTIONS_MAX,
+        required=False,
+        strip=False,
+        help_text="What the assistant should do and how it should answer.",
+        widget=CountedTextarea(INSTRUCTIONS_MAX, {"rows": 10, "class": "large"}),
+    )
+    code_interpreter = forms.BooleanField(required=False, label="Code interpreter")
+    file_search = forms.BooleanField(required=False, label="File search")
+    temperature = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=2,
+        help_text="0 to 2. Lower is more focused, higher more varied. Empty: the default (1).",
+        widget=forms.NumberInput(attrs={"step": "0.01", "data-slider": "0-2"}),
+    )
+    top_p = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=1,
+        label="Top P",
+        help_text="0 to 1. Change this or temperature, not both. Empty: the default (1).",
+        widget=forms.NumberInput(attrs={"step": "0.01", "data-slider": "0-1"}),
+    )
+    response_format = forms.ChoiceField(choices=RESPONSE_FORMATS, initial="auto")
+    json_schema_name = forms.CharField(
+        required=False,
+        label="Schema name",
+        validators=[_function_name],
+        help_text="Letters, digits, underscores or dashes, up to 64.",
+    )
+    json_schema_description = forms.CharField(
+        required=False, label="Schema description", widget=forms.Textarea(attrs={"rows": 2})
+    )
+    json_schema_schema = forms.CharField(
+        required=False,
+        label="Response JSON Schema",
+        widget=forms.Textarea(attrs={"rows": 8, "class": "code", "spellcheck": "false"}),
+    )
+    json_schema_strict = forms.BooleanField(required=False, label="Strict schema adherence")
+    reasoning_effort = forms.ChoiceField(
+        required=False,
+        choices=[("", "Not set (the model's default)")] + [(e, e) for e in REASONING_EFFORTS],
+        help_text="For reasoning models only.",
+    )
+
+    def clean_json_schema_schema(self) -> dict | None:
+        text = self.cleaned_data["json_schema_schema"].strip()
+        return parse_json_schema(text) if text else None
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("response_format") == "json_schema":
+            if not cleaned.get("json_schema_name") and "json_schema_name" not in self.errors:
+                self.add_error("json_schema_name", "A JSON schema response format needs a name.")
+            if (
+                cleaned.get("json_schema_schema") is None
+                and "json_schema_schema" not in self.errors
+            ):
+                self.add_error("json_schema_schema", "Type the JSON Schema the answers must match.")
+        return cleaned
+
+    def response_format_payload(self) -> str | dict:
+        kind = self.cleaned_data["response_format"]
+        if kind == "auto":
+            return "auto"
+        if kind != "json_schema":
+            return {"type": kind}
+        spec: dict = {
+            "name": self.cleaned_data["json_schema_name"],
+            "schema": self.cleaned_data["json_schema_schema"],
+            "strict": self.cleaned_data["json_schema_strict"],
+        }
+        if description := self.cleaned_data["json_schema_description"]:
+            spec["description"] = description
+        return {"type": "json_schema", "json_schema": spec}
+
+    @staticmethod
+    def initial_from(assistant: dict) -> dict:
+        """Form values for an assistant object as the API returns it."""
+        tools = assistant.get("tools") or []
+        kinds = {tool.get("type") for tool in tools}
+        initial = {
+            "name": assistant.get("name") or "",
+            "model": assistant.get("model") or "",
+            "description": assistant.get("description") or "",
+            "instructions": assistant.get("instructions") or "",
+            "code_interpreter": "code_interpreter" in kinds,
+            "file_search": "file_search" in kinds or "retrieval" in kinds,
+            "temperature": assistant.get("temperature"),
+            "top_p": assistant.get("top_p"),
+            "reasoning_effort": assistant.get("reasoning_effort") or "",
+            "response_format": "auto",
+        }
+        response_format = assistant.get("response_format")
+        if isinstance(response_format, dict) and response_format.get("type"):
+            initial["response_format"] = response_format["type"]
+            spec = response_format.get("json_schema") or {}
+            initial["json_schema_name"] = spec.get("name", "")
+            initial["json_schema_description"] = spec.get("description", "")
+            if spec.get("schema") is not None:
+                initial["json_schema_schema"] = json.dumps(spec["schema"], indent=2)
+            initial["json_schema_strict"] = bool(spec.get("strict"))
+        return initial
+
+
+class FunctionToolForm(forms.Form):
+    name = forms.CharField(max_length=64, validators=[_function_name])
+    description = forms.CharField(
+        required=False,
+        help_text="Tell the model when to call it.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    parameters = forms.CharField(
+        required=False,
+        label="Parameters (JSON Schema)",
+        help_text='Empty means "no parameters".',
+        widget=forms.Textarea(
+            attrs={"rows": 8, "class": "code", "spellcheck": "false", "data-json-schema": "1"}
+        ),
+    )
+    strict = forms.BooleanField(
+        required=False, help_text="The model must follow the schema exactly."
+    )
+
+    def clean_parameters(self) -> dict | None:
+        text = self.cleaned_data["parameters"].strip()
+        return parse_json_schema(text, require_object=True) if text else None
+
+    def tool_payload(self) -> dict:
+        function: dict = {"name": self.cleaned_data["name"]}
+        if description := self.cleaned_data["description"]:
+            function["description"] = description
+        if self.cleaned_data["parameters"] is not None:
+            function["parameters"] = self.cleaned_data["parameters"]
+        if self.cleaned_data["strict"]:
+            function["strict"] = True
+        return {"type": "function", "function": function}
+
+    @staticmethod
+    def initial_from(tool: dict) -> dict:
+        function = tool.get("function") or {}
+        parameters = function.get("parameters")
+        return {
+            "name": function.get("name", ""),
+            "description": function.get("description") or "",
+            "parameters": json.dumps(parameters, indent=2) if parameters is not None else "",
+            "strict": bool(function.get("strict")),
+        }
+
+
+class BaseFunctionToolFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        names = [f.cleaned_data["name"] for f in self.live_forms()]
+        for duplicate in {n for n in names if names.count(n) > 1}:
+            raise forms.ValidationError(f"Two functions are called {duplicate}: names must differ.")
+
+    def live_forms(self) -> list[FunctionToolForm]:
+        """Rows that are filled in and not marked for removal."""
+        return [
+            form for form in self.forms if form.has_changed() and not self._should_delete_form(form)
+        ]
+
+
+FunctionToolFormSet = forms.formset_factory(
+    FunctionToolForm,
+    formset=BaseFunctionToolFormSet,
+    extra=0,
+    can_delete=True,
+    max_num=TOOLS_MAX,
+    validate_max=True,
+)
+
+
+class MetadataForm(forms.Form):
+    key = forms.CharField(max_length=METADATA_KEY_MAX)
+    value = forms.CharField(max_length=METADATA_VALUE_MAX, required=False)
+
+
+class BaseMetadataFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        keys = [f.cleaned_data["key"] for f in self.live_forms()]
+        if len(keys) > METADATA_MAX:
+            raise forms.ValidationError(f"At most {METADATA_MAX} metadata pairs are allowed.")
+        for duplicate in {k for k in keys if keys.count(k) > 1}:
+            raise forms.ValidationError(f"The key {duplicate!r} appears twice: keys must differ.")
+
+    def live_forms(self) -> list[MetadataForm]:
+        return [f for f in self.forms if f.has_changed() and not self._should_delete_form(f)]
+
+    def payload(self) -> dict[str, str]:
+        return {f.cleaned_data["key"]: f.cleaned_data["value"] for f in self.live_forms()}
+
+
+MetadataFormSet = forms.formset_factory(
+    MetadataForm,
+    formset=BaseMetadataFormSet,
+    extra=0,
+    can_delete=True,
+    max_num=METADATA_MAX,
+    validate_max=True,
+)
+
+# Starter function tools a person can add with one click, then adapt.
+FUNCTION_TEMPLATES: dict[str, dict] = {
+    "get_weather": {
+        "name": "get_weather",
+        "description": "Get the current weather for a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "location": {
+                    "type": "string",
+                    "description": "City and country, e.g. Paris, France",
+                },
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+            },
+            "required": ["location"],
+        },
+    },
+    "lookup_order": {
+        "name": "lookup_order",
+        "description": "Look up an order by its number and tell its status.",
+        "parameters": {
+            "type": "object",
+            "properties": {"order_id": {"type": "string", "description": "The order number"}},
+            "required": ["order_id"],
+        },
+    },
+    "send_email": {
+        "name": "send_email",
+        "description": "Send an email on the user's behalf (a person checks it first).",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "to": {"type": "string", "description": "Recipient's email address"},
+                "subject": {"type": "string"},
+                "body": {"type": "string"},
+            },
+            "required": ["to", "subject", "body"],
+        },
+    },
+    "blank": {"name": "", "description": "", "parameters": {"type": "object", "properties": {}}},
+}
+
+
+def function_template_initial(key: str) -> dict:
+    template = FUNCTION_TEMPLATES[key]
+    return FunctionToolForm.initial_from({"type": "function", "function": template})
+
+
+# --- Threads and chat --------------------------------------------------------------------
+
+
+class NewThreadForm(forms.Form):
+    assistant_id = forms.CharField(max_length=100, widget=forms.HiddenInput)
+
+
+class RenameThreadForm(forms.Form):
+    title = forms.CharField(max_length=120)
+
+
+class MessageForm(forms.Form):
+    """The composer, with the per-run advanced options folded away beside it."""
+
+    TOOL_CHOICES = [
+        ("", "Default (the model decides)"),
+        ("auto", "auto: the model decides"),
+        ("none", "none: answer without tools"),
+        ("required", "required: call at least one tool"),
+    ]
+
+    content = forms.CharField(
+        max_length=INSTRUCTIONS_MAX,
+        strip=False,
+        label="Message",
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "placeholder": "Write a message… (Enter sends, Shift+Enter: new line)",
+            }
+        ),
+        error_messages={"required": "Type a message first."},
+    )
+    model = forms.CharField(
+        max_length=256,
+        required=False,
+        help_text="Empty: the assistant's model.",
+        widget=forms.TextInput(attrs={"list": "model-choices", "autocomplete": "off"}),
+    )
+    additional_instructions = forms.CharField(
+        max_length=INSTRUCTIONS_MAX,
+        required=False,
+        help_text="Added to the assistant's instructions for this run only.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    temperature = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "data-slider": "0-2"}),
+    )
+    tool_choice = forms.CharField(
+        required=False,
+        help_text="auto, none, required, or the name of one function to call.",
+        widget=forms.TextInput(attrs={"list": "tool-choices", "autocomplete": "off"}),
+    )
+
+    def clean_content(self) -> str:
+        content = self.cleaned_data["content"]
+        if not content.strip():
+            raise forms.ValidationError("Type a message first.")
+        return content
+
+    def clean_tool_choice(self) -> str | dict | None:
+        choice = self.cleaned_data["tool_choice"].strip()
+        if not choice:
+            return None
+        if choice in ("auto", "none", "required"):
+            return choice
+        if choice in ("code_interpreter", "file_search"):
+            return {"type": choice}
+        _function_name(choice)
+        return {"type": "function", "function": {"name": choice}}
+
+    def run_options(self) -> dict:
+        """The per-run overrides that were set, as keyword arguments for runs.create."""
+        options = {
+            "model": self.cleaned_data["model"].strip(),
+            "additional_instructions": self.cleaned_data["additional_instructions"],
+            "temperature": self.cleaned_data["temperature"],
+            "tool_choice": self.cleaned_data["tool_choice"],
+        }
+        return {key: value for key, value in options.items() if value not in (None, "")}
+
+
+class ToolOutputsForm(forms.Form):
+    """One output field per pending function call; all are submitted together."""
+
+    def __init__(self, tool_calls: list[dict], *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.tool_calls = tool_calls
+        for call in tool_calls:
+            self.fields[f"output_{call['id']}"] = forms.CharField(
+                required=False,
+                strip=False,
+                label=f"Output of {call['function']['name']}",
+                widget=forms.Textarea(
+                    attrs={"rows": 4, "class": "code", "data-json-hint": "1", "spellcheck": "false"}
+                ),
+            )
+
+    def outputs(self) -> list[dict]:
+        return [
+            {"tool_call_id": call["id"], "output": self.cleaned_data[f"output_{call['id']}"]}
+            for call in self.tool_calls
+        ]
