@@ -204,3 +204,15 @@ ENGINE_CHAT_TIMEOUT = env.float("ENGINE_CHAT_TIMEOUT", default=60.0)  # seconds
 ENGINE_CHAT_MAX_RETRIES = env.int("ENGINE_CHAT_MAX_RETRIES", default=2)  # on 429/5xx/no connection
 ENGINE_FALLBACK_PROVIDER = env.str("ENGINE_FALLBACK_PROVIDER", default="demo")
 # --- end Providers ----------------------------------------------------------------------------
+
+# --- Dashboard (assistants_app) ---------------------------------------------------------------
+# Run-status polling shares one backend call per run between everyone watching it, through this
+# cache. The default (local memory) is shared by the threads of one process, which suits
+# `make run`; a deployment with several web processes sets CACHE_URL to a shared cache, e.g.
+# redis://127.0.0.1:6379/1, or dbcache://dashboard_cache after `manage.py createcachetable`.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://assistant-studio")}
+# Seconds a run's status, once fetched, is served to every viewer before the backend is asked again.
+DASHBOARD_RUN_STATUS_TTL = env.float("DASHBOARD_RUN_STATUS_TTL", default=0.2)
+# Messages shown at once on a thread page; earlier ones load on demand.
+DASHBOARD_MESSAGES_PAGE = env.int("DASHBOARD_MESSAGES_PAGE", default=20)
+# --- end Dashboard ----------------------------------------------------------------------------
