@@ -65,3 +65,32 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+# --- Provider fixtures (engine/providers) -----------------------------------------------------
+
+
+@pytest.fixture
+def chat_server():
+    """A local chat-completions server (tests/fakes/chat_server.py), started and stopped."""
+    from tests.fakes.chat_server import FakeChatServer
+
+    server = FakeChatServer(models=["fake-model"])
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def chat_model(settings, chat_server) -> str:
+    """A model name the engine routes to `chat_server`: short timeout, no retries."""
+    settings.ENGINE_CHAT_BASE_URL = chat_server.base_url
+    settings.ENGINE_CHAT_API_KEY = "sk-test-not-a-real-key"
+    settings.ENGINE_CHAT_MODELS = ["fake-model"]
+    settings.ENGINE_CHAT_AZURE_API_VERSION = ""
+    settings.ENGINE_CHAT_TIMEOUT = 2.0
+    settings.ENGINE_CHAT_MAX_RETRIES = 0
+    return "fake-model"
+
+
+# --- end Provider fixtures --------------------------------------------------------------------

@@ -153,14 +153,15 @@ def example_value(schema: Any, root: dict[str, Any], depth: int = 0) -> Any:
 
 def _value_pattern(keys: list[str]) -> re.Pattern[str]:
     names = "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])({names})\s*[:=]\s*", re.IGNORECASE)
+    return re.compile(rf"(?<![\w-])({names})\s*([:=])\s*", re.IGNORECASE)
 
 
 def find_raw(key: str, text: str, keys: list[str]) -> tuple[str, str] | None:
     """The text written after `key=` or `key:` in `text`, as (kind, raw).
 
-    kind is "json" for a JSON object/array, "quoted" for a quoted string, else "plain": the words
-    up to the next comma, semicolon, line end, or `other_key=`/`other_key:` pair.
+    kind is "json" for a JSON object/array, "quoted" for a quoted string, else "plain": after
+    `=` one word, after `:` the words up to the next comma, semicolon, line end, or
+    `other_key=`/`other_key:` pair.
     """
     pattern = _value_pattern(keys)
     for match in pattern.finditer(text):
@@ -180,7 +181,8 @@ def find_raw(key: str, text: str, keys: list[str]) -> tuple[str, str] | None:
             except ValueError:
                 pass
         stop = len(rest)
-        for stopper in (re.search(r"[,;\n]", rest), pattern.search(rest)):
+        ends = r"[\s,;]" if match.group(2) == "=" else r"[,;\n]"
+        for stopper in (re.search(ends, rest), pattern.search(rest)):
             if stopper:
                 stop = min(stop, stopper.start())
         plain = rest[:stop].strip().rstrip(".?!").strip()
