@@ -20,6 +20,7 @@ Any path ending in `/chat/completions` is accepted, so Azure-style deployment UR
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections import deque
@@ -118,10 +119,10 @@ class FakeChatServer:
     def start(self) -> str:
         """Serve in a background thread; returns the base URL ("http://127.0.0.1:PORT/v1")."""
         self._stopping.clear()
-        self._server = ThreadingHTTPServer(self._address, _handler_for(self))
-        self._server.daemon_threads = True
-        self._server.block_on_close = False  # hung handlers must not block stop()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = _Server(self._address, _handler_for(self))
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), daemon=True
+        )
         self._thread.start()
         host, port = self._server.server_address[:2]
         self.base_url = f"http://{host}:{port}/v1"
@@ -169,6 +170,16 @@ class FakeChatServer:
             if self._script:
                 return self._script.popleft()
         return self.default(body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # hung handlers must not block stop()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients closing kept-alive connections (or giving up on a hang) are normal here.
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
 
 
 def _chunks(text: str, size: int) -> list[str]:
