@@ -1,0 +1,343 @@
+"""The transport under every resource: headers, timeouts, retries, error mapping, parsing.
+
+Retry policy (why a user's message or run is never sent twice):
+- A *safe* call (GET, DELETE, metadata/field updates that set the same state again) is retried
+  on any connection error or timeout and on 408, 409, 429 and 5xx.
+- An *unsafe* call (anything that creates: messages, runs, threads, assistants, files, tool
+  output submissions, cancel) is retried only when the backend provably did not act on it: the
+  connection failed before the request was sent (connect error, connect or pool timeout), or
+  the backend answered 408, 409 or 429, which refuse a request without performing it. After a
+  read timeout, a dropped connection or a 5xx, the request may have been carried out, so the
+  error is raised and the caller decides (the dashboard shows the thread, which tells).
+- Unsafe calls also carry an `Idempotency-Key` (the same on each attempt) that a backend may
+  use to drop duplicates; the policy above does not rely on it.
+- Backoff is exponential with jitter (0.5 s, 1 s, 2 s… up to 8 s, minus up to 25 %), replaced
+  by the backend's `retry-after-ms` / `Retry-After` when given. A backend asking for a longer
+  wait than `max_retry_wait` (20 s) gets no retry: the error is raised at once, with
+  `.retry_after` set, rather than holding a page for that long.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, TypedDict, TypeVar
+from urllib.parse import quote
+
+import httpx
+import pydantic
+
+from .errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APITimeoutError,
+    InvalidRequestError,
+    retry_after,
+    status_error,
+)
+
+T = TypeVar("T")
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+VERSION = "0.1.0"
+USER_AGENT = f"AssistantStudio/{VERSION} (+httpx {httpx.__version__})"
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+DEFAULT_MAX_RETRIES = 2
+RETRY_BASE_DELAY = 0.5
+RETRY_MAX_BACKOFF = 8.0
+MAX_RETRY_WAIT = 20.0
+# Besides 5xx. These say "not done" for certain, so even a create may be retried after them.
+REFUSED_STATUSES = frozenset({408, 409, 429})
+# Failures that happen before a single byte of the request reaches the backend.
+NOT_SENT_ERRORS: tuple[type[Exception], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+)
+
+
+class NotGiven:
+    """Marks an argument the caller left out (None is a value: it clears a field)."""
+
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN = NotGiven()
+
+
+class RequestOptions(TypedDict, total=False):
+    """Per-call options every method accepts besides its own arguments."""
+
+    timeout: float | httpx.Timeout | None
+    max_retries: int
+    extra_headers: Mapping[str, str]
+    extra_query: Mapping[str, Any]
+    extra_body: Mapping[str, Any]
+
+
+def build_body(
+    params_model: type[pydantic.BaseModel], values: Mapping[str, Any], *, skip: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Validate a method's arguments (its `locals()`) against a params model; the JSON body.
+
+    Arguments left out (NOT_GIVEN), `self`, `options` and the names in `skip` (path ids) are
+    not part of the body."""
+    ignored = {"self", "options", "path", *skip}
+    given = {
+        key: value for key, value in values.items() if value is not NOT_GIVEN and key not in ignored
+    }
+    try:
+        params = params_model.model_validate(given)
+    except pydantic.ValidationError as error:
+        raise InvalidRequestError(error, model=params_model.__name__) from None
+    return params.to_body()  # type: ignore[attr-defined]
+
+
+def path_id(value: str, name: str) -> str:
+    """An id for a URL path: required, and escaped so it cannot change the path."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"Expected a non-empty value for `{name}`, got {value!r}")
+    return quote(value, safe="")
+
+
+class BaseClient:
+    """Holds the httpx client and sends requests with the retry policy above."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        organization: str | None = None,
+        project: str | None = None,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.Client | None = None,
+        azure: bool = False,
+        api_version: str | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        max_retry_wait: float = MAX_RETRY_WAIT,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not base_url:
+            raise ValueError("base_url is required, e.g. https://api.example.com/v1")
+        if azure and not api_version:
+            raise ValueError("An Azure connection needs an api_version, e.g. 2024-05-01-preview")
+        self.base_url = str(base_url).rstrip("/")
+        self.api_key = api_key
+        self.organization = organization or None
+        self.project = project or None
+        self.azure = azure
+        self.api_version = api_version or None
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_retry_wait = max_retry_wait
+        # Injectable for tests of backoff and deadlines (no real waiting needed).
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(timeout=timeout, follow_redirects=False)
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if azure:
+            headers["api-key"] = api_key
+        elif api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        if self.organization:
+            headers["OpenAI-Organization"] = self.organization
+        if self.project:
+            headers["OpenAI-Project"] = self.project
+        headers.update(default_headers or {})
+        self._headers = headers
+        self._beta_headers = {**headers, "OpenAI-Beta": "assistants=v2"}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.base_url}>"
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def build_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        files: Any = None,
+        data: Mapping[str, Any] | None = None,
+        beta: bool = True,
+        headers: Mapping[str, str] | None = None,
+        options: RequestOptions | None = None,
+    ) -> httpx.Request:
+        options = options or {}
+        params = {key: value for key, value in (query or {}).items() if value is not None}
+        params.update(options.get("extra_query") or {})
+        if self.api_version:
+            params.setdefault("api-version", self.api_version)
+        request_headers = dict(self._beta_headers if beta else self._headers)
+        if headers:
+            request_headers.update(headers)
+        if options.get("extra_headers"):
+            request_headers.update(options["extra_headers"])
+        extra_body = options.get("extra_body")
+        content = None
+        if body is not None or (extra_body and files is None):
+            payload = {**(body or {}), **(extra_body or {})}
+            content = json.dumps(payload, separators=(",", ":")).encode()
+            request_headers["Content-Type"] = "application/json"
+        timeout = options.get("timeout", self.timeout)
+        return self._http.build_request(
+            method,
+            f"{self.base_url}/{path}",
+            params=params or None,
+            content=content,
+            files=files,
+            data=data,
+            headers=request_headers,
+            timeout=timeout,  # type: ignore[arg-type]
+        )
+
+    def send(
+        self,
+        request: httpx.Request,
+        *,
+        safe: bool,
+        stream: bool = False,
+        max_retries: int | None = None,
+    ) -> httpx.Response:
+        """Send with retries; returns a 2xx response or raises an `APIError`."""
+        retries_left = self.max_retries if max_retries is None else max_retries
+        if not safe:
+            request.headers.setdefault("Idempotency-Key", f"studio-{uuid.uuid4()}")
+        attempt = 0
+        while True:
+            try:
+                response = self._http.send(request, stream=stream)
+            except httpx.TimeoutException as error:
+                retry = retries_left > 0 and (safe or isinstance(error, NOT_SENT_ERRORS))
+                if not retry:
+                    raise APITimeoutError(
+                        f"Request timed out: {request.method} {request.url.path}",
+                        request=request,
+                    ) from error
+                delay = self._backoff(attempt)
+            except httpx.TransportError as error:
+                retry = retries_left > 0 and (safe or isinstance(error, NOT_SENT_ERRORS))
+                if not retry:
+                    raise APIConnectionError(
+                        f"Connection error: {type(error).__name__}: {error}", request=request
+                    ) from error
+                delay = self._backoff(attempt)
+            else:
+                if response.is_success:
+                    return response
+                delay = self._retry_delay(response, attempt, safe) if retries_left > 0 else None
+                if delay is None:
+                    if stream:
+                        response.read()
+                    response.close()
+                    raise status_error(response)
+                response.close()
+            self._sleep(delay)
+            retries_left -= 1
+            attempt += 1
+
+    def _backoff(self, attempt: int) -> float:
+        delay = min(RETRY_BASE_DELAY * 2**attempt, RETRY_MAX_BACKOFF)
+        return delay * (1 - 0.25 * random.random())
+
+    def _retry_delay(self, response: httpx.Response, attempt: int, safe: bool) -> float | None:
+        """How long to wait before retrying this response, or None not to retry."""
+        should = response.headers.get("x-should-retry")
+        status = response.status_code
+        if should == "false":
+            return None
+        if should != "true" and status not in REFUSED_STATUSES and not (safe and status >= 500):
+            return None
+        wait = retry_after(response.headers)
+        if wait is None:
+            return self._backoff(attempt)
+        return wait if wait <= self.max_retry_wait else None
+
+    def parse(self, response: httpx.Response, cast_to: type[M]) -> M:
+        """Validate a 2xx JSON body into `cast_to`; a body that does not fit is an error."""
+        try:
+            return cast_to.model_validate_json(response.content)
+        except pydantic.ValidationError as error:
+            invalid_json = any(item["type"] == "json_invalid" for item in error.errors())
+            what = "is not JSON" if invalid_json else f"does not fit {cast_to.__name__}"
+            raise APIResponseValidationError(
+                f"The backend's answer to {response.request.method} "
+                f"{response.request.url.path} {what}: {str(error)[:500]}",
+                request=response.request,
+                response=response,
+                body=response.text[:2000],
+            ) from None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        cast_to: type[M],
+        *,
+        safe: bool,
+        body: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        files: Any = None,
+        data: Mapping[str, Any] | None = None,
+        beta: bool = True,
+        headers: Mapping[str, str] | None = None,
+        options: RequestOptions | None = None,
+    ) -> M:
+        request = self.build_request(
+            method,
+            path,
+            body=body,
+            query=query,
+            files=files,
+            data=data,
+            beta=beta,
+            headers=headers,
+            options=options,
+        )
+        response = self.send(request, safe=safe, max_retries=(options or {}).get("max_retries"))
+        return self.parse(response, cast_to)
+
+    def request_raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        safe: bool,
+        beta: bool = True,
+        options: RequestOptions | None = None,
+    ) -> httpx.Response:
+        request = self.build_request(method, path, beta=beta, options=options)
+        return self.send(request, safe=safe, max_retries=(options or {}).get("max_retries"))

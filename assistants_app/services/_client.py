@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from functools import cached_property
+
+from ._base import BaseClient
+from .resources import Assistants, Files, Models, Threads, VectorStores
+
+
+class AssistantsClient(BaseClient):
+    """A client for any Assistants API v2 backend, shaped like the official SDK's `client.beta`.
+
+        client = AssistantsClient(base_url="http://127.0.0.1:8000/v1", api_key="sk-…")
+        assistant = client.assistants.create(model="demo", name="Helper")
+        thread = client.threads.create(messages=[{"role": "user", "content": "Hi"}])
+        run = client.threads.runs.create_and_poll(thread.id, assistant_id=assistant.id)
+
+    Keyword arguments: `base_url`, `api_key`, `organization`, `project`, `timeout` (seconds or
+    an `httpx.Timeout`; default 60 s, 5 s to connect), `max_retries` (default 2),
+    `http_client` (an `httpx.Client` to share; it is then not closed by `close()`),
+    `azure=True` with `api_version` for Azure-style backends (`api-key` header and
+    `api-version` query parameter), `default_headers`, `max_retry_wait` (longest
+    Retry-After honoured, 20 s).
+    """
+
+    @cached_property
+    def assistants(self) -> Assistants:
+        return Assistants(self)
+
+    @cached_property
+    def threads(self) -> Threads:
+        return Threads(self)
+
+    @cached_property
+    def files(self) -> Files:
+        return Files(self)
+
+    @cached_property
+    def vector_stores(self) -> VectorStores:
+        return VectorStores(self)
+
+    @cached_property
+    def models(self) -> Models:
+        return Models(self)

@@ -1,0 +1,300 @@
+"""One exception hierarchy for everything that can go wrong talking to an Assistants API.
+
+    AssistantsError
+    ├── InvalidRequestError          refused locally, before anything was sent (also ValueError)
+    └── APIError                     something happened on the wire
+        ├── APIConnectionError       the backend could not be reached
+        │   └── APITimeoutError      …or did not answer in time
+        │       └── PollTimeoutError a run did not stop before the polling deadline
+        ├── APIResponseValidationError  a 2xx answer we cannot parse
+        ├── APIStreamError           an `error` event in the middle of a stream
+        └── APIStatusError           any 4xx/5xx answer
+            ├── BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
+            ├── NotFoundError 404, ConflictError 409, UnprocessableEntityError 422,
+            └── RateLimitError 429, InternalServerError 5xx
+
+Every error has `.message` (for logs), `.user_message` (one sentence a non-programmer can act
+on), and, where the backend said so, `.status`, `.request_id` (x-request-id), `.code`, `.param`.
+Views turn them into page messages; nothing below the view layer should.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+if TYPE_CHECKING:
+    import pydantic
+
+    from .types import Run
+
+
+class AssistantsError(Exception):
+    """Base of every error this client raises."""
+
+    user_message = "Something went wrong talking to the assistant service; please try again."
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def field_errors(self) -> dict[str, list[str]]:
+        """Errors keyed by the top-level request field they concern ("" when none)."""
+        return {}
+
+
+class InvalidRequestError(AssistantsError, ValueError):
+    """A request refused before sending: a value breaks one of the API's limits.
+
+    Wraps the pydantic `ValidationError`; `errors()` returns its list, `field_errors()` maps
+    each top-level field ("name", "tools", "metadata"…) to readable messages, for forms.
+    """
+
+    user_message = "Some values are not valid; correct the highlighted fields and try again."
+
+    def __init__(self, error: pydantic.ValidationError, *, model: str = "") -> None:
+        self.validation_error = error
+        lines = [f"{_loc(item['loc']) or '(body)'}: {item['msg']}" for item in error.errors()]
+        super().__init__(f"Invalid {model or 'request'}: " + "; ".join(lines))
+
+    def errors(self) -> list[dict[str, Any]]:
+        return self.validation_error.errors()  # type: ignore[return-value]
+
+    def field_errors(self) -> dict[str, list[str]]:
+        fields: dict[str, list[str]] = {}
+        for item in self.errors():
+            loc = item["loc"]
+            field = str(loc[0]) if loc else ""
+            detail = _loc(loc[1:])
+            text = f"{detail}: {item['msg']}" if detail else item["msg"]
+            fields.setdefault(field, []).append(text)
+        return fields
+
+
+def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
+    """("tools", 0, "function", "name") -> "tools[0].function.name"."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+class APIError(AssistantsError):
+    """An error met on the wire; carries what the backend told us, if anything."""
+
+    status: int | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: httpx.Request | None = None,
+        response: httpx.Response | None = None,
+        body: Any = None,
+        code: str | None = None,
+        param: str | None = None,
+        type: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.request = request
+        self.response = response
+        self.body = body
+        self.code = code
+        self.param = param
+        self.type = type
+        if response is not None:
+            self.status = response.status_code
+        self.request_id: str | None = (
+            response.headers.get("x-request-id") if response is not None else None
+        )
+
+    def __str__(self) -> str:
+        details = [
+            f"{name}={value}"
+            for name, value in (
+                ("status", self.status),
+                ("code", self.code),
+                ("param", self.param),
+                ("request_id", self.request_id),
+            )
+            if value is not None
+        ]
+        return f"{self.message} ({', '.join(details)})" if details else self.message
+
+    def field_errors(self) -> dict[str, list[str]]:
+        if not self.param:
+            return {}
+        # "tools[0].function.name" concerns the "tools" field of the form.
+        field = self.param.split("[", 1)[0].split(".", 1)[0]
+        return {field: [self.message]}
+
+
+class APIConnectionError(APIError):
+    user_message = (
+        "The assistant service could not be reached; check that it is running and that the "
+        "connection's address is right."
+    )
+
+
+class APITimeoutError(APIConnectionError):
+    user_message = "The assistant service took too long to answer; please try again in a moment."
+
+
+class PollTimeoutError(APITimeoutError):
+    """`runs.poll` gave up: the run did not stop before the deadline. `.run` is the last seen."""
+
+    user_message = (
+        "The assistant is taking longer than expected; the answer will appear when it is ready."
+    )
+
+    def __init__(self, message: str, *, run: Run) -> None:
+        super().__init__(message)
+        self.run = run
+
+
+class APIResponseValidationError(APIError):
+    user_message = (
+        "The assistant service answered with something this dashboard does not understand; "
+        "check that the connection points at an Assistants API."
+    )
+
+
+class APIStreamError(APIError):
+    """An `error` event in a stream: the backend gave up part-way through a run."""
+
+    user_message = "The assistant stopped with an error while answering; please try again."
+
+
+class APIStatusError(APIError):
+    """The backend answered with a 4xx or 5xx status."""
+
+    # Seconds the backend asked us to wait (Retry-After), when it said so.
+    retry_after: float | None = None
+
+    @property
+    def user_message(self) -> str:  # type: ignore[override]
+        return f"The assistant service refused the request: {self.message}"
+
+
+class BadRequestError(APIStatusError):
+    status = 400
+
+    @property
+    def user_message(self) -> str:  # type: ignore[override]
+        return f"The assistant service did not accept the request: {_sentence(self.message)}"
+
+
+class AuthenticationError(APIStatusError):
+    status = 401
+    user_message = "The backend rejected the API key; ask an administrator to check the connection."
+
+
+class PermissionDeniedError(APIStatusError):
+    status = 403
+    user_message = (
+        "The connection's API key may not do this; ask an administrator to check its permissions."
+    )
+
+
+class NotFoundError(APIStatusError):
+    status = 404
+    user_message = "That item no longer exists on the assistant service; it may have been deleted."
+
+
+class ConflictError(APIStatusError):
+    status = 409
+    user_message = "Something changed at the same moment; reload the page and try again."
+
+
+class UnprocessableEntityError(APIStatusError):
+    status = 422
+
+    @property
+    def user_message(self) -> str:  # type: ignore[override]
+        return f"The assistant service could not process the request: {_sentence(self.message)}"
+
+
+class RateLimitError(APIStatusError):
+    status = 429
+    user_message = "The assistant service is busy or over its usage limit; wait a minute and retry."
+
+
+class InternalServerError(APIStatusError):
+    user_message = (
+        "The assistant service had an internal problem; try again in a moment, and tell an "
+        "administrator if it keeps happening."
+    )
+
+
+STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def _sentence(text: str) -> str:
+    text = (text or "no reason given").strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def status_error(response: httpx.Response) -> APIStatusError:
+    """Build the right error from a 4xx/5xx response and the API's error envelope in it."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        error = body if isinstance(body, dict) and "message" in body else {}
+    message = error.get("message") or (
+        body if isinstance(body, str) and body.strip() else response.reason_phrase
+    )
+    code = error.get("code")
+    cls = STATUS_ERRORS.get(response.status_code)
+    if cls is None:
+        cls = InternalServerError if response.status_code >= 500 else APIStatusError
+    error_object = cls(
+        str(message)[:2000] or f"HTTP {response.status_code}",
+        request=response.request,
+        response=response,
+        body=body,
+        code=str(code) if code is not None else None,
+        param=error.get("param"),
+        type=error.get("type"),
+    )
+    error_object.retry_after = retry_after(response.headers)
+    return error_object
+
+
+def retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds the backend asked us to wait: `retry-after-ms`, else `Retry-After` (seconds or
+    an HTTP date), else None."""
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return max(float(value) / 1000, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import IO, Any, Literal, Unpack
+
+from .._base import NOT_GIVEN, NotGiven, RequestOptions, build_body, path_id
+from ..pagination import CursorPage
+from ..types import FileCreateParams, FileDeleted, FileListParams, FileObject, FilePurpose
+from ._resource import Resource
+
+# What `files.create(file=…)` accepts: bytes, a binary file object, a path, or the httpx-style
+# tuple (filename, content[, content_type]).
+FileContent = bytes | IO[bytes] | os.PathLike[str] | tuple[Any, ...]
+
+
+def _file_part(file: FileContent) -> Any:
+    if isinstance(file, os.PathLike):
+        path = Path(file)
+        return (path.name, path.read_bytes())
+    if isinstance(file, bytes):
+        return ("upload", file)
+    return file
+
+
+class Files(Resource):
+    """`/files` (no OpenAI-Beta header, as the SDK does)."""
+
+    def create(
+        self,
+        *,
+        file: FileContent,
+        purpose: FilePurpose,
+        expires_after: dict[str, Any] | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> FileObject:
+        fields = build_body(FileCreateParams, locals(), skip=("file",))
+        data = {"purpose": fields["purpose"]}
+        for key, value in (fields.get("expires_after") or {}).items():
+            data[f"expires_after[{key}]"] = str(value)
+        return self._client.request(
+            "POST",
+            "files",
+            FileObject,
+            safe=False,
+            files={"file": _file_part(file)},
+            data=data,
+            beta=False,
+            options=options,
+        )
+
+    def retrieve(self, file_id: str, **options: Unpack[RequestOptions]) -> FileObject:
+        path = f"files/{path_id(file_id, 'file_id')}"
+        return self._client.request("GET", path, FileObject, safe=True, beta=False, options=options)
+
+    def list(
+        self,
+        *,
+        purpose: str | NotGiven = NOT_GIVEN,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        after: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> CursorPage[FileObject]:
+        query = build_body(FileListParams, locals())
+        return CursorPage.fetch(
+            self._client, "files", FileObject, query=query, beta=False, options=options
+        )
+
+    def delete(self, file_id: str, **options: Unpack[RequestOptions]) -> FileDeleted:
+        path = f"files/{path_id(file_id, 'file_id')}"
+        return self._client.request(
+            "DELETE", path, FileDeleted, safe=True, beta=False, options=options
+        )
+
+    def content(self, file_id: str, **options: Unpack[RequestOptions]) -> bytes:
+        """The file's bytes, as uploaded (or as a tool produced them)."""
+        path = f"files/{path_id(file_id, 'file_id')}/content"
+        return self._client.request_raw("GET", path, safe=True, beta=False, options=options).content

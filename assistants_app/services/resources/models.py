@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from typing import Unpack
+
+from .._base import RequestOptions, path_id
+from ..pagination import CursorPage
+from ..types import Model
+from ._resource import Resource
+
+
+class Models(Resource):
+    """`/models`: which model names a backend offers (for the assistant form's choices)."""
+
+    def list(self, **options: Unpack[RequestOptions]) -> CursorPage[Model]:
+        return CursorPage.fetch(
+            self._client, "models", Model, query={}, beta=False, options=options
+        )
+
+    def retrieve(self, model: str, **options: Unpack[RequestOptions]) -> Model:
+        path = f"models/{path_id(model, 'model')}"
+        return self._client.request("GET", path, Model, safe=True, beta=False, options=options)

@@ -1,0 +1,445 @@
+"""Threads, and under them messages, runs and run steps (`client.threads.runs.steps`)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Unpack
+
+import httpx
+
+from .._base import NOT_GIVEN, NotGiven, RequestOptions, build_body, path_id
+from ..errors import APIResponseValidationError, PollTimeoutError
+from ..pagination import CursorPage
+from ..streaming import AssistantStream
+from ..types import (
+    RUN_STOP_STATUSES,
+    ListParams,
+    Message,
+    MessageCreateParams,
+    MessageDeleted,
+    MessageListParams,
+    MessageUpdateParams,
+    Run,
+    RunCreateParams,
+    RunInclude,
+    RunStep,
+    RunSubmitToolOutputsParams,
+    RunUpdateParams,
+    Thread,
+    ThreadCreateAndRunParams,
+    ThreadCreateParams,
+    ThreadDeleted,
+    ThreadUpdateParams,
+)
+from ._resource import Resource
+
+# Polling: start quickly (a short run is noticed at once), back off to ~2 s so a long run does
+# not hammer the backend, honour the backend's `openai-poll-after-ms`, and give up at a deadline.
+FIRST_POLL_INTERVAL = 0.05
+POLL_BACKOFF = 1.5
+MAX_POLL_INTERVAL = 2.0
+MAX_POLL_HINT = 10.0
+DEFAULT_POLL_TIMEOUT = 600.0  # a run waiting on tool outputs expires after 10 minutes
+
+
+def _include_query(include: list[RunInclude] | NotGiven) -> dict[str, Any]:
+    # The SDK's wire habit: include[]=a&include[]=b
+    return {"include[]": list(include)} if include else {}
+
+
+def _stream(client: Any, path: str, body: dict[str, Any], options: RequestOptions):
+    request = client.build_request("POST", path, body=body, options=options)
+    request.headers["Accept"] = "text/event-stream"
+    response = client.send(request, safe=False, stream=True, max_retries=options.get("max_retries"))
+    content_type = response.headers.get("content-type", "")
+    if not content_type.startswith("text/event-stream"):
+        response.read()
+        response.close()
+        raise APIResponseValidationError(
+            f"Asked for a stream, the backend answered {content_type or 'no content type'}",
+            request=request,
+            response=response,
+            body=response.text[:2000],
+        )
+    return AssistantStream(response)
+
+
+class Threads(Resource):
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
+        self.messages = Messages(client)
+        self.runs = Runs(client)
+
+    def create(
+        self,
+        *,
+        messages: list[Any] | NotGiven = NOT_GIVEN,
+        tool_resources: Any | NotGiven | None = NOT_GIVEN,
+        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> Thread:
+        body = build_body(ThreadCreateParams, locals())
+        return self._client.request(
+            "POST", "threads", Thread, safe=False, body=body, options=options
+        )
+
+    def retrieve(self, thread_id: str, **options: Unpack[RequestOptions]) -> Thread:
+        path = f"threads/{path_id(thread_id, 'thread_id')}"
+        return self._client.request("GET", path, Thread, safe=True, options=options)
+
+    def update(
+        self,
+        thread_id: str,
+        *,
+        tool_resources: Any | NotGiven | None = NOT_GIVEN,
+        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> Thread:
+        path = f"threads/{path_id(thread_id, 'thread_id')}"
+        body = build_body(ThreadUpdateParams, locals(), skip=("thread_id",))
+        return self._client.request("POST", path, Thread, safe=True, body=body, options=options)
+
+    def delete(self, thread_id: str, **options: Unpack[RequestOptions]) -> ThreadDeleted:
+        path = f"threads/{path_id(thread_id, 'thread_id')}"
+        return self._client.request("DELETE", path, ThreadDeleted, safe=True, options=options)
+
+    def create_and_run(
+        self,
+        *,
+        assistant_id: str,
+        thread: Any | NotGiven = NOT_GIVEN,
+        model: str | NotGiven | None = NOT_GIVEN,
+        instructions: str | NotGiven | None = NOT_GIVEN,
+        tools: list[Any] | NotGiven | None = NOT_GIVEN,
+        tool_resources: Any | NotGiven | None = NOT_GIVEN,
+        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
+        temperature: float | NotGiven | None = NOT_GIVEN,
+        top_p: float | NotGiven | None = NOT_GIVEN,
+        max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
+        max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
+        truncation_strategy: Any | NotGiven | None = NOT_GIVEN,
+        tool_choice: Any | NotGiven | None = NOT_GIVEN,
+        parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
+        response_format: Any | NotGiven | None = NOT_GIVEN,
+        stream: bool = False,
+        **options: Unpack[RequestOptions],
+    ) -> Run | AssistantStream:
+        """Create a thread and run it; with `stream=True`, an `AssistantStream` of events."""
+        values = dict(locals())
+        if not stream:
+            values.pop("stream")
+        body = build_body(ThreadCreateAndRunParams, values, skip=("values",))
+        if stream:
+            return _stream(self._client, "threads/runs", body, options)
+        return self._client.request(
+            "POST", "threads/runs", Run, safe=False, body=body, options=options
+        )
+
+    def create_and_run_poll(
+        self,
+        *,
+        poll_interval_ms: int | NotGiven = NOT_GIVEN,
+        poll_timeout: float | None = DEFAULT_POLL_TIMEOUT,
+        **kwargs: Any,
+    ) -> Run:
+        run = self.create_and_run(**kwargs)
+        assert isinstance(run, Run)
+        return self.runs.poll(
+            run.id, thread_id=run.thread_id, poll_interval_ms=poll_interval_ms, timeout=poll_timeout
+        )
+
+
+class Messages(Resource):
+    def create(
+        self,
+        thread_id: str,
+        *,
+        role: Literal["user", "assistant"],
+        content: str | list[Any],
+        attachments: list[Any] | NotGiven | None = NOT_GIVEN,
+        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> Message:
+        path = f"threads/{path_id(thread_id, 'thread_id')}/messages"
+        body = build_body(MessageCreateParams, locals(), skip=("thread_id",))
+        # Unsafe: a retry after the request may have arrived would post the message twice.
+        return self._client.request("POST", path, Message, safe=False, body=body, options=options)
+
+    def retrieve(
+        self, message_id: str, *, thread_id: str, **options: Unpack[RequestOptions]
+    ) -> Message:
+        path = (
+            f"threads/{path_id(thread_id, 'thread_id')}"
+            f"/messages/{path_id(message_id, 'message_id')}"
+        )
+        return self._client.request("GET", path, Message, safe=True, options=options)
+
+    def update(
+        self,
+        message_id: str,
+        *,
+        thread_id: str,
+        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> Message:
+        path = (
+            f"threads/{path_id(thread_id, 'thread_id')}"
+            f"/messages/{path_id(message_id, 'message_id')}"
+        )
+        body = build_body(MessageUpdateParams, locals(), skip=("thread_id", "message_id"))
+        return self._client.request("POST", path, Message, safe=True, body=body, options=options)
+
+    def list(
+        self,
+        thread_id: str,
+        *,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        after: str | NotGiven = NOT_GIVEN,
+        before: str | NotGiven = NOT_GIVEN,
+        run_id: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> CursorPage[Message]:
+        path = f"threads/{path_id(thread_id, 'thread_id')}/messages"
+        query = build_body(MessageListParams, locals(), skip=("thread_id",))
+        return CursorPage.fetch(self._client, path, Message, query=query, options=options)
+
+    def delete(
+        self, message_id: str, *, thread_id: str, **options: Unpack[RequestOptions]
+    ) -> MessageDeleted:
+        path = (
+            f"threads/{path_id(thread_id, 'thread_id')}"
+            f"/messages/{path_id(message_id, 'message_id')}"
+        )
+        return self._client.request("DELETE", path, MessageDeleted, safe=True, options=options)
+
+
+class Runs(Resource):
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
+        self.steps = Steps(client)
+
+    def create(
+        self,
+        thread_id: str,
+        *,
+        assistant_id: str,
+        include: list[RunInclude] | NotGiven = NOT_GIVEN,
+        model: str | NotGiven | None = NOT_GIVEN,
+        reasoning_effort: str | NotGiven | None = NOT_GIVEN,
+        instructions: str | NotGiven | None = NOT_GIVEN,
+        additional_instructions: str | NotGiven | None = NOT_GIVEN,
+        additional_messages: list[Any] | NotGiven | None = NOT_GIVEN,
+        tools: list[Any] | NotGiven | None = NOT_GIVEN,
+        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
+        temperature: float | NotGiven | None = NOT_GIVEN,
+        top_p: float | NotGiven | None = NOT_GIVEN,
+        max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
+        max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
+        truncation_strategy: Any | NotGiven | None = NOT_GIVEN,
+        tool_choice: Any | NotGiven | None = NOT_GIVEN,
+        parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
+        response_format: Any | NotGiven | None = NOT_GIVEN,
+        stream: bool = False,
+        **options: Unpack[RequestOptions],
+    ) -> Run | AssistantStream:
+        """Start a run; with `stream=True`, an `AssistantStream` of its events."""
+        path = f"threads/{path_id(thread_id, 'thread_id')}/runs"
+        values = dict(locals())
+        if not stream:
+            values.pop("stream")
+        body = build_body(RunCreateParams, values, skip=("thread_id", "include", "values"))
+        query = _include_query(include)
+        if query:
+            options = {**options, "extra_query": {**query, **options.get("extra_query", {})}}
+        if stream:
+            return _stream(self._client, path, body, options)
+        # Unsafe: retried only when the backend cannot have started it (see _base).
+        return self._client.request("POST", path, Run, safe=False, body=body, options=options)
+
+    def retrieve(self, run_id: str, *, thread_id: str, **options: Unpack[RequestOptions]) -> Run:
+        path = f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}"
+        return self._client.request("GET", path, Run, safe=True, options=options)
+
+    def update(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> Run:
+        path = f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}"
+        body = build_body(RunUpdateParams, locals(), skip=("thread_id", "run_id"))
+        return self._client.request("POST", path, Run, safe=True, body=body, options=options)
+
+    def list(
+        self,
+        thread_id: str,
+        *,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        after: str | NotGiven = NOT_GIVEN,
+        before: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> CursorPage[Run]:
+        path = f"threads/{path_id(thread_id, 'thread_id')}/runs"
+        query = build_body(ListParams, locals(), skip=("thread_id",))
+        return CursorPage.fetch(self._client, path, Run, query=query, options=options)
+
+    def cancel(self, run_id: str, *, thread_id: str, **options: Unpack[RequestOptions]) -> Run:
+        path = f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}/cancel"
+        # Not retried blindly: a second cancel of a cancelling run is refused with a 400.
+        return self._client.request("POST", path, Run, safe=False, options=options)
+
+    def submit_tool_outputs(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        tool_outputs: list[Any],
+        stream: bool = False,
+        **options: Unpack[RequestOptions],
+    ) -> Run | AssistantStream:
+        """Answer a run's function calls, all in one request; `stream=True` streams the rest."""
+        path = (
+            f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}"
+            "/submit_tool_outputs"
+        )
+        values = {"tool_outputs": tool_outputs, **({"stream": True} if stream else {})}
+        body = build_body(RunSubmitToolOutputsParams, values)
+        if stream:
+            return _stream(self._client, path, body, options)
+        return self._client.request("POST", path, Run, safe=False, body=body, options=options)
+
+    # -- polling -----------------------------------------------------------------------------
+
+    def poll(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        poll_interval_ms: int | NotGiven = NOT_GIVEN,
+        timeout: float | None = DEFAULT_POLL_TIMEOUT,
+        **options: Unpack[RequestOptions],
+    ) -> Run:
+        """Wait until the run stops: terminal, or `requires_action` (tool outputs needed).
+
+        The first check is immediate, then 50 ms, growing by half up to 2 s; a backend's
+        `openai-poll-after-ms` header replaces that interval, `poll_interval_ms` overrides
+        both. Raises `PollTimeoutError` (with the last seen run) after `timeout` seconds.
+        """
+        client = self._client
+        path = f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}"
+        headers = {"X-Stainless-Poll-Helper": "true"}
+        if poll_interval_ms:
+            headers["X-Stainless-Custom-Poll-Interval"] = str(poll_interval_ms)
+        started = client._monotonic()
+        deadline = None if timeout is None else started + timeout
+        interval = FIRST_POLL_INTERVAL
+        while True:
+            request = client.build_request("GET", path, headers=headers, options=options)
+            response = client.send(request, safe=True, max_retries=options.get("max_retries"))
+            run = client.parse(response, Run)
+            if run.status in RUN_STOP_STATUSES:
+                return run
+            now = client._monotonic()
+            if deadline is not None and now >= deadline:
+                raise PollTimeoutError(
+                    f"Run {run.id} is still {run.status!r} after {now - started:.1f} s of polling",
+                    run=run,
+                )
+            if poll_interval_ms:
+                wait = poll_interval_ms / 1000
+            else:
+                wait = _poll_hint(response) or interval
+                interval = min(interval * POLL_BACKOFF, MAX_POLL_INTERVAL)
+            if deadline is not None:
+                wait = min(wait, max(deadline - now, 0.0))
+            client._sleep(wait)
+
+    def create_and_poll(
+        self,
+        thread_id: str,
+        *,
+        poll_interval_ms: int | NotGiven = NOT_GIVEN,
+        poll_timeout: float | None = DEFAULT_POLL_TIMEOUT,
+        **kwargs: Any,
+    ) -> Run:
+        """Create a run and wait until it stops (see `poll`)."""
+        if kwargs.get("stream"):
+            raise ValueError("create_and_poll does not stream; use create(stream=True)")
+        run = self.create(thread_id, **kwargs)
+        assert isinstance(run, Run)
+        return self.poll(
+            run.id, thread_id=thread_id, poll_interval_ms=poll_interval_ms, timeout=poll_timeout
+        )
+
+    def submit_tool_outputs_and_poll(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        tool_outputs: list[Any],
+        poll_interval_ms: int | NotGiven = NOT_GIVEN,
+        poll_timeout: float | None = DEFAULT_POLL_TIMEOUT,
+        **options: Unpack[RequestOptions],
+    ) -> Run:
+        """Submit tool outputs and wait until the run stops again (see `poll`)."""
+        run = self.submit_tool_outputs(
+            run_id, thread_id=thread_id, tool_outputs=tool_outputs, **options
+        )
+        assert isinstance(run, Run)
+        return self.poll(
+            run.id,
+            thread_id=thread_id,
+            poll_interval_ms=poll_interval_ms,
+            timeout=poll_timeout,
+            **options,
+        )
+
+
+def _poll_hint(response: httpx.Response) -> float | None:
+    value = response.headers.get("openai-poll-after-ms")
+    try:
+        seconds = int(value) / 1000 if value else None
+    except ValueError:
+        return None
+    if seconds is None or seconds < 0:
+        return None
+    return min(seconds, MAX_POLL_HINT)
+
+
+class Steps(Resource):
+    def list(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        after: str | NotGiven = NOT_GIVEN,
+        before: str | NotGiven = NOT_GIVEN,
+        include: list[RunInclude] | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> CursorPage[RunStep]:
+        path = f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}/steps"
+        query = build_body(ListParams, locals(), skip=("thread_id", "run_id", "include"))
+        query.update(_include_query(include))
+        return CursorPage.fetch(self._client, path, RunStep, query=query, options=options)
+
+    def retrieve(
+        self,
+        step_id: str,
+        *,
+        thread_id: str,
+        run_id: str,
+        include: list[RunInclude] | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> RunStep:
+        path = (
+            f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}"
+            f"/steps/{path_id(step_id, 'step_id')}"
+        )
+        return self._client.request(
+            "GET", path, RunStep, safe=True, query=_include_query(include), options=options
+        )

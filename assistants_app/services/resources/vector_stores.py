@@ -1,0 +1,243 @@
+"""Vector stores, their files and file batches, and search (`client.vector_stores.*`)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Unpack
+
+from .._base import NOT_GIVEN, NotGiven, RequestOptions, build_body, path_id
+from ..pagination import CursorPage
+from ..types import (
+    FileBatchCreateParams,
+    ListParams,
+    VectorStore,
+    VectorStoreCreateParams,
+    VectorStoreDeleted,
+    VectorStoreFile,
+    VectorStoreFileBatch,
+    VectorStoreFileContent,
+    VectorStoreFileCreateParams,
+    VectorStoreFileDeleted,
+    VectorStoreFileListParams,
+    VectorStoreFileUpdateParams,
+    VectorStoreSearchParams,
+    VectorStoreSearchResultsPage,
+    VectorStoreUpdateParams,
+)
+from ._resource import Resource
+
+
+def _store(vector_store_id: str) -> str:
+    return f"vector_stores/{path_id(vector_store_id, 'vector_store_id')}"
+
+
+class VectorStores(Resource):
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
+        self.files = VectorStoreFiles(client)
+        self.file_batches = FileBatches(client)
+
+    def create(
+        self,
+        *,
+        file_ids: list[str] | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        description: str | NotGiven = NOT_GIVEN,
+        expires_after: dict[str, Any] | NotGiven = NOT_GIVEN,
+        chunking_strategy: dict[str, Any] | NotGiven = NOT_GIVEN,
+        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> VectorStore:
+        body = build_body(VectorStoreCreateParams, locals())
+        return self._client.request(
+            "POST", "vector_stores", VectorStore, safe=False, body=body, options=options
+        )
+
+    def retrieve(self, vector_store_id: str, **options: Unpack[RequestOptions]) -> VectorStore:
+        return self._client.request(
+            "GET", _store(vector_store_id), VectorStore, safe=True, options=options
+        )
+
+    def update(
+        self,
+        vector_store_id: str,
+        *,
+        name: str | NotGiven | None = NOT_GIVEN,
+        expires_after: dict[str, Any] | NotGiven | None = NOT_GIVEN,
+        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> VectorStore:
+        body = build_body(VectorStoreUpdateParams, locals(), skip=("vector_store_id",))
+        return self._client.request(
+            "POST", _store(vector_store_id), VectorStore, safe=True, body=body, options=options
+        )
+
+    def list(
+        self,
+        *,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        after: str | NotGiven = NOT_GIVEN,
+        before: str | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> CursorPage[VectorStore]:
+        query = build_body(ListParams, locals())
+        return CursorPage.fetch(
+            self._client, "vector_stores", VectorStore, query=query, options=options
+        )
+
+    def delete(self, vector_store_id: str, **options: Unpack[RequestOptions]) -> VectorStoreDeleted:
+        return self._client.request(
+            "DELETE", _store(vector_store_id), VectorStoreDeleted, safe=True, options=options
+        )
+
+    def search(
+        self,
+        vector_store_id: str,
+        *,
+        query: str | list[str],
+        rewrite_query: bool | NotGiven = NOT_GIVEN,
+        max_num_results: int | NotGiven = NOT_GIVEN,
+        filters: dict[str, Any] | NotGiven = NOT_GIVEN,
+        ranking_options: dict[str, Any] | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> VectorStoreSearchResultsPage:
+        body = build_body(VectorStoreSearchParams, locals(), skip=("vector_store_id",))
+        # Searching changes nothing: safe to retry.
+        return self._client.request(
+            "POST",
+            f"{_store(vector_store_id)}/search",
+            VectorStoreSearchResultsPage,
+            safe=True,
+            body=body,
+            options=options,
+        )
+
+
+class VectorStoreFiles(Resource):
+    def create(
+        self,
+        vector_store_id: str,
+        *,
+        file_id: str,
+        chunking_strategy: dict[str, Any] | NotGiven = NOT_GIVEN,
+        attributes: dict[str, Any] | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> VectorStoreFile:
+        body = build_body(VectorStoreFileCreateParams, locals(), skip=("vector_store_id",))
+        # Attaching the same file twice is harmless (one file per id): safe to retry.
+        return self._client.request(
+            "POST",
+            f"{_store(vector_store_id)}/files",
+            VectorStoreFile,
+            safe=True,
+            body=body,
+            options=options,
+        )
+
+    def retrieve(
+        self, file_id: str, *, vector_store_id: str, **options: Unpack[RequestOptions]
+    ) -> VectorStoreFile:
+        path = f"{_store(vector_store_id)}/files/{path_id(file_id, 'file_id')}"
+        return self._client.request("GET", path, VectorStoreFile, safe=True, options=options)
+
+    def update(
+        self,
+        file_id: str,
+        *,
+        vector_store_id: str,
+        attributes: dict[str, Any] | None,
+        **options: Unpack[RequestOptions],
+    ) -> VectorStoreFile:
+        path = f"{_store(vector_store_id)}/files/{path_id(file_id, 'file_id')}"
+        body = build_body(
+            VectorStoreFileUpdateParams, locals(), skip=("file_id", "vector_store_id")
+        )
+        return self._client.request(
+            "POST", path, VectorStoreFile, safe=True, body=body, options=options
+        )
+
+    def list(
+        self,
+        vector_store_id: str,
+        *,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        after: str | NotGiven = NOT_GIVEN,
+        before: str | NotGiven = NOT_GIVEN,
+        filter: Literal["in_progress", "completed", "failed", "cancelled"] | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> CursorPage[VectorStoreFile]:
+        query = build_body(VectorStoreFileListParams, locals(), skip=("vector_store_id",))
+        return CursorPage.fetch(
+            self._client,
+            f"{_store(vector_store_id)}/files",
+            VectorStoreFile,
+            query=query,
+            options=options,
+        )
+
+    def delete(
+        self, file_id: str, *, vector_store_id: str, **options: Unpack[RequestOptions]
+    ) -> VectorStoreFileDeleted:
+        path = f"{_store(vector_store_id)}/files/{path_id(file_id, 'file_id')}"
+        return self._client.request(
+            "DELETE", path, VectorStoreFileDeleted, safe=True, options=options
+        )
+
+    def content(
+        self, file_id: str, *, vector_store_id: str, **options: Unpack[RequestOptions]
+    ) -> VectorStoreFileContent:
+        path = f"{_store(vector_store_id)}/files/{path_id(file_id, 'file_id')}/content"
+        return self._client.request("GET", path, VectorStoreFileContent, safe=True, options=options)
+
+
+class FileBatches(Resource):
+    def create(
+        self,
+        vector_store_id: str,
+        *,
+        file_ids: list[str] | NotGiven = NOT_GIVEN,
+        files: list[dict[str, Any]] | NotGiven = NOT_GIVEN,
+        chunking_strategy: dict[str, Any] | NotGiven = NOT_GIVEN,
+        attributes: dict[str, Any] | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> VectorStoreFileBatch:
+        body = build_body(FileBatchCreateParams, locals(), skip=("vector_store_id",))
+        return self._client.request(
+            "POST",
+            f"{_store(vector_store_id)}/file_batches",
+            VectorStoreFileBatch,
+            safe=False,
+            body=body,
+            options=options,
+        )
+
+    def retrieve(
+        self, batch_id: str, *, vector_store_id: str, **options: Unpack[RequestOptions]
+    ) -> VectorStoreFileBatch:
+        path = f"{_store(vector_store_id)}/file_batches/{path_id(batch_id, 'batch_id')}"
+        return self._client.request("GET", path, VectorStoreFileBatch, safe=True, options=options)
+
+    def cancel(
+        self, batch_id: str, *, vector_store_id: str, **options: Unpack[RequestOptions]
+    ) -> VectorStoreFileBatch:
+        path = f"{_store(vector_store_id)}/file_batches/{path_id(batch_id, 'batch_id')}/cancel"
+        return self._client.request("POST", path, VectorStoreFileBatch, safe=False, options=options)
+
+    def list_files(
+        self,
+        batch_id: str,
+        *,
+        vector_store_id: str,
+        limit: int | NotGiven = NOT_GIVEN,
+        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
+        after: str | NotGiven = NOT_GIVEN,
+        before: str | NotGiven = NOT_GIVEN,
+        filter: Literal["in_progress", "completed", "failed", "cancelled"] | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> CursorPage[VectorStoreFile]:
+        path = f"{_store(vector_store_id)}/file_batches/{path_id(batch_id, 'batch_id')}/files"
+        query = build_body(
+            VectorStoreFileListParams, locals(), skip=("batch_id", "vector_store_id")
+        )
+        return CursorPage.fetch(self._client, path, VectorStoreFile, query=query, options=options)
