@@ -45,11 +45,15 @@ _FINISH_REASONS = {
 _RETRYABLE = {429, 500, 502, 503, 504}
 _MAX_RETRY_WAIT = 10.0  # seconds; a longer Retry-After fails the run instead of blocking a worker
 _MODELS_TTL = 300.0  # seconds a discovered model list is reused
+_MODELS_RETRY = 10.0  # seconds before a failed model listing is tried again
 _ERROR_DETAIL_LIMIT = 300
 
 
 def _message(message: ChatMessage) -> dict[str, Any]:
-    wire: dict[str, Any] = {"role": message.role, "content": message.content}
+    content = message.content
+    if content is None and not (message.role == "assistant" and message.tool_calls):
+        content = ""  # only an assistant message with tool calls may have null content
+    wire: dict[str, Any] = {"role": message.role, "content": content}
     if message.role == "assistant" and message.tool_calls:
         wire["tool_calls"] = [
             {
@@ -61,7 +65,6 @@ def _message(message: ChatMessage) -> dict[str, Any]:
         ]
     if message.role == "tool":
         wire["tool_call_id"] = message.tool_call_id
-        wire["content"] = message.content or ""
     return wire
 
 
@@ -79,9 +82,10 @@ def request_body(request: ChatRequest) -> dict[str, Any]:
         "stream": True,
         "stream_options": {"include_usage": True},
     }
-    if request.tools:
+    if any(t.get("type") == "function" for t in request.tools):
         # OpenAI refuses tool_choice / parallel_tool_calls when no tools are sent.
-        body["tools"] = [_tool(t) for t in request.tools]
+        # Only function tools exist in chat completions; file_search etc. are the engine's own.
+        body["tools"] = [_tool(t) for t in request.tools if t.get("type") == "function"]
         if request.tool_choice is not None:
             body["tool_choice"] = request.tool_choice
         body["parallel_tool_calls"] = request.parallel_tool_calls
@@ -188,7 +192,9 @@ class ChatCompletionsProvider:
             names = [item["id"] for item in response.json().get("data", []) if item.get("id")]
         except (httpx.HTTPError, ValueError, AttributeError, TypeError, KeyError) as exc:
             logger.warning("Could not list models at %s: %s", self.host, self._scrub(str(exc)))
-            names = []
+            # Ask again soon: a passing outage must not send its models to the demo for long.
+            self._discovered = (now - _MODELS_TTL + _MODELS_RETRY, [])
+            return []
         found = [self._info(name) for name in names]
         self._discovered = (now, found)
         return found
@@ -339,6 +345,7 @@ class _StreamState:
         self.finish: str | None = None
         self.usage: Usage | None = None
         self.completion = ""
+        self.call_ids: dict[int, str] = {}
 
     def read(self, chunk: Any, provider: ChatCompletionsProvider) -> Iterator[ProviderEvent]:
         if chunk.get("error"):
@@ -365,13 +372,25 @@ class _StreamState:
                 arguments = function.get("arguments") or ""
                 self.completion += (function.get("name") or "") + arguments
                 yield ToolCallDelta(
-                    index=int(call.get("index", 0)),
+                    index=self._index(call),
                     id=call.get("id") or None,
                     name=function.get("name") or None,
                     arguments=arguments,
                 )
             if choice.get("finish_reason"):
                 self.finish = _FINISH_REASONS.get(choice["finish_reason"], "stop")
+
+    def _index(self, call: dict[str, Any]) -> int:
+        # Some servers omit "index" and send each call whole: a new id means a new call.
+        if "index" in call:
+            index = int(call["index"])
+        elif call.get("id") and call["id"] not in self.call_ids.values():
+            index = len(self.call_ids)
+        else:
+            index = max(self.call_ids, default=0)
+        if call.get("id"):
+            self.call_ids.setdefault(index, call["id"])
+        return index
 
     def close(self, request: ChatRequest) -> Iterator[ProviderEvent]:
         # Servers that ignore stream_options send no usage: estimate rather than record zero.

@@ -20,6 +20,7 @@ Any path ending in `/chat/completions` is accepted, so Azure-style deployment UR
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import threading
 import time
@@ -262,6 +263,11 @@ def _handler_for(fake: FakeChatServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, so clients reuse connections
         timeout = 60  # idle keep-alive connections end eventually
+
+        def setup(self) -> None:
+            super().setup()
+            # Small SSE writes must not wait for delayed ACKs (Nagle): ~40 ms each otherwise.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet tests

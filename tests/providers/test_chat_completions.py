@@ -393,3 +393,22 @@ def test_models_of_an_unreachable_server_are_none(chat_server):
     provider = ChatCompletionsProvider(base_url=chat_server.base_url + "/nowhere/x")
     chat_server.stop()
     assert provider.models() == []
+
+
+def test_only_function_tools_are_sent(provider, chat_server):
+    list(provider.stream(simple(tools=[{"type": "file_search"}], tool_choice="auto")))
+    assert "tools" not in chat_server.chat_requests[0].body
+    list(provider.stream(simple(tools=[{"type": "code_interpreter"}, WEATHER])))
+    assert [t["type"] for t in chat_server.chat_requests[1].body["tools"]] == ["function"]
+
+
+def test_whole_tool_calls_without_an_index_stay_apart(provider, chat_server):
+    calls = [
+        {"id": f"call_{n}", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+        for n in (1, 2)
+    ]
+    chunks = [{"choices": [{"delta": {"tool_calls": [call]}}]} for call in calls]
+    chunks.append({"choices": [{"delta": {}, "finish_reason": "tool_calls"}]})
+    chat_server.script(Raw("".join(f"data: {json.dumps(c)}\n\n" for c in chunks)))
+    result = assemble(provider.stream(simple(tools=[WEATHER])))
+    assert [(c["id"], c["arguments"]) for c in result.calls] == [("call_1", "{}"), ("call_2", "{}")]
