@@ -229,7 +229,7 @@ def fill_object(
     text: str,
     whole_text: str | None = None,
     known: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> Any:
     """An object for an object schema: each property named as `key=value`/`key: value` in
     `text` (else `whole_text`, else `known`), and an example value for every other required one.
     The result validates against the schema wherever the schema can be satisfied this way.
@@ -258,6 +258,5 @@ def fill_object(
     for name in required:  # required but not declared under properties
         result.setdefault(name, "example")
     if not is_valid(result, root):
-        fallback = example_value(root, root)
-        return fallback if isinstance(fallback, dict) else {}
+        return example_value(root, root)  # also covers schemas that are not objects at all
     return result

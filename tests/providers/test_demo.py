@@ -403,3 +403,9 @@ def test_stops_at_max_completion_tokens_with_finish_length():
     assert result.finish == "length"
     assert result.usage.completion_tokens <= 5
     assert ask("a b c d e f g h", system="Be brief.").text.startswith(result.text)
+
+
+def test_json_schema_mode_with_a_schema_that_is_not_an_object():
+    schema = {"type": "array", "items": {"type": "integer"}, "minItems": 2}
+    answer = json.loads(ask("Numbers please", response_format=json_schema_format(schema)).text)
+    jsonschema.validate(answer, schema)
