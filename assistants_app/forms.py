@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import json
 
 from django import forms
@@ -5,6 +7,9 @@ from django.contrib.auth import get_user_model, password_validation
 from django.core.validators import RegexValidator
 from jsonschema import Draft202012Validator, SchemaError
 from jsonschema.validators import validator_for
+from pydantic import ValidationError as PydanticValidationError
+
+from .services.types import AssistantCreateParams
 
 
 class AdministratorForm(forms.Form):
@@ -93,8 +98,6 @@ class AssistantForm(forms.Form):
         ("json_schema", "JSON matching a schema"),
     ]
 
-    # No maxlength attributes: an over-long value gets a field error naming the limit,
-    # rather than being cut off silently while typing or pasting.
     name = forms.CharField(
         max_length=NAME_MAX,
         required=False,
@@ -155,6 +158,13 @@ class AssistantForm(forms.Form):
         choices=[("", "Not set (the model's default)")] + [(e, e) for e in REASONING_EFFORTS],
         help_text="For reasoning models only.",
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # No maxlength attributes: an over-long value gets a field error naming the limit
+        # (and a live count), rather than being cut off silently while typing or pasting.
+        for name in ("name", "description", "instructions"):
+            self.fields[name].widget.attrs.pop("maxlength", None)
 
     def clean_json_schema_schema(self) -> dict | None:
         text = self.cleaned_data["json_schema_schema"].strip()
@@ -466,8 +476,133 @@ class ToolOutputsForm(forms.Form):
                 ),
             )
 
+    def pairs(self) -> list[tuple[dict, forms.BoundField]]:
+        """Each pending call with its output field, for the tool-call cards."""
+        return [(call, self[f"output_{call['id']}"]) for call in self.tool_calls]
+
     def outputs(self) -> list[dict]:
         return [
             {"tool_call_id": call["id"], "output": self.cleaned_data[f"output_{call['id']}"]}
             for call in self.tool_calls
         ]
+
+
+class AssistantBuilder:
+    """The assistant form and its two formsets, edited, validated and turned into a request.
+
+    Adding or removing a row is a round trip without JavaScript: the posted values become the
+    initial values of an unbound copy with one row more or less, so no errors show yet.
+    """
+
+    def __init__(
+        self,
+        data=None,
+        *,
+        initial: dict | None = None,
+        tools: list[dict] | None = None,
+        metadata: list[dict] | None = None,
+    ) -> None:
+        if data is not None:
+            # Every posted row counts as "extra": a row left blank is ignored, not an error.
+            data = data.copy()
+            data["fn-INITIAL_FORMS"] = data["meta-INITIAL_FORMS"] = "0"
+        self.form = AssistantForm(data, initial=initial)
+        self.tools = FunctionToolFormSet(data, initial=tools, prefix="fn")
+        self.metadata = MetadataFormSet(data, initial=metadata, prefix="meta")
+        self.is_bound = data is not None
+
+    @classmethod
+    def for_assistant(cls, assistant: dict) -> AssistantBuilder:
+        functions = [t for t in assistant.get("tools") or [] if t.get("type") == "function"]
+        return cls(
+            initial=AssistantForm.initial_from(assistant),
+            tools=[FunctionToolForm.initial_from(tool) for tool in functions],
+            metadata=[{"key": k, "value": v} for k, v in (assistant.get("metadata") or {}).items()],
+        )
+
+    def draft(self, action: str) -> AssistantBuilder:
+        """An unbound copy with the posted values and `action` applied (add/remove a row)."""
+
+        def values(form: forms.Form) -> dict:
+            return {bf.name: bf.value() for bf in form}
+
+        tools = [values(f) for f in self.tools.forms]
+        metadata = [values(f) for f in self.metadata.forms]
+        kind, _, arg = action.partition("-")
+        if kind == "add_function":
+            tools.append({})
+        elif kind == "template" and arg in FUNCTION_TEMPLATES:
+            tools.append(function_template_initial(arg))
+        elif kind == "remove_function" and arg.isdigit() and int(arg) < len(tools):
+            del tools[int(arg)]
+        elif kind == "add_metadata" and len(metadata) < METADATA_MAX:
+            metadata.append({})
+        elif kind == "remove_metadata" and arg.isdigit() and int(arg) < len(metadata):
+            del metadata[int(arg)]
+        return AssistantBuilder(initial=values(self.form), tools=tools, metadata=metadata)
+
+    def is_valid(self) -> bool:
+        valid = self.form.is_valid() & self.tools.is_valid() & self.metadata.is_valid()
+        if not valid:
+            return False
+        # The client's request model is the last word on the API's limits.
+        try:
+            AssistantCreateParams.model_validate(self.payload())
+        except PydanticValidationError as error:
+            self.add_api_errors(_field_errors(error))
+            return False
+        return True
+
+    @property
+    def has_errors(self) -> bool:
+        return self.is_bound and not (
+            self.form.is_valid() and self.tools.is_valid() and self.metadata.is_valid()
+        )
+
+    def add_api_errors(self, errors: dict[str, list[str]]) -> None:
+        """Put errors keyed by request field ("name", "tools", …) next to the right inputs."""
+        for name, messages in errors.items():
+            for message in messages:
+                if name in self.form.fields:
+                    self.form.add_error(name, message)
+                elif name == "tools":
+                    self.tools._non_form_errors.append(message)
+                elif name == "metadata":
+                    self.metadata._non_form_errors.append(message)
+                elif name == "response_format":
+                    self.form.add_error("json_schema_schema", message)
+                else:
+                    self.form.add_error(None, message)
+
+    def payload(self, *, for_update: bool = False) -> dict:
+        """The request body; on update, emptied fields are sent as null to clear them."""
+        data = self.form.cleaned_data
+        tools: list[dict] = []
+        if data["code_interpreter"]:
+            tools.append({"type": "code_interpreter"})
+        if data["file_search"]:
+            tools.append({"type": "file_search"})
+        tools += [form.tool_payload() for form in self.tools.live_forms()]
+        body = {
+            "model": data["model"],
+            "name": data["name"] or None,
+            "description": data["description"] or None,
+            "instructions": data["instructions"] or None,
+            "tools": tools,
+            "metadata": self.metadata.payload(),
+            "temperature": data["temperature"],
+            "top_p": data["top_p"],
+            "response_format": self.form.response_format_payload(),
+            "reasoning_effort": data["reasoning_effort"] or None,
+        }
+        if for_update:
+            return body
+        return {key: value for key, value in body.items() if value is not None}
+
+
+def _field_errors(error: PydanticValidationError) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else ""
+        fields.setdefault(name, []).append(item["msg"])
+    return fields

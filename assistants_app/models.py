@@ -261,6 +261,10 @@ class ThreadRecord(models.Model):
             fields.append("title")
         self.save(update_fields=fields)
 
+    def note_activity(self) -> None:
+        self.last_activity_at = timezone.now()
+        self.save(update_fields=["last_activity_at"])
+
     def active_run(self) -> RunRecord | None:
         return self.runs.filter(status__in=RunRecord.ACTIVE_STATUSES).order_by("-pk").first()
 

@@ -1,0 +1,197 @@
+"""Assistants: list and search, the builder (create / edit), duplicate, delete.
+
+Assistants are shared by the team: every signed-in person may see and change them, and the
+local AssistantRecord says who changed which one last.
+"""
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ..catalog import assistant_rows, find_assistants, model_choices
+from ..forms import FUNCTION_TEMPLATES, METADATA_MAX, AssistantBuilder, parse_json_schema
+from ..models import AssistantRecord, Connection
+from ..services import AssistantsError, InvalidRequestError, NotFoundError, client_for
+from ..services.types import Assistant
+from . import fragment
+
+# Starter functions offered as buttons (the "blank" template is the "Add a function" button).
+TEMPLATE_LABELS = [(key, key) for key in FUNCTION_TEMPLATES if key != "blank"]
+
+
+@require_GET
+def assistant_list(request: HttpRequest) -> HttpResponse:
+    query, after = request.GET.get("q", "").strip(), request.GET.get("after", "")
+    connection = Connection.objects.default()
+    context = {"nav": "assistants", "query": query, "after": after, "rows": []}
+    try:
+        found, context["next_cursor"] = find_assistants(
+            client_for(connection), query=query, after=after
+        )
+        context["rows"] = assistant_rows(connection, found)
+    except AssistantsError as error:
+        context["error"] = error.user_message
+    return render(request, fragment(request, "assistants/list.html", "results"), context)
+
+
+@require_http_methods(["GET", "POST"])
+def assistant_create(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _render_builder(request, AssistantBuilder())
+    builder = AssistantBuilder(request.POST)
+    action = request.POST.get("action", "save")
+    if action != "save":
+        return _render_builder(request, builder.draft(action))
+    if not builder.is_valid():
+        return _render_builder(request, builder, status=422)
+    connection = Connection.objects.default()
+    try:
+        assistant = client_for(connection).assistants.create(**builder.payload())
+    except AssistantsError as error:
+        return _render_builder(request, builder, error=error, status=422)
+    AssistantRecord.note_change(
+        connection=connection,
+        assistant_id=assistant.id,
+        name=assistant.name or "",
+        user=request.user,
+    )
+    messages.success(request, f"Created the assistant {assistant.name or assistant.id}.")
+    return redirect("assistant_edit", assistant.id)
+
+
+@require_http_methods(["GET", "POST"])
+def assistant_edit(request: HttpRequest, assistant_id: str) -> HttpResponse:
+    connection = Connection.objects.default()
+    client = client_for(connection)
+    assistant = _retrieve_or_404(client, assistant_id)
+    if request.method == "GET":
+        builder = AssistantBuilder.for_assistant(assistant.model_dump(mode="json"))
+        return _render_builder(request, builder, assistant=assistant)
+    builder = AssistantBuilder(request.POST)
+    action = request.POST.get("action", "save")
+    if action != "save":
+        return _render_builder(request, builder.draft(action), assistant=assistant)
+    if not builder.is_valid():
+        return _render_builder(request, builder, assistant=assistant, status=422)
+    try:
+        updated = client.assistants.update(assistant_id, **builder.payload(for_update=True))
+    except AssistantsError as error:
+        return _render_builder(request, builder, assistant=assistant, error=error, status=422)
+    AssistantRecord.note_change(
+        connection=connection, assistant_id=updated.id, name=updated.name or "", user=request.user
+    )
+    messages.success(request, "Saved.")
+    return redirect("assistant_edit", assistant_id)
+
+
+@require_POST
+def assistant_duplicate(request: HttpRequest, assistant_id: str) -> HttpResponse:
+    connection = Connection.objects.default()
+    client = client_for(connection)
+    original = _retrieve_or_404(client, assistant_id)
+    fields = original.model_dump(
+        mode="json",
+        exclude_none=True,
+        include={
+            "model", "description", "instructions", "tools", "tool_resources", "metadata",
+            "temperature", "top_p", "response_format", "reasoning_effort",
+        },
+    )  # fmt: skip
+    name = f"Copy of {original.name or original.id}"[:256]
+    try:
+        copy = client.assistants.create(name=name, **fields)
+    except AssistantsError as error:
+        messages.error(request, f"Could not duplicate the assistant. {error.user_message}")
+        return redirect("assistant_edit", assistant_id)
+    AssistantRecord.note_change(
+        connection=connection, assistant_id=copy.id, name=name, user=request.user
+    )
+    messages.success(request, f"Created {name}: change what you need and save.")
+    return redirect("assistant_edit", copy.id)
+
+
+@require_http_methods(["GET", "POST"])
+def assistant_delete(request: HttpRequest, assistant_id: str) -> HttpResponse:
+    connection = Connection.objects.default()
+    client = client_for(connection)
+    assistant = _retrieve_or_404(client, assistant_id)
+    context = {"nav": "assistants", "assistant": assistant}
+    if request.method == "POST":
+        try:
+            client.assistants.delete(assistant_id)
+        except AssistantsError as error:
+            context["error"] = error.user_message
+            return render(request, "assistants/confirm_delete.html", context, status=422)
+        AssistantRecord.forget(connection=connection, assistant_id=assistant_id)
+        messages.success(request, f"Deleted the assistant {assistant.name or assistant.id}.")
+        return redirect("assistant_list")
+    return render(request, "assistants/confirm_delete.html", context)
+
+
+@require_POST
+def check_schema(request: HttpRequest) -> HttpResponse:
+    """Live check of a JSON Schema editor (htmx): valid, or where it is wrong."""
+    field = request.POST.get("field", "")
+    text = request.POST.get(field, "").strip()
+    context = {"field_name": field, "kind": request.POST.get("kind", "function")}
+    context["check_url"] = reverse("assistant_check_schema")
+    if text:
+        context["checked"] = True
+        try:
+            parse_json_schema(text, require_object=context["kind"] == "function")
+        except Exception as error:  # a forms.ValidationError with the message to show
+            context["schema_error"] = " ".join(getattr(error, "messages", [str(error)]))
+    return render(request, "assistants/form.html#schema_check", context)
+
+
+def _retrieve_or_404(client, assistant_id: str) -> Assistant:
+    try:
+        return client.assistants.retrieve(assistant_id)
+    except NotFoundError as error:
+        raise Http404("No such assistant.") from error
+
+
+def _render_builder(
+    request: HttpRequest,
+    builder: AssistantBuilder,
+    *,
+    assistant: Assistant | None = None,
+    error: AssistantsError | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    connection = Connection.objects.default()
+    context = {
+        "nav": "assistants",
+        "form": builder.form,
+        "tools": builder.tools,
+        "metadata": builder.metadata,
+        "has_errors": builder.has_errors,
+        "show_errors": builder.is_bound,
+        "assistant": assistant,
+        "function_templates": TEMPLATE_LABELS,
+        "metadata_max": METADATA_MAX,
+        "check_url": reverse("assistant_check_schema"),
+    }
+    if error is not None:
+        if isinstance(error, InvalidRequestError) or error.field_errors():
+            builder.add_api_errors(error.field_errors())
+        context["api_error"] = _api_error_text(error)
+    if assistant is not None:
+        context["record"] = AssistantRecord.objects.for_ids(connection, [assistant.id]).get(
+            assistant.id
+        )
+    try:
+        context["model_choices"] = model_choices(connection, client_for(connection))
+    except AssistantsError as models_error:
+        context["model_choices"], context["models_error"] = [], models_error.user_message
+    return render(request, "assistants/form.html", context, status=status)
+
+
+def _api_error_text(error: AssistantsError) -> str:
+    """The user message, plus the API's own words when it gave some."""
+    detail = getattr(error, "message", "")
+    if detail and detail not in error.user_message and not isinstance(error, InvalidRequestError):
+        return f"{error.user_message} (The service said: {detail})"
+    return error.user_message

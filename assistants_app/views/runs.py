@@ -1,0 +1,193 @@
+"""Runs: the polled status fragment, tool outputs, cancel, try again, the run-steps inspector."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling, reswap, retarget
+
+from ..chat import FIRST_POLL_DELAY_MS, MAX_POLL_DELAY_MS, remember_run, start_run
+from ..forms import ToolOutputsForm
+from ..models import RunRecord, ThreadRecord, ToolOutputSubmission
+from ..services import AssistantsError, client_for
+from ..services.types import FunctionToolCall, ToolCallsStepDetails
+from . import fragment
+from .threads import _in_words, conversation, run_context
+
+STATUS_TEMPLATE = "threads/detail.html#run_status"
+
+
+@require_GET
+def run_status(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
+    """Polled by the run-status element; HTTP 286 (stop polling) once the run is over."""
+    thread = get_object_or_404(ThreadRecord.objects.visible_to(request.user), pk=pk)
+    record = get_object_or_404(thread.runs, run_id=run_id)
+    if not request.htmx:
+        return redirect(thread)
+    delay = _delay(request.GET.get("delay"))
+    context = run_context(request, thread, record, client_for(thread.connection), delay=delay)
+    if record.is_active:
+        return render(request, STATUS_TEMPLATE, context)
+    # Over: show the answer (or what went wrong) and re-enable the composer.
+    thread.note_activity()
+    html = render_to_string(
+        "threads/detail.html#conversation", conversation(request, thread), request=request
+    )
+    response = HttpResponseStopPolling(html)
+    return reswap(retarget(response, "#conversation"), "innerHTML")
+
+
+@require_POST
+def run_submit_outputs(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
+    thread = get_object_or_404(ThreadRecord.objects.chattable_by(request.user), pk=pk)
+    record = get_object_or_404(thread.runs, run_id=run_id)
+    client = client_for(thread.connection)
+    context = run_context(request, thread, record, client)
+    form = context.get("tool_form")
+    if form is None:  # no longer waiting (answered elsewhere, cancelled, expired)
+        return _status_or_page(request, thread, context)
+    form = ToolOutputsForm(form.tool_calls, request.POST)
+    form.is_valid()  # every field is optional plain text
+    try:
+        run = client.threads.runs.submit_tool_outputs(
+            run_id, thread_id=thread.thread_id, tool_outputs=form.outputs()
+        )
+    except AssistantsError as error:
+        # Nothing typed is lost: the cards come back filled in, with the reason.
+        failed = {"tool_form": form, "tool_error": _in_words(error)}
+        if request.htmx:
+            return render(request, STATUS_TEMPLATE, {**context, **failed}, status=422)
+        page = {**conversation(request, thread), **failed}
+        return render(request, "threads/detail.html", page, status=422)
+    _record_outputs(record, form, request.user)
+    remember_run(record, run)
+    thread.note_activity()
+    context = run_context(request, thread, record, client, run=run)
+    return _status_or_page(request, thread, context)
+
+
+@require_POST
+def run_cancel(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
+    thread = get_object_or_404(ThreadRecord.objects.chattable_by(request.user), pk=pk)
+    record = get_object_or_404(thread.runs, run_id=run_id)
+    client = client_for(thread.connection)
+    try:
+        run = client.threads.runs.cancel(run_id, thread_id=thread.thread_id)
+    except AssistantsError as error:
+        context = run_context(request, thread, record, client)
+        context["cancel_error"] = f"Could not cancel the run. {_in_words(error)}"
+        return _status_or_page(request, thread, context, status=422)
+    remember_run(record, run)
+    context = run_context(request, thread, record, client, run=run)
+    return _status_or_page(request, thread, context)
+
+
+@require_POST
+def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Try again": a new run on the thread, with the options of the last one."""
+    thread = get_object_or_404(ThreadRecord.objects.chattable_by(request.user), pk=pk)
+    last = thread.runs.first()
+    start_error = ""
+    try:
+        start_run(thread, client_for(thread.connection), request.user, last.options if last else {})
+    except AssistantsError as error:
+        start_error = _in_words(error)
+    if request.htmx:
+        context = conversation(request, thread, start_error=start_error)
+        return render(request, "threads/detail.html#conversation", context)
+    return redirect(thread)
+
+
+@require_GET
+def run_steps(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
+    """The run-steps inspector: each step, tool calls with arguments, outputs and who gave them."""
+    thread = get_object_or_404(ThreadRecord.objects.visible_to(request.user), pk=pk)
+    client = client_for(thread.connection)
+    record = thread.runs.filter(run_id=run_id).select_related("started_by").first()
+    context: dict[str, Any] = {
+        "nav": "threads",
+        "thread": thread,
+        "run_id": run_id,
+        "record": record,
+    }
+    try:
+        context["run_obj"] = client.threads.runs.retrieve(run_id, thread_id=thread.thread_id)
+        steps = client.threads.runs.steps.list(
+            run_id, thread_id=thread.thread_id, order="asc", limit=100
+        ).data
+    except AssistantsError as error:
+        context["error"] = error.user_message
+        steps = []
+    submissions = {
+        s.tool_call_id: s
+        for s in ToolOutputSubmission.objects.filter(run=record).select_related("submitted_by")
+    } if record else {}  # fmt: skip
+    context["steps"] = [_step_view(step, submissions) for step in steps]
+    return render(request, fragment(request, "threads/steps.html", "steps"), context)
+
+
+def _step_view(step, submissions: dict) -> dict[str, Any]:
+    calls = []
+    if isinstance(step.step_details, ToolCallsStepDetails):
+        for call in step.step_details.tool_calls:
+            if isinstance(call, FunctionToolCall):
+                calls.append(
+                    {
+                        "name": call.function.name,
+                        "arguments": call.function.arguments,
+                        "output": call.function.output,
+                        "submission": submissions.get(call.id),
+                    }
+                )
+            else:
+                calls.append(
+                    {"name": getattr(call, "type", "tool"), "arguments": "", "output": None}
+                )
+    end = step.completed_at or step.failed_at or step.cancelled_at or step.expired_at
+    return {
+        "type": step.type,
+        "status": step.status,
+        "created_at": step.created_at,
+        "duration": (end - step.created_at) if end and step.created_at else None,
+        "usage": step.usage,
+        "last_error": step.last_error,
+        "calls": calls,
+    }
+
+
+def _record_outputs(record: RunRecord, form: ToolOutputsForm, user) -> None:
+    """Who submitted which output: the API does not know."""
+    for call, output in zip(form.tool_calls, form.outputs(), strict=True):
+        try:
+            with transaction.atomic():
+                ToolOutputSubmission.objects.create(
+                    run=record,
+                    tool_call_id=call["id"],
+                    function_name=call["function"]["name"][:64],
+                    arguments=call["function"]["arguments"],
+                    output=output["output"],
+                    submitted_by=user,
+                )
+        except IntegrityError:
+            pass  # recorded already (a repeated post the backend refused anyway)
+
+
+def _status_or_page(
+    request: HttpRequest, thread: ThreadRecord, context: dict, status: int = 200
+) -> HttpResponse:
+    if request.htmx:
+        return render(request, STATUS_TEMPLATE, context, status=status)
+    if context.get("cancel_error"):
+        messages.error(request, context["cancel_error"])
+    return redirect(thread)
+
+
+def _delay(value: str | None) -> int:
+    try:
+        return min(max(int(value or FIRST_POLL_DELAY_MS), FIRST_POLL_DELAY_MS), MAX_POLL_DELAY_MS)
+    except ValueError:
+        return FIRST_POLL_DELAY_MS
