@@ -179,7 +179,7 @@ class APIStatusError(APIError):
 
     @property
     def user_message(self) -> str:  # type: ignore[override]
-        return f"The assistant service refused the request: {self.message}"
+        return f"The assistant service refused the request: {_sentence(self.message)}"
 
 
 class BadRequestError(APIStatusError):

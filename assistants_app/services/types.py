@@ -25,6 +25,7 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -1078,11 +1079,16 @@ ToolParam = Annotated[
 ]
 
 
-def _unique_function_names(tools: list[Any] | None) -> None:
+def _unique_function_names(tools: list[Any] | None) -> list[Any] | None:
     names = [t.function.name for t in tools or [] if isinstance(t, FunctionToolParam)]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
-        raise ValueError(f"Function names must be unique; repeated: {', '.join(duplicates)}")
+        raise PydanticCustomError(
+            "duplicate_function",
+            "Function names must be unique; repeated: {names}",
+            {"names": ", ".join(duplicates)},
+        )
+    return tools
 
 
 class CodeInterpreterResourcesParam(Params):
@@ -1169,10 +1175,7 @@ class AssistantCreateParams(Params):
     top_p: TopP | None = None
     response_format: ResponseFormatParam | None = None
 
-    @model_validator(mode="after")
-    def _check_tools(self) -> AssistantCreateParams:
-        _unique_function_names(self.tools)
-        return self
+    _check_tools = field_validator("tools")(_unique_function_names)
 
 
 class AssistantUpdateParams(Params):
@@ -1188,10 +1191,7 @@ class AssistantUpdateParams(Params):
     top_p: TopP | None = None
     response_format: ResponseFormatParam | None = None
 
-    @model_validator(mode="after")
-    def _check_tools(self) -> AssistantUpdateParams:
-        _unique_function_names(self.tools)
-        return self
+    _check_tools = field_validator("tools")(_unique_function_names)
 
 
 class TextContentParam(Params):
@@ -1276,10 +1276,7 @@ class _RunOverrides(Params):
     parallel_tool_calls: bool | None = None
     response_format: ResponseFormatParam | None = None
 
-    @model_validator(mode="after")
-    def _check_tools(self) -> _RunOverrides:
-        _unique_function_names(self.tools)
-        return self
+    _check_tools = field_validator("tools")(_unique_function_names)
 
 
 class RunCreateParams(_RunOverrides):
@@ -1308,12 +1305,13 @@ class RunSubmitToolOutputsParams(Params):
     tool_outputs: Annotated[list[ToolOutputParam], Field(min_length=1)]
     stream: bool | None = None
 
-    @model_validator(mode="after")
-    def _one_output_per_call(self) -> RunSubmitToolOutputsParams:
-        ids = [item.tool_call_id for item in self.tool_outputs]
+    @field_validator("tool_outputs")
+    @classmethod
+    def _one_output_per_call(cls, outputs: list[ToolOutputParam]) -> list[ToolOutputParam]:
+        ids = [item.tool_call_id for item in outputs]
         if len(ids) != len(set(ids)):
-            raise ValueError("Each tool call may be answered only once")
-        return self
+            raise PydanticCustomError("duplicate_output", "Each tool call may be answered once")
+        return outputs
 
 
 class ListParams(Params):

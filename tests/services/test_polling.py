@@ -1,0 +1,101 @@
+"""runs.poll and the *_and_poll helpers: fast first checks, backoff to ~2 s, the backend's
+openai-poll-after-ms, and an overall deadline (time is the fixture's fake clock)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from assistants_app.services import PollTimeoutError
+
+from .conftest import run_json, url
+
+RUN_URL = url("threads/thread_1/runs/run_1")
+
+
+def statuses(*names: str, headers: dict | None = None) -> list[httpx.Response]:
+    return [httpx.Response(200, json=run_json(status=name), headers=headers) for name in names]
+
+
+def test_poll_returns_when_the_run_completes(client, clock, respx_mock):
+    route = respx_mock.get(RUN_URL).mock(
+        side_effect=statuses("queued", "in_progress", "in_progress", "completed")
+    )
+    run = client.threads.runs.poll("run_1", thread_id="thread_1")
+    assert run.status == "completed"
+    assert route.call_count == 4
+    assert clock.sleeps == pytest.approx([0.05, 0.075, 0.1125])
+    assert route.calls.last.request.headers["X-Stainless-Poll-Helper"] == "true"
+
+
+@pytest.mark.parametrize(
+    "stop", ["requires_action", "failed", "cancelled", "expired", "incomplete"]
+)
+def test_poll_stops_on_every_stop_status(client, respx_mock, stop):
+    respx_mock.get(RUN_URL).mock(side_effect=statuses("in_progress", stop))
+    assert client.threads.runs.poll("run_1", thread_id="thread_1").status == stop
+
+
+def test_poll_backs_off_to_about_two_seconds(client, clock, respx_mock):
+    respx_mock.get(RUN_URL).mock(side_effect=statuses(*["in_progress"] * 15, "completed"))
+    client.threads.runs.poll("run_1", thread_id="thread_1")
+    assert clock.sleeps[0] <= 0.1
+    assert all(b >= a for a, b in zip(clock.sleeps, clock.sleeps[1:], strict=False))
+    assert clock.sleeps[-1] == 2.0
+    assert max(clock.sleeps) == 2.0
+
+
+def test_poll_honours_openai_poll_after_ms(client, clock, respx_mock):
+    respx_mock.get(RUN_URL).mock(
+        side_effect=statuses("queued", "in_progress", headers={"openai-poll-after-ms": "300"})
+        + statuses("completed")
+    )
+    client.threads.runs.poll("run_1", thread_id="thread_1")
+    assert clock.sleeps == [0.3, 0.3]
+
+
+def test_an_explicit_poll_interval_wins(client, clock, respx_mock):
+    route = respx_mock.get(RUN_URL).mock(side_effect=statuses("queued", "queued", "completed"))
+    client.threads.runs.poll("run_1", thread_id="thread_1", poll_interval_ms=20)
+    assert clock.sleeps == [0.02, 0.02]
+    assert route.calls.last.request.headers["X-Stainless-Custom-Poll-Interval"] == "20"
+
+
+def test_poll_gives_up_at_the_deadline_with_a_clear_error(client, clock, respx_mock):
+    route = respx_mock.get(RUN_URL).mock(
+        side_effect=lambda request: httpx.Response(200, json=run_json(status="in_progress"))
+    )
+    started = clock.now
+    with pytest.raises(PollTimeoutError) as caught:
+        client.threads.runs.poll("run_1", thread_id="thread_1", timeout=5.0)
+    assert clock.now - started == pytest.approx(5.0)  # the last check is at the deadline
+    assert caught.value.run.status == "in_progress"
+    assert "still 'in_progress' after 5.0 s" in caught.value.message
+    assert route.call_count == len(clock.sleeps) + 1
+
+
+def test_create_and_poll(client, clock, respx_mock):
+    create = respx_mock.post(url("threads/thread_1/runs")).respond(json=run_json())
+    respx_mock.get(RUN_URL).mock(side_effect=statuses("in_progress", "completed"))
+    run = client.threads.runs.create_and_poll("thread_1", assistant_id="asst_1", temperature=0.5)
+    assert run.status == "completed"
+    assert create.calls.last.request.read() == b'{"assistant_id":"asst_1","temperature":0.5}'
+
+
+def test_submit_tool_outputs_and_poll(client, clock, respx_mock):
+    submit = respx_mock.post(f"{RUN_URL}/submit_tool_outputs").respond(
+        json=run_json(status="queued")
+    )
+    respx_mock.get(RUN_URL).mock(side_effect=statuses("in_progress", "completed"))
+    run = client.threads.runs.submit_tool_outputs_and_poll(
+        "run_1", thread_id="thread_1", tool_outputs=[{"tool_call_id": "call_1", "output": "7"}]
+    )
+    assert run.status == "completed"
+    assert submit.call_count == 1
+
+
+def test_create_and_run_poll(client, clock, respx_mock):
+    respx_mock.post(url("threads/runs")).respond(json=run_json())
+    respx_mock.get(RUN_URL).mock(side_effect=statuses("requires_action"))
+    run = client.threads.create_and_run_poll(assistant_id="asst_1")
+    assert run.status == "requires_action"
