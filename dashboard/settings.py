@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -66,6 +67,23 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
 X_FRAME_OPTIONS = "DENY"
 
+# Content-Security-Policy (django-csp): scripts only from our origin or with the request's nonce,
+# so no inline script, and no model output, can run. htmx is served from /static/.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        # htmx injects its indicator style at load; styles cannot run code.
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -74,6 +92,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "csp",
     "django_htmx",
     "template_partials",
     "django_tasks",
@@ -84,6 +103,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -110,6 +130,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "assistants_app.context_processors.csp_nonce",
             ],
         },
     },
@@ -216,3 +237,19 @@ DASHBOARD_RUN_STATUS_TTL = env.float("DASHBOARD_RUN_STATUS_TTL", default=0.2)
 # Messages shown at once on a thread page; earlier ones load on demand.
 DASHBOARD_MESSAGES_PAGE = env.int("DASHBOARD_MESSAGES_PAGE", default=20)
 # --- end Dashboard ----------------------------------------------------------------------------
+
+# --- Engine (engine/: the built-in Assistants API v2 server) ----------------------------------
+# A worker's claim on a run lasts this long and is renewed while it works; a run whose worker
+# died is retried once the lease runs out (then failed with server_error).
+ENGINE_RUN_LEASE_SECONDS = env.float("ENGINE_RUN_LEASE_SECONDS", default=30.0)
+# A run waiting on tool outputs expires this long after it started waiting (the API: 10 min).
+ENGINE_RUN_TTL_SECONDS = env.int("ENGINE_RUN_TTL_SECONDS", default=600)
+# Runs one worker process executes at once (each in its own thread).
+ENGINE_WORKER_THREADS = env.int("ENGINE_WORKER_THREADS", default=8)
+# The worker sleeps until woken by a datagram on loopback; this is its fallback poll (seconds).
+ENGINE_WORKER_POLL_SECONDS = env.float("ENGINE_WORKER_POLL_SECONDS", default=0.5)
+# Host the wake-up datagrams travel on; processes on other hosts fall back to polling.
+ENGINE_WAKE_HOST = env.str("ENGINE_WAKE_HOST", default="127.0.0.1")
+# `openai-poll-after-ms` on responses for runs still moving (the SDK's pollers honour it).
+ENGINE_POLL_AFTER_MS = env.int("ENGINE_POLL_AFTER_MS", default=100)
+# --- end Engine -------------------------------------------------------------------------------
