@@ -128,7 +128,7 @@ def message_rows(newest_first: list[Message]) -> list[MessageRow]:
         )
         for m in reversed(newest_first)
     ]
-    for row, following in zip(rows, [*rows[1:], None], strict=True):
+    for row, following in zip(rows, [*rows[1:], None], strict=False):
         if row.run_id and (following is None or following.run_id != row.run_id):
             row.steps_run_id = row.run_id
     return rows
