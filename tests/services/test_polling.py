@@ -24,7 +24,7 @@ def test_poll_returns_when_the_run_completes(client, clock, respx_mock):
     run = client.threads.runs.poll("run_1", thread_id="thread_1")
     assert run.status == "completed"
     assert route.call_count == 4
-    assert clock.sleeps == pytest.approx([0.05, 0.075, 0.1125])
+    assert clock.sleeps == pytest.approx([0.02, 0.03, 0.045])
     assert route.calls.last.request.headers["X-Stainless-Poll-Helper"] == "true"
 
 
@@ -45,13 +45,21 @@ def test_poll_backs_off_to_about_two_seconds(client, clock, respx_mock):
     assert max(clock.sleeps) == 2.0
 
 
-def test_poll_honours_openai_poll_after_ms(client, clock, respx_mock):
+def test_a_short_poll_after_ms_keeps_checks_at_that_pace(client, clock, respx_mock):
+    moving = statuses(*["in_progress"] * 9, headers={"openai-poll-after-ms": "100"})
+    respx_mock.get(RUN_URL).mock(side_effect=moving + statuses("completed"))
+    client.threads.runs.poll("run_1", thread_id="thread_1")
+    # The fast start ramps up as usual, then stays at the backend's 100 ms instead of 2 s.
+    assert clock.sleeps == pytest.approx([0.02, 0.03, 0.045, 0.0675, 0.1, 0.1, 0.1, 0.1, 0.1])
+
+
+def test_a_long_poll_after_ms_slows_checks_down(client, clock, respx_mock):
     respx_mock.get(RUN_URL).mock(
-        side_effect=statuses("queued", "in_progress", headers={"openai-poll-after-ms": "300"})
+        side_effect=statuses("queued", "in_progress", headers={"openai-poll-after-ms": "5000"})
         + statuses("completed")
     )
     client.threads.runs.poll("run_1", thread_id="thread_1")
-    assert clock.sleeps == [0.3, 0.3]
+    assert clock.sleeps == [5.0, 5.0]
 
 
 def test_an_explicit_poll_interval_wins(client, clock, respx_mock):

@@ -34,7 +34,7 @@ from ._resource import Resource
 
 # Polling: start quickly (a short run is noticed at once), back off to ~2 s so a long run does
 # not hammer the backend, honour the backend's `openai-poll-after-ms`, and give up at a deadline.
-FIRST_POLL_INTERVAL = 0.05
+FIRST_POLL_INTERVAL = 0.02
 POLL_BACKOFF = 1.5
 MAX_POLL_INTERVAL = 2.0
 MAX_POLL_HINT = 10.0
@@ -324,9 +324,12 @@ class Runs(Resource):
     ) -> Run:
         """Wait until the run stops: terminal, or `requires_action` (tool outputs needed).
 
-        The first check is immediate, then 50 ms, growing by half up to 2 s; a backend's
-        `openai-poll-after-ms` header replaces that interval, `poll_interval_ms` overrides
-        both. Raises `PollTimeoutError` (with the last seen run) after `timeout` seconds.
+        The first check is immediate; then the interval ramps up from 20 ms by half each time
+        towards 2 s, so a short run is noticed within milliseconds and a long one is not
+        hammered. A backend's `openai-poll-after-ms` sets where the ramp stops: a shorter
+        hint keeps checks at that pace, a longer one (over 2 s) slows them to it.
+        `poll_interval_ms` overrides all that. After `timeout` seconds (one last check at the
+        deadline) raises `PollTimeoutError` with the last run seen.
         """
         client = self._client
         path = f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}"
@@ -351,7 +354,7 @@ class Runs(Resource):
             if poll_interval_ms:
                 wait = poll_interval_ms / 1000
             else:
-                wait = _poll_hint(response) or interval
+                wait = _next_wait(interval, _poll_hint(response))
                 interval = min(interval * POLL_BACKOFF, MAX_POLL_INTERVAL)
             if deadline is not None:
                 wait = min(wait, max(deadline - now, 0.0))
@@ -396,6 +399,13 @@ class Runs(Resource):
             timeout=poll_timeout,
             **options,
         )
+
+
+def _next_wait(interval: float, hint: float | None) -> float:
+    """Our ramp, stopped at the backend's hint, or slowed to it when it asks for over 2 s."""
+    if hint is None:
+        return interval
+    return hint if hint > MAX_POLL_INTERVAL else min(interval, hint)
 
 
 def _poll_hint(response: httpx.Response) -> float | None:
