@@ -1036,7 +1036,9 @@ class Params(BaseModel):
         dumped = self.model_dump(mode="json", by_alias=True, exclude_none=True)
         fields = type(self).model_fields
         body: dict[str, Any] = {}
-        for name in self.model_fields_set | set(self.model_extra or ()):
+        chosen = self.model_fields_set
+        # Declared order, then extras: the same body for the same arguments, every time.
+        for name in [*(n for n in fields if n in chosen), *(self.model_extra or ())]:
             key = (fields[name].alias or name) if name in fields else name
             body[key] = dumped.get(key)
         return body

@@ -3,6 +3,8 @@ openai-poll-after-ms, and an overall deadline (time is the fixture's fake clock)
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -87,7 +89,10 @@ def test_create_and_poll(client, clock, respx_mock):
     respx_mock.get(RUN_URL).mock(side_effect=statuses("in_progress", "completed"))
     run = client.threads.runs.create_and_poll("thread_1", assistant_id="asst_1", temperature=0.5)
     assert run.status == "completed"
-    assert create.calls.last.request.read() == b'{"assistant_id":"asst_1","temperature":0.5}'
+    assert json.loads(create.calls.last.request.read()) == {
+        "assistant_id": "asst_1",
+        "temperature": 0.5,
+    }
 
 
 def test_submit_tool_outputs_and_poll(client, clock, respx_mock):
