@@ -123,6 +123,7 @@ def thread_send(request: HttpRequest, pk: int) -> HttpResponse:
         start_error = _in_words(error)
     if request.htmx:
         context = conversation(request, thread, start_error=start_error)
+        context["retitle"] = True  # the first message may have given the thread its title
         return render(request, "threads/detail.html#conversation", context)
     if start_error:
         messages.error(
