@@ -1,0 +1,604 @@
+"""Executing a run: claim it, build the conversation, stream the provider's answer into run
+steps and messages, and settle the run's status.
+
+Every write after the claim is fenced by the run's claim counter and status: if the run was
+cancelled, or recovered by another worker after this one stalled past its lease, the writes
+match no row and this execution stops without touching anything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from . import wakeup
+from .models import Message, Run, RunStep, call_id, engine_setting, lease_deadline
+from .providers.base import (
+    ChatMessage,
+    ChatRequest,
+    Finish,
+    ProviderError,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
+
+logger = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 0.05  # how often streamed text reaches the database (and stream followers)
+SERVER_ERROR = "The server had an error while processing your request. Sorry about that!"
+
+
+class Lost(Exception):
+    """The run is no longer this execution's: cancelled, or taken over after a stall."""
+
+
+class PromptTooLong(Exception):
+    pass
+
+
+def tokens(text: str | None) -> int:
+    return math.ceil(len(text) / 4) if text else 0
+
+
+def _usage(prompt: int, completion: int) -> dict[str, int]:
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def _add_usage(total: dict[str, int] | None, more: dict[str, int]) -> dict[str, int]:
+    total = total or _usage(0, 0)
+    return _usage(
+        total["prompt_tokens"] + more["prompt_tokens"],
+        total["completion_tokens"] + more["completion_tokens"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+
+
+def execute(run_id: str, *, worker_id: str) -> None:
+    now = timezone.now()
+    claimed = Run.objects.filter(pk=run_id, status=Run.QUEUED).update(
+        status=Run.IN_PROGRESS,
+        started_at=now,
+        worker_id=worker_id,
+        lease_expires_at=lease_deadline(now),
+        claims=F("claims") + 1,
+        queued_at=None,
+        updated_at=now,
+    )
+    if not claimed:
+        # A cancel of a queued or waiting run leaves it "cancelling" with nobody executing it.
+        close_run(
+            Run.objects.filter(pk=run_id, status=Run.CANCELLING, lease_expires_at__isnull=True),
+            run_id,
+            Run.CANCELLED,
+        )
+        return
+    wakeup.run_changed(run_id)
+    run = Run.objects.select_related("thread").get(pk=run_id)
+    Execution(run).go()
+
+
+def close_run(
+    runs: QuerySet[Run],
+    run_id: str,
+    status: str,
+    *,
+    error: dict[str, str] | None = None,
+    usage: dict[str, int] | None = None,
+) -> bool:
+    """End a run (cancelled, failed or expired) and whatever it left in progress. `runs` is
+    the conditional queryset that must still match for this caller to win."""
+    now = timezone.now()
+    fields: dict[str, Any] = {
+        "status": status,
+        "lease_expires_at": None,
+        "expires_at": None,
+        "required_action": None,
+        "updated_at": now,
+    }
+    step_fields: dict[str, Any] = {"status": status}
+    reason = {"cancelled": "run_cancelled", "failed": "run_failed", "expired": "run_expired"}
+    if status == Run.CANCELLED:
+        fields["cancelled_at"] = step_fields["cancelled_at"] = now
+    elif status == Run.FAILED:
+        fields["failed_at"] = step_fields["failed_at"] = now
+        fields["last_error"] = step_fields["last_error"] = error
+    elif status == Run.EXPIRED:
+        step_fields["expired_at"] = now
+    if usage is not None:
+        fields["usage"] = usage
+    with transaction.atomic():
+        if not runs.update(**fields):
+            return False
+        RunStep.objects.filter(run_id=run_id, status=RunStep.IN_PROGRESS).update(**step_fields)
+        Message.objects.filter(run_id=run_id, status=Message.IN_PROGRESS).update(
+            status=Message.INCOMPLETE,
+            incomplete_at=now,
+            incomplete_details={"reason": reason[status]},
+        )
+    transaction.on_commit(lambda: wakeup.run_changed(run_id))
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Maintenance, run by every worker about once a second
+
+
+def recover(now: datetime | None = None) -> int:
+    """Settle runs nobody is looking after; returns how many were touched."""
+    from . import tasks
+
+    now = now or timezone.now()
+    touched = 0
+    for run in Run.objects.stale(now):
+        if run.status == Run.CANCELLING:
+            stale = Run.objects.filter(pk=run.pk, status=Run.CANCELLING, lease_expires_at__lt=now)
+            touched += close_run(stale, run.pk, Run.CANCELLED)
+            continue
+        stale = Run.objects.filter(
+            pk=run.pk, status=Run.IN_PROGRESS, claims=run.claims, lease_expires_at__lt=now
+        )
+        if run.retries >= 1:
+            error = {
+                "code": "server_error",
+                "message": "The worker executing this run stopped, twice; the run was abandoned.",
+            }
+            touched += close_run(stale, run.pk, Run.FAILED, error=error)
+            logger.warning("Run %s failed: its worker stopped twice", run.pk)
+            continue
+        with transaction.atomic():
+            if stale.update(
+                status=Run.QUEUED,
+                retries=F("retries") + 1,
+                worker_id="",
+                lease_expires_at=None,
+                queued_at=now,
+                updated_at=now,
+            ):
+                touched += 1
+                error = {
+                    "code": "server_error",
+                    "message": "The worker executing this step stopped.",
+                }
+                RunStep.objects.filter(run_id=run.pk, status=RunStep.IN_PROGRESS).update(
+                    status=RunStep.FAILED, failed_at=now, last_error=error
+                )
+                Message.objects.filter(run_id=run.pk, status=Message.IN_PROGRESS).update(
+                    status=Message.INCOMPLETE,
+                    incomplete_at=now,
+                    incomplete_details={"reason": "run_failed"},
+                )
+                tasks.enqueue_run(run.pk)
+                logger.warning("Run %s: its worker stopped; retrying", run.pk)
+    for run in Run.objects.waiting_too_long(now):
+        touched += run.expire_if_due(now)
+    # A cancel whose finishing task was lost, and queued runs whose task was lost.
+    orphans = Run.objects.filter(
+        status=Run.CANCELLING,
+        lease_expires_at__isnull=True,
+        updated_at__lt=now - timedelta(seconds=5),
+    )
+    for run_id in orphans.values_list("pk", flat=True):
+        touched += close_run(
+            Run.objects.filter(pk=run_id, status=Run.CANCELLING, lease_expires_at__isnull=True),
+            run_id,
+            Run.CANCELLED,
+        )
+    patience = timedelta(seconds=max(30.0, engine_setting("ENGINE_RUN_LEASE_SECONDS")))
+    for run_id in Run.objects.filter(status=Run.QUEUED, queued_at__lt=now - patience).values_list(
+        "pk", flat=True
+    ):
+        if Run.objects.filter(pk=run_id, status=Run.QUEUED).update(queued_at=now):
+            tasks.enqueue_run(run_id)
+            touched += 1
+    return touched
+
+
+def renew_leases(worker_id: str) -> None:
+    """The worker's heartbeat: it is alive, so the runs it executes stay its own."""
+    Run.objects.filter(worker_id=worker_id, status__in=[Run.IN_PROGRESS, Run.CANCELLING]).update(
+        lease_expires_at=lease_deadline()
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The conversation
+
+
+def _message_text(message: Message) -> str:
+    parts = []
+    for part in message.content:
+        kind = part.get("type")
+        if kind == "text":
+            parts.append(part["text"]["value"])
+        elif kind == "image_file":
+            parts.append(f"[image file {part['image_file']['file_id']}]")
+        elif kind == "image_url":
+            parts.append(f"[image {part['image_url']['url'][:200]}]")
+    return "\n".join(parts)
+
+
+def _units(run: Run) -> list[tuple[bool, list[ChatMessage]]]:
+    """The thread as (is_message, chat messages) units in order; a tool-call unit keeps the
+    assistant's calls together with their outputs so truncation never splits them."""
+    messages = (
+        run.thread.messages.exclude(status=Message.IN_PROGRESS)
+        .exclude(run_id=run.pk, status=Message.INCOMPLETE)
+        .order_by("created_at", "id")
+    )
+    steps = run.thread.steps.filter(type=RunStep.TOOL_CALLS, status=RunStep.COMPLETED).order_by(
+        "created_at", "id"
+    )
+    items: list[tuple[datetime, str, Any]] = [(m.created_at, m.id, m) for m in messages]
+    items += [(s.created_at, s.id, s) for s in steps]
+    items.sort(key=lambda item: (item[0], item[1]))
+    units: list[tuple[bool, list[ChatMessage]]] = []
+    for _, _, item in items:
+        if isinstance(item, Message):
+            units.append((True, [ChatMessage(role=item.role, content=_message_text(item))]))
+            continue
+        calls = [c for c in item.step_details.get("tool_calls", []) if c.get("type") == "function"]
+        if not calls:
+            continue
+        chat = [
+            ChatMessage(
+                role="assistant",
+                tool_calls=[
+                    ToolCall(
+                        id=c["id"], name=c["function"]["name"], arguments=c["function"]["arguments"]
+                    )
+                    for c in calls
+                ],
+            )
+        ]
+        chat += [
+            ChatMessage(
+                role="tool", content=c["function"].get("output") or "", tool_call_id=c["id"]
+            )
+            for c in calls
+        ]
+        units.append((False, chat))
+    return units
+
+
+def _unit_tokens(unit: list[ChatMessage]) -> int:
+    return sum(
+        tokens(m.content) + sum(tokens(c.name) + tokens(c.arguments) for c in m.tool_calls) + 4
+        for m in unit
+    )
+
+
+def _function_tools(run: Run) -> list[dict[str, Any]]:
+    return [
+        {"type": "function", "function": tool["function"]}
+        for tool in run.tools or []
+        if tool.get("type") == "function"
+    ]
+
+
+def build_request(run: Run) -> ChatRequest:
+    units = _units(run)
+    strategy = run.truncation_strategy or {}
+    if strategy.get("type") == "last_messages" and strategy.get("last_messages"):
+        keep = strategy["last_messages"]
+        message_positions = [i for i, (is_message, _) in enumerate(units) if is_message]
+        if len(message_positions) > keep:
+            units = units[message_positions[-keep] :]
+    system = "\n\n".join(t for t in (run.instructions, run.additional_instructions) if t)
+    tools = _function_tools(run)
+    if run.max_prompt_tokens:
+        budget = run.max_prompt_tokens - tokens(system) - tokens(json.dumps(tools))
+        sizes = [_unit_tokens(unit) for _, unit in units]
+        while len(units) > 1 and sum(sizes) > budget:
+            units, sizes = units[1:], sizes[1:]
+        if sum(sizes) > budget:
+            raise PromptTooLong
+    chat = [ChatMessage(role="system", content=system)] if system else []
+    for _, unit in units:
+        chat += unit
+    choice = run.tool_choice
+    if isinstance(choice, dict) and choice.get("type") != "function":
+        choice = "auto"  # file_search / code_interpreter arrive with their own issue
+    response_format = run.response_format
+    return ChatRequest(
+        model=run.model,
+        messages=chat,
+        tools=tools,
+        tool_choice=(choice or "auto") if tools else None,
+        parallel_tool_calls=run.parallel_tool_calls,
+        temperature=run.temperature,
+        top_p=run.top_p,
+        max_completion_tokens=run.max_completion_tokens,
+        response_format=None if response_format in (None, "auto") else response_format,
+        reasoning_effort=run.reasoning_effort,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# One execution of a claimed run
+
+
+@dataclass
+class _Call:
+    id: str
+    name: str = ""
+    arguments: str = ""
+
+
+@dataclass
+class Execution:
+    run: Run
+    token: int = 0
+    text: str = ""
+    flushed_text: str = ""
+    message: Message | None = None
+    message_step: RunStep | None = None
+    tool_step: RunStep | None = None
+    calls: dict[int, _Call] = field(default_factory=dict)
+    flushed_calls: str = ""
+    usage: dict[str, int] | None = None
+    finish: str | None = None
+    last_flush: float = 0.0
+    prompt_tokens: int = 0
+
+    def __post_init__(self) -> None:
+        self.token = self.run.claims
+
+    def fenced(self) -> QuerySet[Run]:
+        return Run.objects.filter(pk=self.run.pk, status=Run.IN_PROGRESS, claims=self.token)
+
+    def go(self) -> None:
+        from .providers import provider_for
+
+        try:
+            try:
+                request = build_request(self.run)
+            except PromptTooLong:
+                self.settle(incomplete="max_prompt_tokens")
+                return
+            self.prompt_tokens = sum(
+                tokens(m.content) + sum(tokens(c.arguments) for c in m.tool_calls)
+                for m in request.messages
+            )
+            for event in provider_for(self.run.model).stream(request):
+                self.on_event(event)
+            self.settle()
+        except Lost:
+            self.after_lost()
+        except ProviderError as error:
+            self.fail(error.code, error.message)
+        except Exception:
+            logger.exception("Run %s failed", self.run.pk)
+            self.fail("server_error", SERVER_ERROR)
+
+    # -- events --------------------------------------------------------------------------------
+
+    def on_event(self, event: Any) -> None:
+        if isinstance(event, TextDelta):
+            if event.text:
+                self.text += event.text
+                if self.message is None:
+                    self.open_message()
+                else:
+                    self.maybe_flush()
+        elif isinstance(event, ToolCallDelta):
+            call = self.calls.setdefault(event.index, _Call(id=event.id or call_id()))
+            if event.id:
+                call.id = event.id
+            call.name = event.name or call.name
+            call.arguments += event.arguments
+            if self.tool_step is None:
+                self.open_tool_step()
+            else:
+                self.maybe_flush()
+        elif isinstance(event, Usage):
+            self.usage = _usage(event.prompt_tokens, event.completion_tokens)
+        elif isinstance(event, Finish):
+            self.finish = event.reason
+
+    def tool_calls_payload(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments, "output": None},
+            }
+            for _, call in sorted(self.calls.items())
+        ]
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def renew(self) -> None:
+        """Fence and heartbeat in one: the run must still be ours and in progress."""
+        now = timezone.now()
+        if not self.fenced().update(lease_expires_at=lease_deadline(now), updated_at=now):
+            raise Lost
+
+    def new_step(self, kind: str, details: dict[str, Any]) -> RunStep:
+        return RunStep.objects.create(
+            run_id=self.run.pk,
+            thread_id=self.run.thread_id,
+            assistant_id=self.run.assistant_id,
+            type=kind,
+            step_details=details,
+        )
+
+    def open_message(self) -> None:
+        with transaction.atomic():
+            self.renew()
+            self.message = Message.objects.create(
+                thread_id=self.run.thread_id,
+                role="assistant",
+                status=Message.IN_PROGRESS,
+                content=Message.text_content(self.text),
+                assistant_id=self.run.assistant_id,
+                run_id=self.run.pk,
+                attachments=[],
+            )
+            self.message_step = self.new_step(
+                RunStep.MESSAGE_CREATION,
+                {"type": "message_creation", "message_creation": {"message_id": self.message.id}},
+            )
+        self.flushed_text = self.text
+        self.last_flush = time.monotonic()
+        wakeup.run_changed(self.run.pk)
+
+    def open_tool_step(self) -> None:
+        with transaction.atomic():
+            self.renew()
+            self.write_message_text()
+            self.tool_step = self.new_step(
+                RunStep.TOOL_CALLS,
+                {"type": "tool_calls", "tool_calls": self.tool_calls_payload()},
+            )
+        self.flushed_calls = json.dumps(self.tool_calls_payload())
+        self.last_flush = time.monotonic()
+        wakeup.run_changed(self.run.pk)
+
+    def write_message_text(self) -> None:
+        if self.message is not None and self.text != self.flushed_text:
+            Message.objects.filter(pk=self.message.pk).update(
+                content=Message.text_content(self.text)
+            )
+            self.flushed_text = self.text
+
+    def write_tool_calls(self) -> None:
+        payload = self.tool_calls_payload()
+        serialised = json.dumps(payload)
+        if self.tool_step is not None and serialised != self.flushed_calls:
+            RunStep.objects.filter(pk=self.tool_step.pk).update(
+                step_details={"type": "tool_calls", "tool_calls": payload}
+            )
+            self.flushed_calls = serialised
+
+    def maybe_flush(self) -> None:
+        if time.monotonic() - self.last_flush < FLUSH_SECONDS:
+            return
+        with transaction.atomic():
+            self.renew()
+            self.write_message_text()
+            self.write_tool_calls()
+        self.last_flush = time.monotonic()
+        wakeup.run_changed(self.run.pk)
+
+    def segment_usage(self) -> dict[str, int]:
+        if self.usage is not None:
+            return self.usage
+        completion = tokens(self.text) + sum(tokens(c.arguments) for c in self.calls.values())
+        return _usage(self.prompt_tokens, completion)
+
+    def settle(self, *, incomplete: str | None = None) -> None:
+        """The provider finished: complete, wait for tool outputs, or end incomplete."""
+        now = timezone.now()
+        usage = self.segment_usage() if incomplete is None else _usage(0, 0)
+        run_usage = _add_usage(self.run.usage, usage)
+        zero = _usage(0, 0)
+        if incomplete is None and self.finish == "length":
+            incomplete = "max_completion_tokens"
+        waiting = incomplete is None and bool(self.calls)
+        run_fields: dict[str, Any] = {
+            "usage": run_usage,
+            "lease_expires_at": None,
+            "updated_at": now,
+        }
+        if waiting:
+            tool_calls = [
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments},
+                }
+                for _, c in sorted(self.calls.items())
+            ]
+            run_fields.update(
+                status=Run.REQUIRES_ACTION,
+                required_action={
+                    "type": "submit_tool_outputs",
+                    "submit_tool_outputs": {"tool_calls": tool_calls},
+                },
+                waiting_since=now,
+                expires_at=now + timedelta(seconds=engine_setting("ENGINE_RUN_TTL_SECONDS")),
+            )
+        elif incomplete:
+            run_fields.update(
+                status=Run.INCOMPLETE,
+                incomplete_details={"reason": incomplete},
+                expires_at=None,
+            )
+        else:
+            run_fields.update(status=Run.COMPLETED, completed_at=now, expires_at=None)
+        with transaction.atomic():
+            if not self.fenced().update(**run_fields):
+                raise Lost
+            self.write_message_text()
+            self.write_tool_calls()
+            if self.message is not None:
+                if incomplete or self.finish == "content_filter":
+                    reason = "max_tokens" if incomplete else "content_filter"
+                    Message.objects.filter(pk=self.message.pk).update(
+                        status=Message.INCOMPLETE,
+                        incomplete_at=now,
+                        incomplete_details={"reason": reason},
+                    )
+                else:
+                    Message.objects.filter(pk=self.message.pk).update(
+                        status=Message.COMPLETED, completed_at=now
+                    )
+            if self.message_step is not None:
+                RunStep.objects.filter(pk=self.message_step.pk).update(
+                    status=RunStep.COMPLETED,
+                    completed_at=now,
+                    usage=zero if self.tool_step is not None else usage,
+                )
+            if self.tool_step is not None:
+                # A waiting tool step stays in progress until its outputs arrive.
+                step_fields: dict[str, Any] = {"usage": usage}
+                if not waiting:
+                    step_fields.update(status=RunStep.CANCELLED, cancelled_at=now)
+                RunStep.objects.filter(pk=self.tool_step.pk).update(**step_fields)
+        wakeup.run_changed(self.run.pk)
+
+    def fail(self, code: str, message: str) -> None:
+        error = {"code": code, "message": message}
+        try:
+            with transaction.atomic():
+                self.write_message_text()
+                closed = close_run(
+                    self.fenced(),
+                    self.run.pk,
+                    Run.FAILED,
+                    error=error,
+                    usage=_add_usage(self.run.usage, self.segment_usage()),
+                )
+                if not closed:
+                    raise Lost
+        except Lost:
+            self.after_lost()
+
+    def after_lost(self) -> None:
+        """Cancelled while executing: finish the cancel. Taken over: leave it alone."""
+        with transaction.atomic():
+            self.write_message_text()
+            close_run(
+                Run.objects.filter(pk=self.run.pk, status=Run.CANCELLING, claims=self.token),
+                self.run.pk,
+                Run.CANCELLED,
+                usage=_add_usage(self.run.usage, self.segment_usage()),
+            )

@@ -1,0 +1,231 @@
+"""Server-sent events for `stream: true`: the request follows the run through the database
+(woken by engine.wakeup) and turns what changed into the API's events, in the order
+endpoints.md gives. It never executes the run itself.
+
+Events are derived from state, not from a log: whatever the worker wrote since the last look
+becomes the missing events (a run seen already finished still yields in_progress, its steps,
+its message with the text as deltas, and completed, in that order).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import close_old_connections
+from django.http import StreamingHttpResponse
+
+from . import wakeup
+from .models import Message, Run, RunStep
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.25  # fallback when a wake-up datagram is lost
+KEEPALIVE_SECONDS = 15.0
+MAX_SECONDS = 3600.0
+
+
+def sse(event: str, data: Any) -> bytes:
+    text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+    return f"event: {event}\ndata: {text}\n\n".encode()
+
+
+def done() -> bytes:
+    return sse("done", "[DONE]")
+
+
+def error_event(message: str, code: str = "server_error") -> bytes:
+    return sse(
+        "error",
+        {"error": {"message": message, "type": "server_error", "param": None, "code": code}},
+    )
+
+
+def response(events: Iterable[bytes]) -> StreamingHttpResponse:
+    streaming = StreamingHttpResponse(events, content_type="text/event-stream; charset=utf-8")
+    streaming["Cache-Control"] = "no-cache"
+    streaming["X-Accel-Buffering"] = "no"  # no proxy buffering: deltas must flow
+    return streaming
+
+
+def _as(payload: dict[str, Any], status: str) -> dict[str, Any]:
+    return {**payload, "status": status}
+
+
+@dataclass
+class _StepSeen:
+    done: bool = False
+    message_opened: bool = False
+    message_done: bool = False
+    text_sent: int = 0
+    calls_sent: dict[int, int] = field(default_factory=dict)  # index → characters of arguments
+
+
+class RunFollower:
+    """Emit a run's events from `claims_before` (the claim count when the stream began)."""
+
+    def __init__(self, run: Run, *, known_steps: Iterable[str] = ()) -> None:
+        self.run_id = run.pk
+        self.claims_before = run.claims
+        self.in_progress_sent = False
+        self.final_sent: str | None = None
+        self.cancelling_sent = False
+        self.steps: dict[str, _StepSeen] = {
+            step_id: _StepSeen(done=True) for step_id in known_steps
+        }
+
+    def follow(self) -> Iterator[bytes]:
+        event = wakeup.follow(self.run_id)
+        try:
+            started = last_output = time.monotonic()
+            while True:
+                event.clear()
+                run = Run.objects.filter(pk=self.run_id).first()
+                if run is None:
+                    yield error_event(f"The run {self.run_id} was deleted.", code="not_found")
+                    break
+                run.expire_if_due()
+                chunks = list(self.changes(run))
+                if chunks:
+                    last_output = time.monotonic()
+                    yield b"".join(chunks)
+                if self.final_sent:
+                    break
+                if time.monotonic() - started > MAX_SECONDS:
+                    yield error_event("The stream lasted too long; poll the run instead.")
+                    break
+                if time.monotonic() - last_output > KEEPALIVE_SECONDS:
+                    last_output = time.monotonic()
+                    yield b": keep-alive\n\n"
+                event.wait(POLL_SECONDS)
+            yield done()
+        except Exception:
+            logger.exception("Stream of run %s failed", self.run_id)
+            yield error_event("The server had an error while streaming this run.")
+            yield done()
+        finally:
+            wakeup.unfollow(self.run_id, event)
+            close_old_connections()
+
+    def changes(self, run: Run) -> Iterator[bytes]:
+        payload = run.to_api()
+        if not self.in_progress_sent and run.claims > self.claims_before:
+            self.in_progress_sent = True
+            yield sse("thread.run.in_progress", _as(payload, Run.IN_PROGRESS))
+        if self.in_progress_sent:
+            yield from self.step_changes(run)
+        status = run.status
+        if status == Run.CANCELLING and not self.cancelling_sent:
+            self.cancelling_sent = True
+            yield sse("thread.run.cancelling", payload)
+        if status == Run.REQUIRES_ACTION and run.claims > self.claims_before:
+            self.final_sent = status
+            yield sse("thread.run.requires_action", payload)
+        elif status in Run.TERMINAL:
+            self.final_sent = status
+            yield sse(f"thread.run.{status}", payload)
+
+    def step_changes(self, run: Run) -> Iterator[bytes]:
+        steps = list(RunStep.objects.filter(run_id=run.pk).order_by("created_at", "id"))
+        pending = [s for s in steps if not self.steps.get(s.id, _StepSeen()).done]
+        message_ids = [
+            s.step_details["message_creation"]["message_id"]
+            for s in pending
+            if s.type == RunStep.MESSAGE_CREATION
+        ]
+        messages = {m.id: m for m in Message.objects.filter(pk__in=message_ids)}
+        for step in pending:
+            seen = self.steps.get(step.id)
+            snapshot = step.to_api()
+            if seen is None:
+                seen = self.steps[step.id] = _StepSeen()
+                opening = _as(snapshot, RunStep.IN_PROGRESS) | {"usage": None}
+                if step.type == RunStep.TOOL_CALLS:
+                    opening["step_details"] = {"type": "tool_calls", "tool_calls": []}
+                for name in ("completed_at", "failed_at", "cancelled_at", "expired_at"):
+                    opening[name] = None
+                yield sse("thread.run.step.created", opening)
+                yield sse("thread.run.step.in_progress", opening)
+            if step.type == RunStep.MESSAGE_CREATION:
+                message = messages.get(step.step_details["message_creation"]["message_id"])
+                if message is not None:
+                    yield from self.message_changes(message, seen)
+            else:
+                yield from self.tool_call_changes(step, seen)
+            if step.status != RunStep.IN_PROGRESS:
+                seen.done = True
+                yield sse(f"thread.run.step.{step.status}", snapshot)
+
+    def message_changes(self, message: Message, seen: _StepSeen) -> Iterator[bytes]:
+        payload = message.to_api()
+        if not seen.message_opened:
+            seen.message_opened = True
+            opening = _as(payload, Message.IN_PROGRESS) | {
+                "content": [],
+                "completed_at": None,
+                "incomplete_at": None,
+                "incomplete_details": None,
+            }
+            yield sse("thread.message.created", opening)
+            yield sse("thread.message.in_progress", opening)
+        text = message.text
+        if len(text) > seen.text_sent:
+            value: dict[str, Any] = {"value": text[seen.text_sent :]}
+            if seen.text_sent == 0:
+                value["annotations"] = []
+            seen.text_sent = len(text)
+            delta = {"content": [{"index": 0, "type": "text", "text": value}]}
+            yield sse(
+                "thread.message.delta",
+                {"id": message.id, "object": "thread.message.delta", "delta": delta},
+            )
+        if message.status != Message.IN_PROGRESS and not seen.message_done:
+            seen.message_done = True
+            yield sse(f"thread.message.{message.status}", payload)
+
+    def tool_call_changes(self, step: RunStep, seen: _StepSeen) -> Iterator[bytes]:
+        for index, call in enumerate(step.step_details.get("tool_calls", [])):
+            function = call.get("function", {})
+            arguments = function.get("arguments", "")
+            if index not in seen.calls_sent:
+                piece: dict[str, Any] = {
+                    "index": index,
+                    "id": call["id"],
+                    "type": call.get("type", "function"),
+                    "function": {
+                        "name": function.get("name", ""),
+                        "arguments": arguments,
+                        "output": None,
+                    },
+                }
+            elif len(arguments) > seen.calls_sent[index]:
+                piece = {
+                    "index": index,
+                    "type": "function",
+                    "function": {"arguments": arguments[seen.calls_sent[index] :]},
+                }
+            else:
+                continue
+            seen.calls_sent[index] = len(arguments)
+            delta = {"step_details": {"type": "tool_calls", "tool_calls": [piece]}}
+            yield sse(
+                "thread.run.step.delta",
+                {"id": step.id, "object": "thread.run.step.delta", "delta": delta},
+            )
+
+
+def run_stream(
+    run: Run, *, prelude: Iterable[bytes] = (), known_steps: Iterable[str] = ()
+) -> StreamingHttpResponse:
+    """The SSE response for a run just created or just given its tool outputs."""
+    follower = RunFollower(run, known_steps=known_steps)
+
+    def events() -> Iterator[bytes]:
+        yield b"".join(prelude)
+        yield from follower.follow()
+
+    return response(events())

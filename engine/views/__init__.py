@@ -1,0 +1,1 @@
+"""The /v1 JSON views, one module per area of the Assistants API."""

@@ -1,0 +1,50 @@
+"""/v1/threads/{thread_id}/messages: create, list (with run_id), retrieve, modify, delete."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+
+from ..api import ApiError, body, endpoint, ok, paginate
+from ..models import Thread
+from ..schemas import CreateMessage, ModifyMetadata, dump
+from . import lookups
+
+
+@endpoint("GET", "POST")
+def messages(request: HttpRequest, thread_id: str) -> HttpResponse:
+    found = lookups.thread(thread_id)
+    if request.method == "GET":
+        listed = found.messages.all()
+        if run_id := request.GET.get("run_id"):
+            listed = listed.filter(run_id=run_id)
+        return paginate(request, listed)
+    data = body(request, CreateMessage)
+    with transaction.atomic():
+        locked = Thread.objects.select_for_update().get(pk=found.pk)
+        if active := locked.active_run():
+            raise ApiError(
+                400, f"Can't add messages to {locked.id} while a run {active.id} is active."
+            )
+        message = locked.add_message(
+            role=data.role,
+            content=data.content_parts(),
+            attachments=[dump(a) for a in data.attachments or []],
+            metadata=data.metadata,
+        )
+    return ok(message.to_api())
+
+
+@endpoint("GET", "POST", "DELETE")
+def message(request: HttpRequest, thread_id: str, message_id: str) -> HttpResponse:
+    found = lookups.message(lookups.thread(thread_id), message_id)
+    if request.method == "GET":
+        return ok(found.to_api())
+    if request.method == "DELETE":
+        found.delete()
+        return ok({"id": message_id, "object": "thread.message.deleted", "deleted": True})
+    data = body(request, ModifyMetadata)
+    if "metadata" in data.model_fields_set:
+        found.metadata = data.metadata or {}
+        found.save(update_fields=["metadata"])
+    return ok(found.to_api())

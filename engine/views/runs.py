@@ -1,0 +1,164 @@
+"""/v1/threads/{thread_id}/runs: create (JSON or SSE), list, retrieve, modify, cancel,
+submit_tool_outputs, and the run steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+
+from .. import streaming
+from ..api import ApiError, body, endpoint, ok, paginate
+from ..models import Run, RunStep, Thread
+from ..schemas import CreateRun, ModifyMetadata, RunOptions, SubmitToolOutputs, dump
+from . import lookups
+
+
+def run_response(run: Run) -> JsonResponse:
+    moving = run.status in (Run.QUEUED, Run.IN_PROGRESS, Run.CANCELLING)
+    after = settings.ENGINE_POLL_AFTER_MS if moving else 1000
+    return ok(run.to_api(), openai_poll_after_ms=str(after))
+
+
+def run_config(data: RunOptions) -> dict[str, Any]:
+    """A request's overrides of the assistant's settings, None where not given."""
+    truncation = data.truncation_strategy
+    return {
+        "model": data.model,
+        "instructions": data.instructions,
+        "additional_instructions": getattr(data, "additional_instructions", None),
+        "tools": None if data.tools is None else [dump(tool) for tool in data.tools],
+        "metadata": data.metadata,
+        "temperature": data.temperature,
+        "top_p": data.top_p,
+        "max_prompt_tokens": data.max_prompt_tokens,
+        "max_completion_tokens": data.max_completion_tokens,
+        "truncation_strategy": None
+        if truncation is None
+        else {"type": truncation.type, "last_messages": truncation.last_messages},
+        "tool_choice": dump(data.tool_choice),
+        "parallel_tool_calls": data.parallel_tool_calls,
+        "response_format": dump(data.response_format),
+        "reasoning_effort": data.reasoning_effort,
+    }
+
+
+def _expire_due(thread: Thread) -> None:
+    for waiting in thread.runs.waiting_too_long(timezone.now()):
+        waiting.expire_if_due()
+
+
+@endpoint("GET", "POST")
+def runs(request: HttpRequest, thread_id: str) -> HttpResponse:
+    found = lookups.thread(thread_id)
+    if request.method == "GET":
+        _expire_due(found)
+        return paginate(request, found.runs.all())
+    data = body(request, CreateRun)
+    assistant = lookups.assistant(data.assistant_id)
+    with transaction.atomic():
+        locked = Thread.objects.select_for_update().get(pk=found.pk)
+        if active := locked.active_run():
+            raise ApiError(400, f"Thread {locked.id} already has an active run {active.id}.")
+        for message in data.additional_messages or []:
+            locked.add_message(
+                role=message.role,
+                content=message.content_parts(),
+                attachments=[dump(a) for a in message.attachments or []],
+                metadata=message.metadata,
+            )
+        run = locked.start_run(assistant, **run_config(data))
+    if data.stream:
+        prelude = [
+            streaming.sse("thread.run.created", run.to_api()),
+            streaming.sse("thread.run.queued", run.to_api()),
+        ]
+        return streaming.run_stream(run, prelude=prelude)
+    return run_response(run)
+
+
+@endpoint("GET", "POST")
+def run(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
+    found = lookups.run(lookups.thread(thread_id), run_id)
+    if request.method == "POST":
+        data = body(request, ModifyMetadata)
+        if "metadata" in data.model_fields_set:
+            found.metadata = data.metadata or {}
+            found.save(update_fields=["metadata", "updated_at"])
+    return run_response(found)
+
+
+@endpoint("POST")
+def cancel(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
+    found = lookups.run(lookups.thread(thread_id), run_id)
+    if not found.request_cancel():
+        raise ApiError(400, f"Cannot cancel run with status '{found.status}'.")
+    return run_response(found)
+
+
+def _check_outputs(found: Run, data: SubmitToolOutputs) -> dict[str, str]:
+    if found.status != Run.REQUIRES_ACTION:
+        raise ApiError(400, f'Runs in status "{found.status}" do not accept tool outputs.')
+    expected = [call["id"] for call in found.pending_tool_calls]
+    given = [output.tool_call_id for output in data.tool_outputs]
+    for position, call_id in enumerate(given):
+        if call_id in given[:position]:
+            raise ApiError(
+                400,
+                f"Duplicate tool output for tool call '{call_id}'.",
+                param=f"tool_outputs[{position}].tool_call_id",
+                code="invalid_value",
+            )
+        if call_id not in expected:
+            raise ApiError(
+                400,
+                f"No tool call found with id '{call_id}' waiting for an output on {found.id}.",
+                param=f"tool_outputs[{position}].tool_call_id",
+                code="invalid_value",
+            )
+    if sorted(given) != sorted(expected):
+        raise ApiError(
+            400,
+            f"Expected tool outputs for call_ids {expected}, got {given}",
+            param="tool_outputs",
+            code="invalid_value",
+        )
+    return {output.tool_call_id: output.output for output in data.tool_outputs}
+
+
+@endpoint("POST")
+def submit_tool_outputs(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
+    found = lookups.run(lookups.thread(thread_id), run_id)
+    data = body(request, SubmitToolOutputs)
+    outputs = _check_outputs(found, data)
+    waiting_steps = list(
+        found.steps.filter(type=RunStep.TOOL_CALLS, status=RunStep.IN_PROGRESS).values_list(
+            "id", flat=True
+        )
+    )
+    known_steps = list(found.steps.values_list("id", flat=True))
+    if not found.submit_tool_outputs(outputs):
+        found.refresh_from_db()
+        raise ApiError(400, f'Runs in status "{found.status}" do not accept tool outputs.')
+    if data.stream:
+        completed = RunStep.objects.filter(pk__in=waiting_steps).order_by("created_at", "id")
+        prelude = [streaming.sse("thread.run.step.completed", s.to_api()) for s in completed]
+        queued = {**found.to_api(), "status": Run.QUEUED}
+        prelude.append(streaming.sse("thread.run.queued", queued))
+        return streaming.run_stream(found, prelude=prelude, known_steps=known_steps)
+    return run_response(found)
+
+
+@endpoint("GET")
+def steps(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
+    found = lookups.run(lookups.thread(thread_id), run_id)
+    return paginate(request, found.steps.all())
+
+
+@endpoint("GET")
+def step(request: HttpRequest, thread_id: str, run_id: str, step_id: str) -> HttpResponse:
+    found = lookups.step(lookups.run(lookups.thread(thread_id), run_id), step_id)
+    return ok(found.to_api())

@@ -1,0 +1,74 @@
+"""/v1/threads: create (with messages), retrieve, modify, delete; and create-thread-and-run."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+
+from .. import streaming
+from ..api import body, endpoint, ok
+from ..models import Thread
+from ..schemas import CreateThread, CreateThreadAndRun, ModifyThread, dump
+from . import lookups
+from .runs import run_config, run_response
+
+
+def _create_thread(data: CreateThread | None) -> Thread:
+    data = data or CreateThread()
+    thread = Thread.objects.create(
+        metadata=data.metadata or {},
+        tool_resources=dump(data.tool_resources) if data.tool_resources is not None else {},
+    )
+    for message in data.messages:
+        thread.add_message(
+            role=message.role,
+            content=message.content_parts(),
+            attachments=[dump(a) for a in message.attachments or []],
+            metadata=message.metadata,
+        )
+    return thread
+
+
+@endpoint("POST")
+def threads(request: HttpRequest) -> HttpResponse:
+    data = body(request, CreateThread)
+    with transaction.atomic():
+        thread = _create_thread(data)
+    return ok(thread.to_api())
+
+
+@endpoint("GET", "POST", "DELETE")
+def thread(request: HttpRequest, thread_id: str) -> HttpResponse:
+    found = lookups.thread(thread_id)
+    if request.method == "GET":
+        return ok(found.to_api())
+    if request.method == "DELETE":
+        found.delete()
+        return ok({"id": thread_id, "object": "thread.deleted", "deleted": True})
+    data = body(request, ModifyThread)
+    if "metadata" in data.model_fields_set:
+        found.metadata = data.metadata or {}
+    if "tool_resources" in data.model_fields_set:
+        found.tool_resources = dump(data.tool_resources)
+    found.save(update_fields=["metadata", "tool_resources"])
+    return ok(found.to_api())
+
+
+@endpoint("POST")
+def thread_and_run(request: HttpRequest) -> HttpResponse:
+    data = body(request, CreateThreadAndRun)
+    assistant = lookups.assistant(data.assistant_id)
+    with transaction.atomic():
+        new_thread = _create_thread(data.thread)
+        if data.tool_resources is not None and not new_thread.tool_resources:
+            new_thread.tool_resources = dump(data.tool_resources)
+            new_thread.save(update_fields=["tool_resources"])
+        run = new_thread.start_run(assistant, **run_config(data))
+    if data.stream:
+        prelude = [
+            streaming.sse("thread.created", new_thread.to_api()),
+            streaming.sse("thread.run.created", run.to_api()),
+            streaming.sse("thread.run.queued", run.to_api()),
+        ]
+        return streaming.run_stream(run, prelude=prelude)
+    return run_response(run)

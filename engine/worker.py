@@ -1,0 +1,174 @@
+"""The engine's worker: django-tasks-db's Worker, made to start a queued run within
+milliseconds and to execute several runs at once.
+
+- It sleeps on a wake-up event instead of `time.sleep(interval)`: a datagram sent on commit by
+  whoever queued a task sets it (engine.wakeup); the interval stays as a fallback poll.
+- Claimed tasks run on a small pool of threads, so one slow model call does not hold up the
+  other runs. A task is claimed only when a thread is free, leaving the rest to other workers.
+- About once a second it renews the leases of the runs it executes (its heartbeat) and
+  recovers the runs of workers that died (engine.executor.recover).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import signal
+import threading
+import time
+from types import FrameType
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+from django.db.utils import DatabaseError, OperationalError
+from django.utils.crypto import get_random_string
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+from . import executor, wakeup
+
+logger = logging.getLogger(__name__)
+
+
+class EngineWorker(Worker):
+    def __init__(
+        self,
+        *,
+        threads: int | None = None,
+        poll: float | None = None,
+        worker_id: str | None = None,
+        backend_name: str = "default",
+        queue_names: list[str] | None = None,
+    ) -> None:
+        super().__init__(
+            queue_names=queue_names or ["default"],
+            interval=settings.ENGINE_WORKER_POLL_SECONDS if poll is None else poll,
+            batch=False,
+            backend_name=backend_name,
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=worker_id or get_random_string(32),
+            excluded_queue_names=[],
+        )
+        self.threads = threads or settings.ENGINE_WORKER_THREADS
+        self.wake = threading.Event()
+        self.jobs: queue.Queue[DBTaskResult | None] = queue.Queue()
+        self.busy = 0
+        self.busy_lock = threading.Lock()
+        self.pool: list[threading.Thread] = []
+        self.stopped = threading.Event()
+        self.maintenance_every = min(1.0, settings.ENGINE_RUN_LEASE_SECONDS / 3)
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def configure_signals(self) -> None:
+        for name in ("SIGINT", "SIGTERM", "SIGQUIT"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), self.shutdown)
+
+    def shutdown(self, signum: int, frame: FrameType | None) -> None:
+        if not self.running:
+            logger.warning("Stopping now; unfinished runs are retried once their lease runs out.")
+            os._exit(1)
+        logger.warning(
+            "Received %s: finishing the runs in progress (again to stop at once)…",
+            signal.strsignal(signum),
+        )
+        self.stop()
+
+    def stop(self) -> None:
+        self.running = False
+        self.wake.set()
+
+    def run(self) -> None:
+        logger.info(
+            "Engine worker %s: %d threads, fallback poll %.2fs",
+            self.worker_id,
+            self.threads,
+            self.interval,
+        )
+        listener = wakeup.Listener("worker", lambda payload: self.wake.set())
+        listener.start()
+        for number in range(self.threads):
+            thread = threading.Thread(target=self._serve, name=f"engine-run-{number}", daemon=True)
+            thread.start()
+            self.pool.append(thread)
+        try:
+            self._loop()
+        finally:
+            for _ in self.pool:
+                self.jobs.put(None)
+            for thread in self.pool:
+                thread.join(timeout=30)
+            listener.stop()
+            connections.close_all()
+            self.stopped.set()
+            logger.info("Engine worker %s stopped", self.worker_id)
+
+    def _loop(self) -> None:
+        last_maintenance = 0.0
+        while self.running:
+            self.wake.clear()
+            try:
+                if time.monotonic() - last_maintenance >= self.maintenance_every:
+                    last_maintenance = time.monotonic()
+                    self.maintain()
+                while self.running and self._free() and self._claim_one():
+                    pass
+            except DatabaseError:
+                logger.warning("Database error in the worker loop; retrying", exc_info=True)
+                close_old_connections()
+                connections.close_all()
+            self.wake.wait(self.interval)
+
+    def maintain(self) -> None:
+        executor.renew_leases(self.worker_id)
+        executor.recover()
+
+    # -- claiming and running -----------------------------------------------------------------
+
+    def _free(self) -> bool:
+        with self.busy_lock:
+            return self.busy < self.threads
+
+    def _claim_one(self) -> bool:
+        tasks = DBTaskResult.objects.ready().filter(
+            backend_name=self.backend_name, queue_name__in=self.queue_names
+        )
+        try:
+            with exclusive_transaction(tasks.db):
+                claimed = tasks.get_locked()
+                if claimed is not None:
+                    claimed.claim(self.worker_id)
+        except OperationalError as error:
+            if is_locked_database_exception(error):
+                return False
+            raise
+        if claimed is None:
+            return False
+        with self.busy_lock:
+            self.busy += 1
+        self.jobs.put(claimed)
+        return True
+
+    def _serve(self) -> None:
+        try:
+            while (job := self.jobs.get()) is not None:
+                try:
+                    self.run_task(job)
+                finally:
+                    with self.busy_lock:
+                        self.busy -= 1
+                    self.wake.set()  # a thread is free: look for more work
+        finally:
+            connections.close_all()
+
+
+def start_in_thread(**options: object) -> tuple[EngineWorker, threading.Thread]:
+    """A worker running in a background thread of this process (tests, benchmarks)."""
+    worker = EngineWorker(**options)  # type: ignore[arg-type]
+    thread = threading.Thread(target=worker.run, name="engine-worker", daemon=True)
+    thread.start()
+    return worker, thread
