@@ -26,7 +26,7 @@ def test_poll_returns_when_the_run_completes(client, clock, respx_mock):
     run = client.threads.runs.poll("run_1", thread_id="thread_1")
     assert run.status == "completed"
     assert route.call_count == 4
-    assert clock.sleeps == pytest.approx([0.02, 0.03, 0.045])
+    assert clock.sleeps == pytest.approx([0.01, 0.015, 0.0225])
     assert route.calls.last.request.headers["X-Stainless-Poll-Helper"] == "true"
 
 
@@ -52,7 +52,9 @@ def test_a_short_poll_after_ms_keeps_checks_at_that_pace(client, clock, respx_mo
     respx_mock.get(RUN_URL).mock(side_effect=moving + statuses("completed"))
     client.threads.runs.poll("run_1", thread_id="thread_1")
     # The fast start ramps up as usual, then stays at the backend's 100 ms instead of 2 s.
-    assert clock.sleeps == pytest.approx([0.02, 0.03, 0.045, 0.0675, 0.1, 0.1, 0.1, 0.1, 0.1])
+    assert clock.sleeps == pytest.approx(
+        [0.01, 0.015, 0.0225, 0.03375, 0.050625, 0.0759375, 0.1, 0.1, 0.1]
+    )
 
 
 def test_a_long_poll_after_ms_slows_checks_down(client, clock, respx_mock):

@@ -34,7 +34,7 @@ from ._resource import Resource
 
 # Polling: start quickly (a short run is noticed at once), back off to ~2 s so a long run does
 # not hammer the backend, honour the backend's `openai-poll-after-ms`, and give up at a deadline.
-FIRST_POLL_INTERVAL = 0.02
+FIRST_POLL_INTERVAL = 0.01
 POLL_BACKOFF = 1.5
 MAX_POLL_INTERVAL = 2.0
 MAX_POLL_HINT = 10.0
@@ -324,7 +324,7 @@ class Runs(Resource):
     ) -> Run:
         """Wait until the run stops: terminal, or `requires_action` (tool outputs needed).
 
-        The first check is immediate; then the interval ramps up from 20 ms by half each time
+        The first check is immediate; then the interval ramps up from 10 ms by half each time
         towards 2 s, so a short run is noticed within milliseconds and a long one is not
         hammered. A backend's `openai-poll-after-ms` sets where the ramp stops: a shorter
         hint keeps checks at that pace, a longer one (over 2 s) slows them to it.
