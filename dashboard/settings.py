@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "assistants_app",
     "engine",
+    "engine.files",
 ]
 
 MIDDLEWARE = [
@@ -253,3 +254,30 @@ ENGINE_WAKE_HOST = env.str("ENGINE_WAKE_HOST", default="127.0.0.1")
 # `openai-poll-after-ms` on responses for runs still moving (the SDK's pollers honour it).
 ENGINE_POLL_AFTER_MS = env.int("ENGINE_POLL_AFTER_MS", default=100)
 # --- end Engine -------------------------------------------------------------------------------
+
+# --- Engine files (engine/files: files, vector stores, file_search, code_interpreter) ---------
+# Largest upload accepted by POST /v1/files, in bytes (the API allows 512 MB).
+ENGINE_FILE_MAX_BYTES = env.int("ENGINE_FILE_MAX_BYTES", default=512 * 1024 * 1024)
+# An ingestion nobody has touched for this long (its worker died) is queued again when seen.
+ENGINE_FILE_INGEST_STALE_SECONDS = env.int("ENGINE_FILE_INGEST_STALE_SECONDS", default=600)
+# Hybrid search: "auto" embeds chunks and queries with the chat provider's /embeddings when it
+# has one (ENGINE_CHAT_BASE_URL); "off" keeps search lexical.
+ENGINE_EMBEDDINGS = env.str("ENGINE_EMBEDDINGS", default="auto")
+ENGINE_EMBEDDING_MODEL = env.str("ENGINE_EMBEDDING_MODEL", default="text-embedding-3-small")
+# Results file_search gives the model when the assistant does not say (the API: 20).
+ENGINE_FILE_SEARCH_MAX_RESULTS = env.int("ENGINE_FILE_SEARCH_MAX_RESULTS", default=20)
+# code_interpreter: "sandbox" (bubblewrap isolation, refused when bwrap is missing), "off", or
+# "unsandboxed-dev" (NO isolation: model-written code runs as the server; development only).
+ENGINE_CODE_INTERPRETER_MODE = env.str("ENGINE_CODE_INTERPRETER_MODE", default="sandbox")
+ENGINE_SANDBOX_BWRAP = env.str("ENGINE_SANDBOX_BWRAP", default="bwrap")
+# Per-thread working folders (/mnt/data in the sandbox) and the sandbox's caches.
+ENGINE_SANDBOX_DIR = Path(env.str("ENGINE_SANDBOX_DIR", default=str(DATA_DIR / "sandbox")))
+# Limits of one execution: CPU seconds, wall-clock seconds, address space, processes, file size.
+ENGINE_SANDBOX_CPU_SECONDS = env.int("ENGINE_SANDBOX_CPU_SECONDS", default=30)
+ENGINE_SANDBOX_WALL_SECONDS = env.float("ENGINE_SANDBOX_WALL_SECONDS", default=60.0)
+ENGINE_SANDBOX_MEMORY_MB = env.int("ENGINE_SANDBOX_MEMORY_MB", default=1024)
+ENGINE_SANDBOX_MAX_PROCESSES = env.int("ENGINE_SANDBOX_MAX_PROCESSES", default=32)
+ENGINE_SANDBOX_MAX_FILE_MB = env.int("ENGINE_SANDBOX_MAX_FILE_MB", default=64)
+# The unprivileged user the code runs as when the engine itself runs as root.
+ENGINE_SANDBOX_UID = env.int("ENGINE_SANDBOX_UID", default=65534)
+# --- end Engine files -------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The Assistants API v2 at /v1 (mounted by dashboard/urls.py)."""
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from .api import unknown_url
 from .views import assistants, messages, models, runs, threads
@@ -31,5 +31,6 @@ urlpatterns = [
     ),
     path("models", models.models, name="models"),
     path("models/<path:model_id>", models.model, name="model"),
+    path("", include("engine.files.urls")),
     re_path(r"^(?P<path>.*)$", unknown_url),
 ]

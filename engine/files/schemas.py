@@ -1,0 +1,128 @@
+"""Request bodies of /v1/vector_stores, with the reference's limits (a failure is a 400 naming
+the parameter, through engine.api.body)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from engine.schemas import Metadata, Strict
+
+
+class StaticSizes(Strict):
+    max_chunk_size_tokens: Annotated[int, Field(ge=100, le=4096)]
+    chunk_overlap_tokens: Annotated[int, Field(ge=0)]
+
+    @model_validator(mode="after")
+    def _overlap_at_most_half(self) -> StaticSizes:
+        if self.chunk_overlap_tokens > self.max_chunk_size_tokens // 2:
+            raise ValueError(
+                "chunk_overlap_tokens must not exceed half of max_chunk_size_tokens "
+                f"({self.max_chunk_size_tokens // 2})"
+            )
+        return self
+
+
+class AutoChunking(Strict):
+    type: Literal["auto"]
+
+
+class StaticChunking(Strict):
+    type: Literal["static"]
+    static: StaticSizes
+
+
+Chunking = Annotated[AutoChunking | StaticChunking, Field(discriminator="type")]
+
+
+def chunking_strategy(value: AutoChunking | StaticChunking | None) -> dict[str, Any] | None:
+    """As a vector store file reports it: auto is static 800/400."""
+    if isinstance(value, StaticChunking):
+        return {"type": "static", "static": value.static.model_dump()}
+    return None
+
+
+def _check_attributes(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return value
+    if len(value) > 16:
+        raise ValueError(f"expected at most 16 attributes, but got {len(value)}")
+    for key, item in value.items():
+        if len(key) > 64:
+            raise ValueError(f"key '{key[:20]}…' is longer than 64 characters")
+        if isinstance(item, str) and len(item) > 512:
+            raise ValueError(f"the value of '{key}' is longer than 512 characters")
+    return value
+
+
+Attributes = Annotated[dict[str, str | float | bool] | None, AfterValidator(_check_attributes)]
+
+
+class ExpiresAfter(Strict):
+    anchor: Literal["last_active_at"]
+    days: Annotated[int, Field(ge=1, le=365)]
+
+
+class CreateVectorStore(Strict):
+    file_ids: Annotated[list[str], Field(max_length=500)] = []
+    name: Annotated[str, Field(max_length=256)] | None = None
+    description: Annotated[str, Field(max_length=512)] | None = None
+    expires_after: ExpiresAfter | None = None
+    chunking_strategy: Chunking | None = None
+    metadata: Metadata = None
+
+
+class ModifyVectorStore(Strict):
+    name: Annotated[str, Field(max_length=256)] | None = None
+    expires_after: ExpiresAfter | None = None
+    metadata: Metadata = None
+
+
+class CreateVectorStoreFile(Strict):
+    file_id: Annotated[str, Field(min_length=1)]
+    chunking_strategy: Chunking | None = None
+    attributes: Attributes = None
+
+
+class UpdateAttributes(Strict):
+    attributes: Attributes
+
+
+class CreateFileBatch(Strict):
+    file_ids: Annotated[list[str], Field(min_length=1, max_length=2000)] | None = None
+    files: Annotated[list[CreateVectorStoreFile], Field(min_length=1, max_length=2000)] | None = (
+        None
+    )
+    chunking_strategy: Chunking | None = None
+    attributes: Attributes = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> CreateFileBatch:
+        if (self.file_ids is None) == (self.files is None):
+            raise ValueError("give exactly one of file_ids and files")
+        return self
+
+
+class ComparisonFilter(Strict):
+    type: Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"] = "eq"
+    key: str
+    value: str | float | bool | list[str | float]
+
+
+class CompoundFilter(Strict):
+    type: Literal["and", "or"]
+    filters: list[ComparisonFilter | CompoundFilter]
+
+
+class SearchRanking(Strict):
+    ranker: Literal["none", "auto", "default-2024-11-15"] | None = None
+    score_threshold: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+
+class Search(Strict):
+    query: str | Annotated[list[str], Field(min_length=1)]
+    rewrite_query: bool = False
+    max_num_results: Annotated[int, Field(ge=1, le=50)] = 10
+    filters: ComparisonFilter | CompoundFilter | None = None
+    ranking_options: SearchRanking | None = None

@@ -1,0 +1,1 @@
+"""The /v1 JSON views for files and vector stores."""

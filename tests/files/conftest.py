@@ -1,0 +1,41 @@
+"""Fixtures for files, vector stores and the code interpreter: uploads go to a temporary
+MEDIA_ROOT, and the sandbox's folders to a temporary directory shared by the session (its
+matplotlib font cache is built once)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def sandbox_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("sandbox")
+
+
+@pytest.fixture(autouse=True)
+def _file_storage(settings, tmp_path, sandbox_root):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.ENGINE_SANDBOX_DIR = sandbox_root
+    settings.ENGINE_EMBEDDINGS = "off"
+
+
+@pytest.fixture
+def upload(openai_client):
+    """Upload bytes as a file (purpose "assistants") through the SDK; returns the FileObject."""
+
+    def send(name: str, data: bytes, purpose: str = "assistants"):
+        return openai_client.files.create(file=(name, io.BytesIO(data)), purpose=purpose)
+
+    return send
+
+
+def wait_for_files(client, store_id: str) -> list:
+    """Poll the store's files until none is in progress (the SDK's own poller per file)."""
+    done = []
+    for entry in client.vector_stores.files.list(vector_store_id=store_id, limit=100):
+        done.append(
+            client.vector_stores.files.poll(entry.id, vector_store_id=store_id, max_wait_seconds=30)
+        )
+    return done
