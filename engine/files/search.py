@@ -191,7 +191,8 @@ def _lexical_scores(words: list[str], rows: list[Chunk], frequencies: dict[str, 
         w: math.log(1 + (total - frequencies.get(w, 0) + 0.5) / (frequencies.get(w, 0) + 0.5))
         for w in words
     }
-    weight = sum(idf.values()) or 1.0
+    # Terms no chunk holds anywhere tell nothing about any chunk; they do not dilute scores.
+    weight = sum(v for w, v in idf.items() if frequencies.get(w)) or 1.0
     average = (sum(r.term_count for r in rows) / len(rows)) if rows else 1.0
     scores = {}
     for row in rows:

@@ -39,3 +39,21 @@ def wait_for_files(client, store_id: str) -> list:
             client.vector_stores.files.poll(entry.id, vector_store_id=store_id, max_wait_seconds=30)
         )
     return done
+
+
+@pytest.fixture
+def engine_worker_factory(transactional_db):
+    """Start the engine's worker later in a test (after queuing work it must then find)."""
+    from engine.worker import start_in_thread
+
+    started = []
+
+    def start():
+        started.append(start_in_thread(threads=2, poll=0.2))
+        return started[-1][0]
+
+    yield start
+    for worker, thread in started:
+        worker.stop()
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "the engine worker did not stop"

@@ -178,8 +178,9 @@ def file_batch(request: HttpRequest, vector_store_id: str, batch_id: str) -> Htt
 @endpoint("POST")
 def cancel_file_batch(request: HttpRequest, vector_store_id: str, batch_id: str) -> HttpResponse:
     batch = lookups.batch(lookups.vector_store(vector_store_id), batch_id)
-    if batch.cancelled_at is None and batch.to_api()["status"] != "in_progress":
-        raise ApiError(400, f"Cannot cancel a file batch that is {batch.to_api()['status']}.")
+    status = batch.to_api()["status"]
+    if status != "in_progress":
+        raise ApiError(400, f"Cannot cancel a file batch that is {status}.")
     batch.cancel()
     return ok(batch.to_api())
 
