@@ -244,7 +244,10 @@ def run_context(
         elapsed=elapsed_seconds(run),
         delay=delay,
         next_delay=next_poll_delay(delay),
-        polling=not run.is_terminal and run.status != "requires_action",
+        # Someone who can answer the tool calls gets the cards (no polling: it would wipe
+        # what they type); anyone else keeps watching.
+        polling=not run.is_terminal
+        and (run.status != "requires_action" or not context["can_chat"]),
     )
     if run.status == "requires_action" and context["can_chat"]:
         calls = [call.model_dump(mode="json") for call in run.required_tool_calls]

@@ -103,6 +103,10 @@
   });
   document.addEventListener("htmx:load", function (event) { enhance(event.target); });
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.target.id === "conversation") scrollChat(event.target);
+    if (event.target.id !== "conversation") return;
+    scrollChat(event.target);
+    // Ready for the next message as soon as the composer is enabled again.
+    var box = event.target.querySelector("textarea[data-enter-sends]");
+    if (box && !box.disabled) box.focus();
   });
 })();

@@ -31,3 +31,8 @@ def waiting_for_outputs(response) -> bool:
 
 def send(client: Client, thread, text: str, **options):
     return client.post(reverse("thread_send", args=[thread.pk]), {"content": text, **options})
+
+
+def composer_tag(html: str) -> str:
+    """The composer's <textarea …> start tag."""
+    return html.split('<textarea name="content"')[1].split(">")[0]
