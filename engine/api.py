@@ -159,14 +159,16 @@ def body(request: HttpRequest, schema: type[Schema]) -> Schema:
         raise validation_error(error, data) from None
 
 
-def _param(loc: Iterable[Any], data: Any) -> str:
+def _param(loc: Iterable[Any], data: Any, kind: str) -> str:
     """The API's name for an error location ("tools[0].function.name"), skipping the
     union-branch tags pydantic inserts ("str", "function", "list[…]")."""
     parts: list[str] = []
     current = data
     items = list(loc)
     for position, key in enumerate(items):
-        last = position == len(items) - 1
+        # Only a missing or unknown field may be absent from the data: other absent keys
+        # are union tags.
+        last = position == len(items) - 1 and kind in ("missing", "extra_forbidden")
         if isinstance(key, int) and isinstance(current, list):
             parts.append(f"[{key}]")
             current = current[key] if key < len(current) else None
@@ -194,8 +196,9 @@ _CODES = {
 
 
 def validation_error(error: ValidationError, data: Any) -> ApiError:
-    first = error.errors(include_url=False)[0]
-    param = _param(first["loc"], data)
+    # With unions, pydantic reports every branch: the deepest location is the useful one.
+    located = [(_param(e["loc"], data, e["type"]), e) for e in error.errors(include_url=False)]
+    param, first = max(located, key=lambda pair: len(pair[0]))
     kind = first["type"]
     if kind == "missing":
         message = f"Missing required parameter: '{param}'."

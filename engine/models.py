@@ -441,7 +441,7 @@ class Run(ApiObject):
             return False
         with transaction.atomic():
             won = Run.objects.filter(pk=self.pk, status=self.REQUIRES_ACTION).update(
-                status=self.EXPIRED, updated_at=now
+                status=self.EXPIRED, required_action=None, updated_at=now
             )
             if won:
                 self.steps.filter(status=RunStep.IN_PROGRESS).update(

@@ -94,3 +94,44 @@ def chat_model(settings, chat_server) -> str:
 
 
 # --- end Provider fixtures --------------------------------------------------------------------
+
+
+# --- Engine fixtures (engine/) ----------------------------------------------------------------
+
+
+@pytest.fixture
+def engine_url(live_server) -> str:
+    """The built-in engine's base URL on the live server (what the SDK's base_url takes)."""
+    return live_server.url + "/v1"
+
+
+@pytest.fixture
+def engine_key(transactional_db) -> str:
+    """A raw engine API key (stored hashed, like any key made with `engine_key create`)."""
+    from engine.models import EngineKey
+
+    return EngineKey.issue("tests")[1]
+
+
+@pytest.fixture
+def engine_worker(transactional_db):
+    """The engine's worker in a background thread of the test process, stopped cleanly."""
+    from engine.worker import start_in_thread
+
+    worker, thread = start_in_thread(threads=4, poll=0.2)
+    yield worker
+    worker.stop()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the engine worker did not stop"
+
+
+@pytest.fixture
+def openai_client(engine_url, engine_key):
+    """The official openai SDK pointed at the built-in engine (no retries: errors surface)."""
+    from openai import OpenAI
+
+    with OpenAI(base_url=engine_url, api_key=engine_key, max_retries=0, timeout=30) as client:
+        yield client
+
+
+# --- end Engine fixtures ----------------------------------------------------------------------

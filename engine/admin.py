@@ -1,0 +1,160 @@
+"""Every engine record, for inspection by staff: ids and payloads are read-only, JSON is shown
+pretty-printed. Changing API objects belongs to the API; keys are managed here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import JSONField
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from .models import Assistant, EngineKey, Listener, Message, Run, RunStep, Thread
+
+
+def pretty(value: Any) -> str:
+    return format_html(
+        '<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
+        json.dumps(value, indent=2, ensure_ascii=False),
+    )
+
+
+class InspectOnly(admin.ModelAdmin):
+    """Read-only records whose JSON fields are rendered pretty-printed."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [
+            f"{field.name}_json" if isinstance(field, JSONField) else field.name
+            for field in self.model._meta.fields
+        ]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return self.get_readonly_fields(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        # `<field>_json` read-only columns, made on demand for every JSON field.
+        if name.endswith("_json"):
+            field = name.removesuffix("_json")
+
+            def show(obj: Any) -> str:
+                return pretty(getattr(obj, field))
+
+            show.short_description = field.replace("_", " ")  # type: ignore[attr-defined]
+            return show
+        raise AttributeError(name)
+
+
+@admin.register(Assistant)
+class AssistantAdmin(InspectOnly):
+    list_display = ["id", "name", "model", "created_at"]
+    list_filter = ["model", "created_at"]
+    search_fields = ["id", "name", "description"]
+    date_hierarchy = "created_at"
+
+
+class RunInline(admin.TabularInline):
+    model = Run
+    fields = ["id", "status", "model", "assistant_id", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Thread)
+class ThreadAdmin(InspectOnly):
+    list_display = ["id", "created_at"]
+    list_filter = ["created_at"]
+    search_fields = ["id"]
+    date_hierarchy = "created_at"
+    inlines = [RunInline]
+
+
+@admin.register(Message)
+class MessageAdmin(InspectOnly):
+    list_display = ["id", "thread", "role", "status", "run", "created_at"]
+    list_filter = ["status", "role", "created_at"]
+    search_fields = ["id", "thread__id", "run__id", "assistant_id"]
+    raw_id_fields = ["thread", "run"]
+    date_hierarchy = "created_at"
+
+
+class RunStepInline(admin.TabularInline):
+    model = RunStep
+    fields = ["id", "type", "status", "created_at", "completed_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Run)
+class RunAdmin(InspectOnly):
+    list_display = ["id", "thread", "status", "model", "assistant_id", "created_at", "retries"]
+    list_filter = ["status", "model", "created_at"]
+    search_fields = ["id", "thread__id", "assistant_id"]
+    raw_id_fields = ["thread"]
+    date_hierarchy = "created_at"
+    inlines = [RunStepInline]
+
+
+@admin.register(RunStep)
+class RunStepAdmin(InspectOnly):
+    list_display = ["id", "run", "type", "status", "created_at"]
+    list_filter = ["status", "type", "run__model", "created_at"]
+    search_fields = ["id", "run__id", "thread__id"]
+    raw_id_fields = ["run", "thread"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Listener)
+class ListenerAdmin(InspectOnly):
+    list_display = ["id", "kind", "host", "port", "pid", "seen_at"]
+    list_filter = ["kind"]
+    search_fields = ["id", "pid"]
+
+
+@admin.register(EngineKey)
+class EngineKeyAdmin(admin.ModelAdmin):
+    """Staff create and revoke keys here; a new key is shown once, in the success message."""
+
+    list_display = ["name", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at", "created_at"]
+    search_fields = ["id", "name", "prefix", "created_by__username"]
+    raw_id_fields = ["created_by"]
+    readonly_fields = ["id", "prefix", "created_by", "created_at", "last_used_at"]
+    fields = ["name", "revoked_at", *readonly_fields]
+    actions = ["revoke"]
+
+    def save_model(self, request: HttpRequest, obj: EngineKey, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        key, raw = EngineKey.issue(obj.name, created_by=request.user)
+        obj.pk, obj.prefix, obj.key_hash = key.pk, key.prefix, key.key_hash
+        obj.created_at = key.created_at
+        self.message_user(
+            request,
+            f"The new key is {raw} — copy it now: it is shown only once.",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        for key in queryset:
+            key.revoke()
+        self.message_user(request, f"{len(queryset)} key(s) revoked.")

@@ -1,0 +1,75 @@
+"""The engine's records in the Django admin: staff inspect every model (ids and JSON payloads
+read-only, pretty-printed) and manage keys; non-staff and anonymous visitors are kept out."""
+
+import pytest
+from django.urls import reverse
+
+from engine.models import Assistant, EngineKey, Message, Run, RunStep, Thread
+
+
+@pytest.fixture
+def records(db):
+    assistant = Assistant.objects.create(
+        model="demo", name="Tutor", tools=[{"type": "code_interpreter"}], metadata={"k": "v"}
+    )
+    thread = Thread.objects.create()
+    run = Run.objects.create(thread=thread, assistant_id=assistant.id, model="demo")
+    message = thread.add_message(role="user", content=Message.text_content("<b>Hello</b>"))
+    step = RunStep.objects.create(
+        run=run,
+        thread=thread,
+        assistant_id=assistant.id,
+        type=RunStep.MESSAGE_CREATION,
+        step_details={"type": "message_creation", "message_creation": {"message_id": message.id}},
+    )
+    key, _ = EngineKey.issue("ops")
+    return [assistant, thread, run, message, step, key]
+
+
+def test_staff_inspect_every_engine_model(client, admin_user, records):
+    client.force_login(admin_user)
+    for record in records:
+        meta = record._meta
+        changelist = client.get(reverse(f"admin:engine_{meta.model_name}_changelist"))
+        assert changelist.status_code == 200
+        assert str(record.pk) in changelist.content.decode()
+        change = client.get(reverse(f"admin:engine_{meta.model_name}_change", args=[record.pk]))
+        assert change.status_code == 200
+    page = client.get(reverse("admin:engine_assistant_change", args=[records[0].pk])).content
+    assert b"&quot;type&quot;: &quot;code_interpreter&quot;" in page  # pretty-printed JSON
+    assert b'name="model"' not in page  # read-only, no input
+    message_page = client.get(reverse("admin:engine_message_change", args=[records[3].pk]))
+    assert b"<b>Hello</b>" not in message_page.content  # escaped, never rendered
+
+
+def test_search_and_filters(client, admin_user, records):
+    client.force_login(admin_user)
+    run = records[2]
+    found = client.get(reverse("admin:engine_run_changelist"), {"q": run.id})
+    assert run.id in found.content.decode()
+    filtered = client.get(reverse("admin:engine_run_changelist"), {"status": "completed"})
+    assert run.id not in filtered.content.decode()
+    by_model = client.get(reverse("admin:engine_run_changelist"), {"model": "demo"})
+    assert run.id in by_model.content.decode()
+
+
+def test_staff_create_a_key_shown_once(client, admin_user, db):
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:engine_enginekey_add"), {"name": "Zapier"}, follow=True)
+    key = EngineKey.objects.get(name="Zapier")
+    assert key.created_by == admin_user
+    shown = [str(m) for m in response.context["messages"]]
+    raw = next(m for m in shown if "sk-studio-" in m).split()[4]
+    assert EngineKey.authenticate(raw) == key
+    assert (
+        raw
+        not in client.get(reverse("admin:engine_enginekey_change", args=[key.pk])).content.decode()
+    )
+
+
+@pytest.mark.parametrize("who", ["owner", "outsider", None])
+def test_non_staff_cannot_see_engine_records(client, request, records, owner, who):
+    if who:
+        client.force_login(request.getfixturevalue(who))
+    response = client.get(reverse("admin:engine_run_changelist"))
+    assert response.status_code == 302 and "login/?next=/admin/engine/run/" in response["Location"]

@@ -1,0 +1,184 @@
+"""The engine worker: woken at once instead of polling, never two workers on one run, and a
+run whose worker was killed mid-run is recovered (retried once, then failed), never stuck."""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_tasks_db.models import DBTaskResult
+
+from engine.models import Message, Run, RunStep
+from engine.worker import start_in_thread
+from tests.fakes.chat_server import Reply
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+SLOW = Reply(text="slowly " * 60, chunk_size=7, delay=0.1)  # about six seconds of streaming
+
+
+def wait_until(condition, timeout: float = 20.0, what: str = "the condition"):
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+    return value
+
+
+class WorkerProcess:
+    """`manage.py engine_worker` in its own process, on the test database, killable."""
+
+    def __init__(self, chat_server) -> None:
+        # Kept after the test for post-mortems; closed when the process ends.
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            prefix="engine-worker-", suffix=".log", delete=False
+        )
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+            "ENGINE_RUN_LEASE_SECONDS": "1",
+            "ENGINE_CHAT_BASE_URL": chat_server.base_url,
+            "ENGINE_CHAT_API_KEY": "sk-test-not-a-real-key",
+            "ENGINE_CHAT_MODELS": "fake-model",
+            "ENGINE_CHAT_MAX_RETRIES": "0",
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "engine_worker", "--threads", "2", "--poll", "0.1"],
+            cwd=Path(settings.BASE_DIR),
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text()
+
+
+def streaming_attempt(run_id: str, claims: int):
+    """The run, once its `claims`-th execution has streamed some text."""
+    run = Run.objects.filter(pk=run_id, status=Run.IN_PROGRESS, claims=claims).first()
+    if run and any(m.text for m in Message.objects.filter(run_id=run_id, status="in_progress")):
+        return run
+    return None
+
+
+def start_slow_run(openai_client, chat_model):
+    assistant = openai_client.beta.assistants.create(model=chat_model, instructions="Be slow.")
+    thread = openai_client.beta.threads.create(messages=[{"role": "user", "content": "Go"}])
+    return openai_client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+
+
+def test_worker_killed_mid_run_is_recovered_and_retried(openai_client, chat_model, chat_server):
+    chat_server.script(SLOW, Reply(text="Recovered answer."))
+    doomed = WorkerProcess(chat_server)
+    run = start_slow_run(openai_client, chat_model)
+    wait_until(lambda: streaming_attempt(run.id, 1), what=f"the first attempt\n{doomed.output()}")
+    doomed.kill()
+    assert Run.objects.get(pk=run.id).status == Run.IN_PROGRESS
+
+    worker, thread = start_in_thread(threads=1, poll=0.05)
+    try:
+        finished = wait_until(
+            lambda: Run.objects.filter(pk=run.id, status__in=Run.TERMINAL).first(),
+            what="the recovered run to finish",
+        )
+    finally:
+        worker.stop()
+        thread.join(10)
+    assert finished.status == Run.COMPLETED and finished.retries == 1 and finished.claims == 2
+    api_run = openai_client.beta.threads.runs.retrieve(run.id, thread_id=run.thread_id)
+    assert api_run.status == "completed" and api_run.last_error is None
+    messages = Message.objects.filter(run_id=run.id).order_by("created_at")
+    assert [(m.status, m.incomplete_details) for m in messages] == [
+        ("incomplete", {"reason": "run_failed"}),
+        ("completed", None),
+    ]
+    assert messages[0].text.startswith("slowly") and messages[1].text == "Recovered answer."
+    steps = RunStep.objects.filter(run_id=run.id).order_by("created_at")
+    assert [s.status for s in steps] == ["failed", "completed"]
+    assert steps[0].last_error["code"] == "server_error"
+    assert len(chat_server.chat_requests) == 2
+
+
+def test_run_whose_worker_dies_twice_fails_with_server_error(
+    openai_client, chat_model, chat_server
+):
+    chat_server.script(SLOW, SLOW)
+    first = WorkerProcess(chat_server)
+    run = start_slow_run(openai_client, chat_model)
+    wait_until(lambda: streaming_attempt(run.id, 1), what=f"attempt 1\n{first.output()}")
+    first.kill()
+    second = WorkerProcess(chat_server)  # recovers the run once the lease ran out, retries it
+    wait_until(lambda: streaming_attempt(run.id, 2), what=f"attempt 2\n{second.output()}")
+    second.kill()
+
+    worker, thread = start_in_thread(threads=1, poll=0.05)
+    try:
+        wait_until(
+            lambda: Run.objects.filter(pk=run.id, status__in=Run.TERMINAL).exists(),
+            what="the run to be abandoned",
+        )
+    finally:
+        worker.stop()
+        thread.join(10)
+    failed = openai_client.beta.threads.runs.retrieve(run.id, thread_id=run.thread_id)
+    assert failed.status == "failed" and failed.failed_at is not None
+    assert failed.last_error.code == "server_error"
+    assert set(Message.objects.filter(run_id=run.id).values_list("status", flat=True)) == {
+        "incomplete"
+    }
+    assert set(RunStep.objects.filter(run_id=run.id).values_list("status", flat=True)) == {"failed"}
+
+
+def test_two_workers_never_execute_the_same_run(openai_client, engine_worker):
+    other, other_thread = start_in_thread(threads=4, poll=0.05)
+    try:
+        assistant = openai_client.beta.assistants.create(model="demo")
+        runs = [
+            openai_client.beta.threads.create_and_run(
+                assistant_id=assistant.id,
+                thread={"messages": [{"role": "user", "content": f"Question {n}"}]},
+            )
+            for n in range(16)
+        ]
+        wait_until(
+            lambda: Run.objects.filter(status=Run.COMPLETED).count() == len(runs),
+            what="every run to complete",
+        )
+    finally:
+        other.stop()
+        other_thread.join(10)
+    for run in Run.objects.all():
+        assert run.claims == 1
+        assert run.steps.count() == 1 and run.messages.count() == 1
+    assert DBTaskResult.objects.count() == len(runs)
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
+
+
+def test_a_queued_run_wakes_the_worker(openai_client):
+    # The fallback poll is a minute: only the wake-up datagram can start the run in time.
+    worker, thread = start_in_thread(threads=1, poll=60)
+    try:
+        time.sleep(0.2)  # the worker is asleep on its wake-up event
+        assistant = openai_client.beta.assistants.create(model="demo")
+        run = openai_client.beta.threads.create_and_run(
+            assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": "Hi"}]}
+        )
+        wait_until(
+            lambda: Run.objects.filter(pk=run.id, status=Run.COMPLETED).exists(),
+            timeout=10,
+            what="the run to complete",
+        )
+    finally:
+        worker.stop()
+        thread.join(10)
