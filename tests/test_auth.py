@@ -66,3 +66,33 @@ def test_healthz_503_when_database_fails(client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"
+
+
+def test_login_is_throttled_after_repeated_failures(client, owner, teammate, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    for _ in range(3):
+        client.post(reverse("login"), {"username": "olivia", "password": "wrong"})
+    locked = client.post(reverse("login"), {"username": "olivia", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert b"Too many failed attempts" in locked.content
+    assert "_auth_user_id" not in client.session
+    # Another person signing in from the same address is not locked out.
+    other = client.post(reverse("login"), {"username": "tomas", "password": PASSWORD})
+    assert other.status_code == 302
+
+
+def test_a_success_resets_the_failure_count(client, owner, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    for _ in range(2):
+        client.post(reverse("login"), {"username": "olivia", "password": "wrong"})
+    assert (
+        client.post(reverse("login"), {"username": "olivia", "password": PASSWORD}).status_code
+        == 302
+    )
+    client.post(reverse("logout"))
+    for _ in range(2):
+        client.post(reverse("login"), {"username": "olivia", "password": "wrong"})
+    assert (
+        client.post(reverse("login"), {"username": "olivia", "password": PASSWORD}).status_code
+        == 302
+    )
