@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -117,6 +121,99 @@ def overhead(calls: int) -> tuple[float, float]:
     return statistics.median(bare_times), statistics.median(our_times)
 
 
+# -- 2. run-finish detection ---------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def engine(data_dir: str):
+    """The project served by gunicorn (gthread) plus the engine's worker, on a fresh SQLite."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-client-secret-key-not-for-production-0123456789",
+        "DATA_DIR": data_dir,
+        "DATABASE_URL": f"sqlite:///{data_dir}/db.sqlite3",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "ENGINE_BASE_URL": f"http://127.0.0.1:{port}/v1",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+    }
+    python = sys.executable
+    subprocess.run(
+        [python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    gunicorn = Path(python).with_name("gunicorn")
+    server = subprocess.Popen(
+        [str(gunicorn), "dashboard.wsgi", "-b", f"127.0.0.1:{port}", "-k", "gthread",
+         "--threads", "8", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    worker = subprocess.Popen([python, "manage.py", "engine_worker"], cwd=ROOT, env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        os.environ.update(env)  # the same settings here, to read the engine's own timestamps
+        import django
+
+        django.setup()
+        from engine.auth import dashboard_key
+
+        yield f"{base}/v1", dashboard_key()
+    finally:
+        for process in (worker, server):
+            process.terminate()
+        for process in (worker, server):
+            process.wait(timeout=20)
+
+
+def engine_times(run_id: str) -> tuple[float, float]:
+    """When the engine created the run and marked it finished (from its own database)."""
+    from engine.models import Run
+
+    run = Run.objects.get(pk=run_id)
+    return run.created_at.timestamp(), run.completed_at.timestamp()
+
+
+def detection(runs: int) -> dict[str, list[float]]:
+    from openai import OpenAI
+
+    delays: dict[str, list[float]] = {"ours": [], "sdk": [], "run": []}
+    with tempfile.TemporaryDirectory() as data_dir, engine(data_dir) as (base_url, key):
+        ours = AssistantsClient(base_url=base_url, api_key=key)
+        sdk = OpenAI(base_url=base_url, api_key=key)
+        assistant = ours.assistants.create(model="demo", instructions="You are a bench.")
+        for number in range(runs + 2):  # the first two warm up both clients
+            for name in ("ours", "sdk"):
+                thread = ours.threads.create(messages=[{"role": "user", "content": f"hi {number}"}])
+                if name == "ours":
+                    started = ours.threads.runs.create(thread.id, assistant_id=assistant.id)
+                    run = ours.threads.runs.poll(started.id, thread_id=thread.id, timeout=60)
+                else:
+                    run = sdk.beta.threads.runs.create_and_poll(
+                        thread_id=thread.id, assistant_id=assistant.id
+                    )
+                returned = time.time()
+                assert run.status == "completed", run.status
+                if number >= 2:
+                    created, finished = engine_times(run.id)
+                    delays[name].append(returned - finished)
+                    delays["run"].append(finished - created)
+    return delays
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=2000)
@@ -128,6 +225,14 @@ def main() -> None:
     print(f"  bare httpx.Client           {bare * 1e6:8.0f} µs")
     print(f"  AssistantsClient            {ours * 1e6:8.0f} µs")
     print(f"  overhead ratio              {ours / bare:8.2f}   (goal <= 1.3)")
+
+    delays = detection(args.runs)
+    mine, theirs = statistics.median(delays["ours"]), statistics.median(delays["sdk"])
+    print(f"\nrun finished -> poll returned, median of {args.runs} demo-model runs each:")
+    print(f"  AssistantsClient runs.poll   {mine * 1e3:8.1f} ms")
+    print(f"  openai SDK create_and_poll   {theirs * 1e3:8.1f} ms")
+    print(f"  ours shorter by              {theirs / mine:8.1f}x  (goal >= 5x)")
+    print(f"  (a run took {statistics.median(delays['run']) * 1e3:.0f} ms from creation to finish)")
 
 
 if __name__ == "__main__":
