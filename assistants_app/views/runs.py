@@ -31,7 +31,7 @@ def run_status(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
     delay = _delay(request.GET.get("delay"))
     context = run_context(request, thread, record, client_for(thread.connection), delay=delay)
     if record.is_active:
-        return render(request, STATUS_TEMPLATE, context)
+        return render(request, STATUS_TEMPLATE, {**context, "oob": True})
     # Over: show the answer (or what went wrong) and re-enable the composer.
     thread.note_activity()
     html = render_to_string(
@@ -180,7 +180,7 @@ def _status_or_page(
     request: HttpRequest, thread: ThreadRecord, context: dict, status: int = 200
 ) -> HttpResponse:
     if request.htmx:
-        return render(request, STATUS_TEMPLATE, context, status=status)
+        return render(request, STATUS_TEMPLATE, {**context, "oob": True}, status=status)
     if context.get("cancel_error"):
         messages.error(request, context["cancel_error"])
     return redirect(thread)

@@ -240,6 +240,7 @@ def run_context(
         return context
     context.update(
         run_obj=run,
+        busy_reason=BUSY_REASONS.get(run.status, ""),
         status_words=status_words(run.status),
         elapsed=elapsed_seconds(run),
         delay=delay,
