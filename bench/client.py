@@ -214,10 +214,15 @@ def detection(runs: int) -> dict[str, list[float]]:
     return delays
 
 
+def quartiles(values: list[float]) -> str:
+    low, _, high = statistics.quantiles(values, n=4)
+    return f"quartiles {low * 1e3:.1f} to {high * 1e3:.1f} ms"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=60)
     args = parser.parse_args()
 
     bare, ours = overhead(args.calls)
@@ -229,8 +234,8 @@ def main() -> None:
     delays = detection(args.runs)
     mine, theirs = statistics.median(delays["ours"]), statistics.median(delays["sdk"])
     print(f"\nrun finished -> poll returned, median of {args.runs} demo-model runs each:")
-    print(f"  AssistantsClient runs.poll   {mine * 1e3:8.1f} ms")
-    print(f"  openai SDK create_and_poll   {theirs * 1e3:8.1f} ms")
+    print(f"  AssistantsClient runs.poll   {mine * 1e3:8.1f} ms   {quartiles(delays['ours'])}")
+    print(f"  openai SDK create_and_poll   {theirs * 1e3:8.1f} ms   {quartiles(delays['sdk'])}")
     print(f"  ours shorter by              {theirs / mine:8.1f}x  (goal >= 5x)")
     print(f"  (a run took {statistics.median(delays['run']) * 1e3:.0f} ms from creation to finish)")
 
