@@ -331,3 +331,14 @@ def test_ids_are_required_and_escaped(client, respx_mock):
     assert route.called
     with pytest.raises(ValueError, match="thread_id"):
         client.threads.messages.list("")
+
+
+@pytest.mark.parametrize("status", [408, 409, 429])
+def test_a_refusal_is_retried_even_for_a_new_message(client, clock, respx_mock, status):
+    # These statuses say the backend did not act: sending again cannot post the message twice.
+    route = respx_mock.post(url("threads/thread_1/messages")).mock(
+        side_effect=[httpx.Response(status), httpx.Response(200, json=message_json("m1"))]
+    )
+    assert client.threads.messages.create("thread_1", role="user", content="hi").id == "m1"
+    assert route.call_count == 2
+    assert len(clock.sleeps) == 1
