@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ..catalog import assistant_rows, find_assistants, model_choices
 from ..forms import FUNCTION_TEMPLATES, METADATA_MAX, AssistantBuilder, parse_json_schema
 from ..models import AssistantRecord, Connection
-from ..services import AssistantsError, InvalidRequestError, NotFoundError, client_for
+from ..services import AssistantsError, InvalidRequestError, NotFoundError
 from ..services.types import Assistant
-from . import fragment
+from . import backend, fragment
 
 # Starter functions offered as buttons (the "blank" template is the "Add a function" button).
 TEMPLATE_LABELS = [(key, key) for key in FUNCTION_TEMPLATES if key != "blank"]
@@ -28,7 +28,7 @@ def assistant_list(request: HttpRequest) -> HttpResponse:
     context = {"nav": "assistants", "query": query, "after": after, "rows": []}
     try:
         found, context["next_cursor"] = find_assistants(
-            client_for(connection), query=query, after=after
+            backend(connection), query=query, after=after
         )
         context["rows"] = assistant_rows(connection, found)
     except AssistantsError as error:
@@ -48,7 +48,7 @@ def assistant_create(request: HttpRequest) -> HttpResponse:
         return _render_builder(request, builder, status=422)
     connection = Connection.objects.default()
     try:
-        assistant = client_for(connection).assistants.create(**builder.payload())
+        assistant = backend(connection).assistants.create(**builder.payload())
     except AssistantsError as error:
         return _render_builder(request, builder, error=error, status=422)
     AssistantRecord.note_change(
@@ -64,7 +64,7 @@ def assistant_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def assistant_edit(request: HttpRequest, assistant_id: str) -> HttpResponse:
     connection = Connection.objects.default()
-    client = client_for(connection)
+    client = backend(connection)
     assistant = _retrieve_or_404(client, assistant_id)
     if request.method == "GET":
         builder = AssistantBuilder.for_assistant(assistant.model_dump(mode="json"))
@@ -89,7 +89,7 @@ def assistant_edit(request: HttpRequest, assistant_id: str) -> HttpResponse:
 @require_POST
 def assistant_duplicate(request: HttpRequest, assistant_id: str) -> HttpResponse:
     connection = Connection.objects.default()
-    client = client_for(connection)
+    client = backend(connection)
     original = _retrieve_or_404(client, assistant_id)
     fields = original.model_dump(
         mode="json",
@@ -115,7 +115,7 @@ def assistant_duplicate(request: HttpRequest, assistant_id: str) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def assistant_delete(request: HttpRequest, assistant_id: str) -> HttpResponse:
     connection = Connection.objects.default()
-    client = client_for(connection)
+    client = backend(connection)
     assistant = _retrieve_or_404(client, assistant_id)
     context = {"nav": "assistants", "assistant": assistant}
     if request.method == "POST":
@@ -183,7 +183,7 @@ def _render_builder(
             assistant.id
         )
     try:
-        context["model_choices"] = model_choices(connection, client_for(connection))
+        context["model_choices"] = model_choices(connection, backend(connection))
     except AssistantsError as models_error:
         context["model_choices"], context["models_error"] = [], models_error.user_message
     return render(request, "assistants/form.html", context, status=status)

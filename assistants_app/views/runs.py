@@ -13,9 +13,9 @@ from django_htmx.http import HttpResponseStopPolling, reswap, retarget
 from ..chat import FIRST_POLL_DELAY_MS, MAX_POLL_DELAY_MS, remember_run, start_run
 from ..forms import ToolOutputsForm
 from ..models import RunRecord, ThreadRecord, ToolOutputSubmission
-from ..services import AssistantsError, client_for
+from ..services import AssistantsError
 from ..services.types import FunctionToolCall, ToolCallsStepDetails
-from . import fragment
+from . import backend, fragment
 from .threads import _in_words, conversation, run_context
 
 STATUS_TEMPLATE = "threads/detail.html#run_status"
@@ -29,7 +29,9 @@ def run_status(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
     if not request.htmx:
         return redirect(thread)
     delay = _delay(request.GET.get("delay"))
-    context = run_context(request, thread, record, client_for(thread.connection), delay=delay)
+    # No retries here: the next poll is the retry, and a poll must answer promptly.
+    client = backend(thread.connection, max_retries=0, timeout=15)
+    context = run_context(request, thread, record, client, delay=delay)
     if record.is_active:
         return render(request, STATUS_TEMPLATE, {**context, "oob": True})
     # Over: show the answer (or what went wrong) and re-enable the composer.
@@ -45,7 +47,7 @@ def run_status(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
 def run_submit_outputs(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
     thread = get_object_or_404(ThreadRecord.objects.chattable_by(request.user), pk=pk)
     record = get_object_or_404(thread.runs, run_id=run_id)
-    client = client_for(thread.connection)
+    client = backend(thread.connection)
     context = run_context(request, thread, record, client)
     form = context.get("tool_form")
     if form is None:  # no longer waiting (answered elsewhere, cancelled, expired)
@@ -74,7 +76,7 @@ def run_submit_outputs(request: HttpRequest, pk: int, run_id: str) -> HttpRespon
 def run_cancel(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
     thread = get_object_or_404(ThreadRecord.objects.chattable_by(request.user), pk=pk)
     record = get_object_or_404(thread.runs, run_id=run_id)
-    client = client_for(thread.connection)
+    client = backend(thread.connection)
     try:
         run = client.threads.runs.cancel(run_id, thread_id=thread.thread_id)
     except AssistantsError as error:
@@ -93,7 +95,7 @@ def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
     last = thread.runs.first()
     start_error = ""
     try:
-        start_run(thread, client_for(thread.connection), request.user, last.options if last else {})
+        start_run(thread, backend(thread.connection), request.user, last.options if last else {})
     except AssistantsError as error:
         start_error = _in_words(error)
     if request.htmx:
@@ -106,7 +108,7 @@ def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
 def run_steps(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
     """The run-steps inspector: each step, tool calls with arguments, outputs and who gave them."""
     thread = get_object_or_404(ThreadRecord.objects.visible_to(request.user), pk=pk)
-    client = client_for(thread.connection)
+    client = backend(thread.connection)
     record = thread.runs.filter(run_id=run_id).select_related("started_by").first()
     context: dict[str, Any] = {
         "nav": "threads",

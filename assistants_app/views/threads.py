@@ -27,9 +27,9 @@ from ..chat import (
 )
 from ..forms import MessageForm, NewThreadForm, RenameThreadForm, ToolOutputsForm
 from ..models import Connection, RunRecord, ThreadRecord
-from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, NotFoundError, client_for
+from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, NotFoundError
 from ..services.types import Run
-from . import fragment
+from . import backend, fragment
 
 BUSY_REASONS = {
     "queued": "The assistant is about to answer; you can write again when it has.",
@@ -46,7 +46,7 @@ def thread_list(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"nav": "threads", "threads": page, "page_obj": page}
     try:
         context["assistants"] = (
-            client_for(Connection.objects.default()).assistants.list(limit=100).data
+            backend(Connection.objects.default()).assistants.list(limit=100).data
         )
     except AssistantsError as error:
         context["assistants_error"] = error.user_message
@@ -60,7 +60,7 @@ def thread_create(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose an assistant to chat with.")
         return redirect("thread_list")
     connection = Connection.objects.default()
-    client = client_for(connection)
+    client = backend(connection)
     try:
         assistant = client.assistants.retrieve(form.cleaned_data["assistant_id"])
         thread = client.threads.create(metadata={"created_by": request.user.get_username()})
@@ -93,7 +93,7 @@ def thread_earlier(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.htmx:
         return redirect(f"{thread.get_absolute_url()}?earlier_than={earlier_than}")
     context = {"thread": thread}
-    context.update(_messages(client_for(thread.connection), thread, earlier_than))
+    context.update(_messages(backend(thread.connection), thread, earlier_than))
     return render(request, "threads/detail.html#earlier", context)
 
 
@@ -103,7 +103,7 @@ def thread_send(request: HttpRequest, pk: int) -> HttpResponse:
     form = MessageForm(request.POST)
     if not form.is_valid():
         return _send_failed(request, thread, form, "")
-    client = client_for(thread.connection)
+    client = backend(thread.connection)
     text = form.cleaned_data["content"]
     try:
         client.threads.messages.create(
@@ -151,7 +151,7 @@ def thread_delete(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {"nav": "threads", "thread": thread}
     if request.method == "POST":
         try:
-            client_for(thread.connection).threads.delete(thread.thread_id)
+            backend(thread.connection).threads.delete(thread.thread_id)
         except NotFoundError:
             pass  # already gone on the backend: forget it here too
         except AssistantsError as error:
@@ -176,7 +176,7 @@ def conversation(
     earlier_than: str = "",
 ) -> dict[str, Any]:
     """Everything the chat pane shows: messages, the run in progress, the composer."""
-    client = client_for(thread.connection)
+    client = backend(thread.connection)
     context: dict[str, Any] = {
         "nav": "threads",
         "thread": thread,

@@ -168,6 +168,7 @@ def test_failed_backend_during_polling_is_shown_in_words(client, owner, waiting_
     html = response.content.decode()
     assert response.status_code == 200
     assert "Could not reach the assistant service" in html
+    assert "could not be reached" in html and ">Try again</a>" in html
     assert 'hx-trigger="load delay:200ms"' in html and "?delay=400" in html  # keeps trying
     slower = client.get(
         reverse("run_status", args=[thread.pk, record.run_id]), {"delay": "800"}, **HTMX

@@ -197,3 +197,42 @@ def test_delete_asks_first_then_deletes_on_the_backend(client, owner, api, make_
 
     with pytest.raises(NotFoundError):
         api.threads.retrieve(thread.thread_id)
+
+
+def test_advanced_options_apply_to_that_run_only(client, owner, api, make_thread):
+    thread = make_thread(owner)
+    client.force_login(owner)
+    send(
+        client,
+        thread,
+        "get_weather city=Oslo",
+        temperature="0.3",
+        additional_instructions="Mention the fjords.",
+        tool_choice="none",
+    )
+    record = RunRecord.objects.get(thread=thread)
+    assert record.options == {
+        "additional_instructions": "Mention the fjords.",
+        "temperature": 0.3,
+        "tool_choice": "none",
+    }
+    run = api.threads.runs.retrieve(record.run_id, thread_id=thread.thread_id)
+    assert run.temperature == 0.3 and run.tool_choice == "none"
+    done = poll(client, thread, record.run_id, until=stopped).content.decode()
+    assert "You said:" in done and "Submit outputs" not in done  # no function call: none
+    assert 'my instructions begin: "Mention the fjords."' in done
+    send(client, thread, "and now?")
+    second = RunRecord.objects.exclude(pk=record.pk).get()
+    assert second.options == {}
+
+
+def test_bad_run_options_are_field_errors_and_keep_the_message(client, owner, make_thread):
+    thread = make_thread(owner)
+    client.force_login(owner)
+    response = send(client, thread, "Keep me", temperature="9", tool_choice="two words")
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "Ensure this value is less than or equal to 2." in html
+    assert "\nKeep me</textarea>" in html or ">Keep me</textarea>" in html
+    assert '<details class="run-options" open>' in html
+    assert not RunRecord.objects.exists()
