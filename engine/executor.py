@@ -21,6 +21,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from . import wakeup
+from .files import tools as builtin_tools
 from .models import Message, Run, RunStep, call_id, engine_setting, lease_deadline
 from .providers.base import (
     ChatMessage,
@@ -302,7 +303,7 @@ def build_request(run: Run) -> ChatRequest:
         if len(message_positions) > keep:
             units = units[message_positions[-keep] :]
     system = "\n\n".join(t for t in (run.instructions, run.additional_instructions) if t)
-    tools = _function_tools(run)
+    tools = _function_tools(run) + builtin_tools.definitions(run)
     if run.max_prompt_tokens:
         budget = run.max_prompt_tokens - tokens(system) - tokens(json.dumps(tools))
         sizes = [_unit_tokens(unit) for _, unit in units]
@@ -313,9 +314,7 @@ def build_request(run: Run) -> ChatRequest:
     chat = [ChatMessage(role="system", content=system)] if system else []
     for _, unit in units:
         chat += unit
-    choice = run.tool_choice
-    if isinstance(choice, dict) and choice.get("type") != "function":
-        choice = "auto"  # file_search / code_interpreter arrive with their own issue
+    choice = builtin_tools.tool_choice(run.tool_choice, tools)
     response_format = run.response_format
     return ChatRequest(
         model=run.model,
@@ -357,6 +356,7 @@ class Execution:
     finish: str | None = None
     last_flush: float = 0.0
     prompt_tokens: int = 0
+    builtin: builtin_tools.BuiltinTools | None = None  # file_search / code_interpreter calls
 
     def __post_init__(self) -> None:
         self.token = self.run.claims
@@ -377,8 +377,15 @@ class Execution:
                 tokens(m.content) + sum(tokens(c.arguments) for c in m.tool_calls)
                 for m in request.messages
             )
-            for event in provider_for(self.run.model).stream(request):
-                self.on_event(event)
+            self.builtin = builtin_tools.BuiltinTools(self)
+            provider = provider_for(self.run.model)
+            while True:
+                for event in provider.stream(request):
+                    self.on_event(event)
+                # The engine runs built-in tool calls itself, then asks the model again.
+                if not self.builtin.run_calls(request):
+                    break
+            self.builtin.finish()
             self.settle()
         except Lost:
             self.after_lost()
@@ -399,6 +406,8 @@ class Execution:
                 else:
                     self.maybe_flush()
         elif isinstance(event, ToolCallDelta):
+            if self.builtin is not None and self.builtin.claims(event):
+                return
             call = self.calls.setdefault(event.index, _Call(id=event.id or call_id()))
             if event.id:
                 call.id = event.id

@@ -189,6 +189,9 @@ class RunFollower:
 
     def tool_call_changes(self, step: RunStep, seen: _StepSeen) -> Iterator[bytes]:
         for index, call in enumerate(step.step_details.get("tool_calls", [])):
+            if call.get("type", "function") != "function":
+                yield from self.builtin_call_changes(step, index, call, seen)
+                continue
             function = call.get("function", {})
             arguments = function.get("arguments", "")
             if index not in seen.calls_sent:
@@ -216,6 +219,28 @@ class RunFollower:
                 "thread.run.step.delta",
                 {"id": step.id, "object": "thread.run.step.delta", "delta": delta},
             )
+
+    def builtin_call_changes(
+        self, step: RunStep, index: int, call: dict[str, Any], seen: _StepSeen
+    ) -> Iterator[bytes]:
+        """file_search / code_interpreter calls (engine.files.tools): the call as it opens,
+        then its results or outputs once, when the engine has them."""
+        kind = call["type"]
+        details = call.get(kind) or {}
+        produced = [k for k in ("results", "outputs") if details.get(k)]
+        sent = seen.calls_sent.get(index)
+        if sent is None:
+            piece: dict[str, Any] = {"index": index, "id": call["id"], "type": kind, kind: details}
+        elif sent == 0 and produced:
+            piece = {"index": index, "type": kind, kind: {k: details[k] for k in produced}}
+        else:
+            return
+        seen.calls_sent[index] = 1 if produced else 0
+        delta = {"step_details": {"type": "tool_calls", "tool_calls": [piece]}}
+        yield sse(
+            "thread.run.step.delta",
+            {"id": step.id, "object": "thread.run.step.delta", "delta": delta},
+        )
 
 
 def run_stream(

@@ -15,6 +15,9 @@ import string
 from collections.abc import Iterator
 from typing import Any
 
+# The engine's own tools (file_search, code_interpreter) as the model sees them; no database.
+from engine.files import tooldefs
+
 from .base import (
     ChatMessage,
     ChatRequest,
@@ -88,9 +91,75 @@ def _functions(request: ChatRequest) -> dict[str, dict[str, Any]]:
     functions: dict[str, dict[str, Any]] = {}
     for tool in request.tools:
         function = tool.get("function") if tool.get("type") == "function" else None
-        if isinstance(function, dict) and isinstance(function.get("name"), str):
-            functions.setdefault(function["name"], function)
+        name = function.get("name") if isinstance(function, dict) else None
+        # Built-in tools are not the user's functions: see builtin_calls.
+        if isinstance(name, str) and name not in tooldefs.NAMES:
+            functions.setdefault(name, function)
     return functions
+
+
+def _builtin_tools(request: ChatRequest) -> set[str]:
+    return {
+        (tool.get("function") or {}).get("name")
+        for tool in request.tools
+        if tool.get("type") == "function"
+        and (tool.get("function") or {}).get("name") in tooldefs.NAMES
+    }
+
+
+def builtin_calls(request: ChatRequest) -> list[tuple[str, dict[str, Any]]]:
+    """With code_interpreter, run the ```python block of the latest message; with
+    file_search, search the files for the latest message."""
+    available = _builtin_tools(request)
+    choice = request.tool_choice
+    if not available or choice == "none":
+        return []
+    forced = (choice.get("function") or {}).get("name") if isinstance(choice, dict) else None
+    text = _latest_user_text(request.messages) or ""
+    block = tooldefs.PYTHON_BLOCK.search(text)
+    code_allowed = forced in (None, tooldefs.CODE_INTERPRETER)
+    if block and code_allowed and tooldefs.CODE_INTERPRETER in available:
+        return [(tooldefs.CODE_INTERPRETER, {"code": block.group(1)})]
+    if tooldefs.FILE_SEARCH in available and forced in (None, tooldefs.FILE_SEARCH):
+        query = tooldefs.PYTHON_BLOCK.sub(" ", text).strip()
+        if query:
+            return [(tooldefs.FILE_SEARCH, {"query": query})]
+    return []
+
+
+def builtin_reply(outputs: list[tuple[str, str]]) -> str:
+    """The demo's answer once its file_search or code_interpreter calls have run."""
+    replies = []
+    for name, output in outputs:
+        if name == tooldefs.FILE_SEARCH:
+            results = tooldefs.parse_file_search_output(output)
+            if results:
+                marker, file_name, text = results[0]
+                replies.append(f'From {file_name}: "{_shorten(text, QUOTE_LIMIT)}"{marker}')
+            else:
+                replies.append("I searched the files and found nothing about that.")
+            continue
+        lines = output.split("\n\n")
+        links = tooldefs.SANDBOX_LINK.findall(output)
+        logs = "\n\n".join(
+            line
+            for line in lines
+            if not line.startswith("Files written: ")
+            and not line.endswith("figure(s) shown to the user as images.")
+        )
+        reply = f"I ran the code. Output:\n\n```\n{_clip(logs, OUTPUT_LIMIT)}\n```"
+        if any(line.endswith("figure(s) shown to the user as images.") for line in lines):
+            reply += "\n\nThe figure is attached."
+        if links:
+            reply += "\n\nFiles: " + ", ".join(
+                f"[{link.rsplit('/', 1)[-1]}](sandbox:{link})" for link in links
+            )
+        replies.append(reply)
+    return "\n\n".join(replies)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _mentions(text: str, names: list[str]) -> list[tuple[int, str]]:
@@ -210,7 +279,8 @@ class DemoProvider:
     def stream(self, request: ChatRequest) -> Iterator[ProviderEvent]:
         prompt_tokens = estimate_tokens(prompt_text(request))
         outputs = submitted_outputs(request.messages)
-        calls = [] if outputs is not None else planned_calls(request)
+        builtin = outputs is not None and all(name in tooldefs.NAMES for name, _ in outputs)
+        calls = [] if outputs is not None else planned_calls(request) or builtin_calls(request)
         if calls:
             written = ""
             for index, (name, arguments) in enumerate(calls):
@@ -224,7 +294,8 @@ class DemoProvider:
             return
         written, reason = "", "stop"
         budget = request.max_completion_tokens
-        for piece in pieces(reply_text(request, outputs)):
+        answer = builtin_reply(outputs) if builtin and outputs else reply_text(request, outputs)
+        for piece in pieces(answer):
             if budget is not None and estimate_tokens(written + piece) > budget:
                 reason = "length"
                 break

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from .. import streaming
 from ..api import ApiError, body, endpoint, ok, paginate
+from ..files import tools as builtin_tools
 from ..models import Run, RunStep, Thread
 from ..schemas import CreateRun, ModifyMetadata, RunOptions, SubmitToolOutputs, dump
 from . import lookups
@@ -155,10 +156,10 @@ def submit_tool_outputs(request: HttpRequest, thread_id: str, run_id: str) -> Ht
 @endpoint("GET")
 def steps(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
     found = lookups.run(lookups.thread(thread_id), run_id)
-    return paginate(request, found.steps.all())
+    return builtin_tools.hide_result_content(request, paginate(request, found.steps.all()))
 
 
 @endpoint("GET")
 def step(request: HttpRequest, thread_id: str, run_id: str, step_id: str) -> HttpResponse:
     found = lookups.step(lookups.run(lookups.thread(thread_id), run_id), step_id)
-    return ok(found.to_api())
+    return builtin_tools.hide_result_content(request, ok(found.to_api()))
