@@ -7,7 +7,7 @@ PORT ?= 8000
 export PORT
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint format install install-dev chromium worker clean
+.PHONY: run test lint format install install-dev chromium bubblewrap worker clean
 
 # Runtime dependencies only; the stamp makes a second `make run` start in seconds.
 $(VENV)/.installed: pyproject.toml
@@ -34,6 +34,18 @@ chromium:
 	  fi; \
 	fi
 
+# The code interpreter runs model-written code only inside a bubblewrap sandbox (Debian's
+# `bubblewrap` package); its tests need it too.
+bubblewrap:
+	@if ! command -v bwrap >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's bubblewrap for the code interpreter's sandbox…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	  else \
+	    echo "bubblewrap is missing: run 'sudo apt-get install bubblewrap' (the code interpreter needs it)." >&2; exit 1; \
+	  fi; \
+	fi
+
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	@echo ""
@@ -41,15 +53,20 @@ run: $(VENV)/.installed
 	@echo "  First visit: create the administrator account, then build an assistant."
 	@echo "  The built-in engine runs on the offline demo model. Ctrl-C stops everything."
 	@echo ""
-	@trap 'kill 0' EXIT; \
-	  $(BIN)/python manage.py engine_worker & \
-	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT) & \
-	  wait -n
+	@# Each server runs in its own process group (set -m), so one Ctrl-C reaches this shell,
+	@# which passes it on to both groups (runserver's reloader child included) and waits for
+	@# the worker to finish the runs in progress. If either stops, the other is stopped too.
+	@set -m; \
+	  $(BIN)/python manage.py engine_worker & worker=$$!; \
+	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT) & web=$$!; \
+	  stop() { trap '' INT TERM; kill -INT -$$worker -$$web 2>/dev/null; wait; }; \
+	  trap 'stop; exit 0' INT TERM; \
+	  wait -n; status=$$?; stop; exit $$status
 
 worker: $(VENV)/.installed
 	$(BIN)/python manage.py engine_worker
 
-test: $(VENV)/.installed-dev chromium
+test: $(VENV)/.installed-dev chromium bubblewrap
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
