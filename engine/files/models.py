@@ -107,15 +107,13 @@ class File(models.Model):
             return handle.read()
 
     def remove(self) -> None:
-        """Delete the file, its place in every vector store, and (after commit) its blob."""
-        name, storage = self.content.name, self.content.storage
+        """Delete the file and its place in every vector store (its blob goes after commit,
+        see engine.files.signals)."""
         stores = list(
             VectorStore.objects.filter(files__file=self).values_list("pk", flat=True).distinct()
         )
         self.delete()
         VectorStore.objects.filter(pk__in=stores).update(last_active_at=timezone.now())
-        if name:
-            transaction.on_commit(lambda: storage.delete(name))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,65 @@
+"""Files, vector stores, their files, batches and chunks, for inspection by staff (read-only,
+like every engine record: changes go through the API)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from engine.admin import InspectOnly
+
+from .models import Chunk, File, FileBatch, VectorStore, VectorStoreFile
+
+
+@admin.register(File)
+class FileAdmin(InspectOnly):
+    list_display = ["id", "filename", "purpose", "bytes", "created_at", "expires_at"]
+    list_filter = ["purpose", "created_at"]
+    search_fields = ["id", "filename"]
+    date_hierarchy = "created_at"
+
+
+class VectorStoreFileInline(admin.TabularInline):
+    model = VectorStoreFile
+    fields = ["file", "status", "usage_bytes", "created_at"]
+    readonly_fields = fields
+    raw_id_fields = ["file"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(VectorStore)
+class VectorStoreAdmin(InspectOnly):
+    list_display = ["id", "name", "thread_id", "created_at", "last_active_at"]
+    list_filter = ["created_at"]
+    search_fields = ["id", "name", "thread_id"]
+    date_hierarchy = "created_at"
+    inlines = [VectorStoreFileInline]
+
+
+@admin.register(VectorStoreFile)
+class VectorStoreFileAdmin(InspectOnly):
+    list_display = ["file", "vector_store", "status", "usage_bytes", "created_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["file__id", "file__filename", "vector_store__id"]
+    raw_id_fields = ["file", "vector_store", "batch"]
+    list_select_related = ["file", "vector_store"]
+
+
+@admin.register(FileBatch)
+class FileBatchAdmin(InspectOnly):
+    list_display = ["id", "vector_store", "created_at", "cancelled_at"]
+    list_filter = ["created_at"]
+    search_fields = ["id", "vector_store__id"]
+    raw_id_fields = ["vector_store"]
+
+
+@admin.register(Chunk)
+class ChunkAdmin(InspectOnly):
+    list_display = ["id", "file_id", "vector_store_id", "position", "tokens"]
+    search_fields = ["file_id", "vector_store_id"]
+    raw_id_fields = ["vector_store_file"]
+    list_select_related = ["vector_store_file"]
