@@ -1,0 +1,67 @@
+"""The dashboard's records: who may see a thread, titles, run status bookkeeping."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from assistants_app.models import AssistantRecord, Connection, RunRecord, ThreadRecord
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def thread(owner):
+    return ThreadRecord.objects.create(
+        connection=Connection.objects.default(), thread_id="thread_1", owner=owner, assistant_id="a"
+    )
+
+
+def test_private_thread_is_visible_to_its_owner_only(thread, owner, teammate):
+    assert list(ThreadRecord.objects.visible_to(owner)) == [thread]
+    assert not ThreadRecord.objects.visible_to(teammate).exists()
+    assert not ThreadRecord.objects.visible_to(AnonymousUser()).exists()
+    assert not ThreadRecord.objects.chattable_by(teammate).exists()
+
+
+def test_sharing_levels_leave_room_for_the_team(thread, teammate):
+    thread.sharing = ThreadRecord.Sharing.TEAM_READ
+    thread.save()
+    assert ThreadRecord.objects.visible_to(teammate).exists()
+    assert not ThreadRecord.objects.chattable_by(teammate).exists()
+    assert not thread.can_chat(teammate)
+    thread.sharing = ThreadRecord.Sharing.TEAM_CHAT
+    thread.save()
+    assert ThreadRecord.objects.chattable_by(teammate).exists() and thread.can_chat(teammate)
+    assert not ThreadRecord.objects.owned_by(teammate).exists()
+
+
+def test_first_message_titles_until_renamed(thread):
+    assert thread.display_title == "New chat"
+    thread.note_user_message("  Plan   a\ntrip " + "x" * 200)
+    assert thread.title.startswith("Plan a trip x") and len(thread.title) == 120
+    thread.rename("Holidays")
+    thread.note_user_message("something else")
+    assert thread.title == "Holidays"
+
+
+def test_run_status_written_only_when_it_changes(thread, owner, django_assert_num_queries):
+    run = RunRecord.objects.create(
+        thread=thread, run_id="run_1", assistant_id="a", started_by=owner
+    )
+    assert run.is_active and thread.active_run() == run
+    with django_assert_num_queries(0):
+        run.note_status("queued")
+    with django_assert_num_queries(1):
+        run.note_status("failed", "Rate limit reached")
+    assert not run.is_active and thread.active_run() is None
+
+
+def test_assistant_record_attributes_changes(owner, teammate):
+    connection = Connection.objects.default()
+    AssistantRecord.note_change(connection=connection, assistant_id="asst_1", name="A", user=owner)
+    AssistantRecord.note_change(
+        connection=connection, assistant_id="asst_1", name="B", user=teammate
+    )
+    record = AssistantRecord.objects.for_ids(connection, ["asst_1", "asst_2"])["asst_1"]
+    assert (record.name, record.created_by, record.changed_by) == ("B", owner, teammate)
+    AssistantRecord.forget(connection=connection, assistant_id="asst_1")
+    assert not AssistantRecord.objects.exists()
