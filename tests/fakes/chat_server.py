@@ -15,6 +15,9 @@ content deltas, tool-call deltas split across chunks (id and name first, then ar
 a finish chunk, a usage chunk when `stream_options.include_usage` asks for it, and `[DONE]`.
 Without `stream` it answers one `chat.completion` object. It also serves `GET …/models`.
 Any path ending in `/chat/completions` is accepted, so Azure-style deployment URLs work too.
+
+With an `embedder` (text → vector, e.g. `word_embedder()`) it also answers `POST …/embeddings`
+as OpenAI does; without one that path is a 404, like chat-only servers.
 """
 
 from __future__ import annotations
@@ -103,8 +106,10 @@ class FakeChatServer:
         default: Callable[[dict[str, Any]], Response] = echo,
         host: str = "127.0.0.1",
         port: int = 0,
+        embedder: Callable[[str], list[float]] | None = None,
     ) -> None:
         self.models = list(models or ["fake-model"])
+        self.embedder = embedder
         self.default = default
         self.requests: list[RecordedRequest] = []
         self._script: deque[Response] = deque()
@@ -303,6 +308,9 @@ def _handler_for(fake: FakeChatServer) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 body = None
             request = self._recorded(body)
+            if request.path.endswith("/embeddings") and fake.embedder is not None:
+                self._embeddings(body)
+                return
             if not request.path.endswith("/chat/completions"):
                 self._json(404, {"error": {"message": f"No route {request.path}"}})
                 return
@@ -321,6 +329,21 @@ def _handler_for(fake: FakeChatServer) -> type[BaseHTTPRequestHandler]:
                 self._stream(response, body)
             else:
                 self._json(200, _completion(response, body))
+
+        def _embeddings(self, body: Any) -> None:
+            texts = (body or {}).get("input")
+            texts = [texts] if isinstance(texts, str) else texts
+            if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+                self._json(400, {"error": {"message": "'input' must be a string or strings."}})
+                return
+            data = [
+                {"object": "embedding", "index": i, "embedding": fake.embedder(text)}
+                for i, text in enumerate(texts)
+            ]
+            tokens = sum(len(t) // 4 + 1 for t in texts)
+            usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+            model = body.get("model", "")
+            self._json(200, {"object": "list", "data": data, "model": model, "usage": usage})
 
         def _fail(self, fail: Fail) -> None:
             payload = fail.body
@@ -380,3 +403,24 @@ def _handler_for(fake: FakeChatServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
     return Handler
+
+
+def word_embedder(
+    synonyms: dict[str, str] | None = None, dimensions: int = 64
+) -> Callable[[str], list[float]]:
+    """A deterministic stand-in for an embedding model: words (after `synonyms` map them to a
+    shared concept) counted into hashed dimensions, so texts sharing concepts point alike."""
+    import hashlib
+    import re
+
+    table = {k.lower(): v.lower() for k, v in (synonyms or {}).items()}
+
+    def embed(text: str) -> list[float]:
+        vector = [0.0] * dimensions
+        for word in re.findall(r"[a-z0-9]+", text.lower()):
+            concept = table.get(word, word)
+            slot = int(hashlib.sha256(concept.encode()).hexdigest(), 16) % dimensions
+            vector[slot] += 1.0
+        return vector
+
+    return embed
