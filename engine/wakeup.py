@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import connections
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -91,9 +91,16 @@ def run_changed(run_id: str) -> None:
 class Listener:
     """A UDP socket on loopback, registered in the database, calling `on_message(payload)`."""
 
-    def __init__(self, kind: str, on_message: Callable[[bytes], None]) -> None:
+    def __init__(
+        self,
+        kind: str,
+        on_message: Callable[[bytes], None],
+        *,
+        keep_alive: Callable[[], bool] = lambda: True,
+    ) -> None:
         self.kind = kind
         self.on_message = on_message
+        self.keep_alive = keep_alive  # heartbeat only while this is true
         self.host = settings.ENGINE_WAKE_HOST
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((self.host, 0))
@@ -133,13 +140,15 @@ class Listener:
                     break
                 if payload:
                     self.on_message(payload)
-                if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+                if time.monotonic() - last_beat >= HEARTBEAT_SECONDS and self.keep_alive():
                     last_beat = time.monotonic()
                     try:
-                        close_old_connections()
                         self.register()
                     except Exception:
                         logger.warning("Wake-up listener heartbeat failed", exc_info=True)
+                    finally:
+                        # Hold no connection between beats (a test database must be droppable).
+                        connections.close_all()
         finally:
             connections.close_all()
 
@@ -179,6 +188,10 @@ class _Followers:
                 if not waiting:
                     del self.events[run_id]
 
+    def any(self) -> bool:
+        with self.lock:
+            return bool(self.events)
+
     def notify(self, run_id: str) -> None:
         with self.lock:
             for event in self.events.get(run_id, ()):
@@ -200,7 +213,9 @@ def follow(run_id: str) -> threading.Event:
     global _web_listener, _web_listener_checked
     with _web_listener_lock:
         if _web_listener is None:
-            _web_listener = Listener("web", _local_followers.on_datagram).start()
+            _web_listener = Listener(
+                "web", _local_followers.on_datagram, keep_alive=_local_followers.any
+            ).start()
             _web_listener_checked = time.monotonic()
         elif time.monotonic() - _web_listener_checked > 1.0:
             _web_listener_checked = time.monotonic()

@@ -8,6 +8,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -31,6 +32,17 @@ def wait_until(condition, timeout: float = 20.0, what: str = "the condition"):
     return value
 
 
+def database_url() -> str:
+    """The test database as DATABASE_URL, for a worker in another process."""
+    config = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{config['NAME']}"
+    user, password = quote(config["USER"] or ""), quote(config["PASSWORD"] or "")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host, port = config["HOST"] or "127.0.0.1", config["PORT"] or 5432
+    return f"postgres://{auth}{host}:{port}/{config['NAME']}"
+
+
 class WorkerProcess:
     """`manage.py engine_worker` in its own process, on the test database, killable."""
 
@@ -41,7 +53,7 @@ class WorkerProcess:
         )
         env = {
             **os.environ,
-            "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+            "DATABASE_URL": database_url(),
             "ENGINE_RUN_LEASE_SECONDS": "1",
             "ENGINE_CHAT_BASE_URL": chat_server.base_url,
             "ENGINE_CHAT_API_KEY": "sk-test-not-a-real-key",
