@@ -141,10 +141,14 @@ def submit_tool_outputs(request: HttpRequest, thread_id: str, run_id: str) -> Ht
         )
     )
     known_steps = list(found.steps.values_list("id", flat=True))
+    claims_before = found.claims
     if not found.submit_tool_outputs(outputs):
         found.refresh_from_db()
         raise ApiError(400, f'Runs in status "{found.status}" do not accept tool outputs.')
     if data.stream:
+        # The worker may claim the run before submit_tool_outputs refreshes it: the stream
+        # must still count that claim as new, or it never reports the rest of the run.
+        found.claims = claims_before
         completed = RunStep.objects.filter(pk__in=waiting_steps).order_by("created_at", "id")
         prelude = [streaming.sse("thread.run.step.completed", s.to_api()) for s in completed]
         queued = {**found.to_api(), "status": Run.QUEUED}
