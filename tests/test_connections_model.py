@@ -1,4 +1,7 @@
+import importlib
+
 import pytest
+from django.apps import apps
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import IntegrityError, connection
@@ -22,7 +25,12 @@ def _raw_key(pk: int) -> str:
         return cursor.fetchone()[0]
 
 
-def test_builtin_connection_exists_out_of_the_box_and_is_default():
+def test_migration_creates_the_builtin_connection_as_default():
+    # Transactional tests flush migration data, so run the data migration's function here.
+    migration = importlib.import_module("assistants_app.migrations.0003_builtin_connection")
+    Connection.objects.all().delete()
+    migration.create_builtin(apps, None)
+    migration.create_builtin(apps, None)  # idempotent
     builtin = Connection.objects.get(kind=Connection.Kind.BUILTIN)
     assert builtin.is_default
     assert Connection.objects.default() == builtin
@@ -44,6 +52,7 @@ def test_api_key_is_encrypted_at_rest_and_masked():
 
 
 def test_only_one_default():
+    Connection.objects.default()
     with pytest.raises(IntegrityError):
         Connection.objects.create(name="Second", base_url="https://x.test/v1", is_default=True)
 
