@@ -1,8 +1,8 @@
 import importlib
 
 import pytest
-from django.apps import apps
 from cryptography.fernet import Fernet
+from django.apps import apps
 from django.core.management import call_command
 from django.db import IntegrityError, connection
 
