@@ -17,11 +17,13 @@ import queue
 import signal
 import threading
 import time
+from datetime import timedelta
 from types import FrameType
 
 from django.conf import settings
 from django.db import close_old_connections, connections
 from django.db.utils import DatabaseError, OperationalError
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -60,6 +62,7 @@ class EngineWorker(Worker):
         self.pool: list[threading.Thread] = []
         self.stopped = threading.Event()
         self.maintenance_every = min(1.0, settings.ENGINE_RUN_LEASE_SECONDS / 3)
+        self.next_prune = 0.0
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -126,6 +129,11 @@ class EngineWorker(Worker):
     def maintain(self) -> None:
         executor.renew_leases(self.worker_id)
         executor.recover()
+        if time.monotonic() >= self.next_prune:
+            self.next_prune = time.monotonic() + 600
+            # One task row per run segment: keep a day of them for inspection, not forever.
+            old = timezone.now() - timedelta(days=1)
+            DBTaskResult.objects.finished().filter(finished_at__lt=old).delete()
 
     # -- claiming and running -----------------------------------------------------------------
 

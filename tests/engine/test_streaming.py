@@ -203,3 +203,21 @@ def test_invalid_stream_request_is_a_json_error(openai_client, assistant):
             thread_id=thread.id, assistant_id=assistant.id, stream=True, temperature=9
         )
     assert error.value.body["param"] == "temperature"
+
+
+def test_a_slow_model_streams_as_several_deltas(
+    openai_client, engine_worker, chat_model, chat_server
+):
+    from tests.fakes.chat_server import Reply
+
+    answer = "The quick brown fox jumps over the lazy dog, again and again and again."
+    chat_server.script(Reply(text=answer, chunk_size=6, delay=0.03))
+    assistant = openai_client.beta.assistants.create(model=chat_model)
+    thread = openai_client.beta.threads.create(messages=[{"role": "user", "content": "Go"}])
+    handler = Recorder()
+    with openai_client.beta.threads.runs.stream(
+        thread_id=thread.id, assistant_id=assistant.id, event_handler=handler
+    ) as stream:
+        stream.until_done()
+    assert handler.events.count("thread.message.delta") > 3  # written as the model streamed
+    assert handler.text == answer
