@@ -68,3 +68,22 @@ def test_vector_store_calls(client, respx_mock):
     assert batch.calls.last.request.headers["OpenAI-Beta"] == "assistants=v2"
     with pytest.raises(InvalidRequestError, match="exactly one"):
         client.vector_stores.file_batches.create("vs_1")
+
+
+def test_file_content_stream_yields_chunks_and_maps_errors(client, respx_mock):
+    from assistants_app.services import NotFoundError
+
+    respx_mock.get(url("files/file-1/content")).respond(
+        content=b"a" * 70_000, headers={"Content-Type": "text/csv"}
+    )
+    response = client.files.content_stream("file-1")
+    assert response.headers["Content-Type"] == "text/csv"
+    chunks = list(response.iter_bytes(32_768))
+    response.close()
+    assert response.is_closed
+    assert b"".join(chunks) == b"a" * 70_000 and len(chunks) == 3
+    respx_mock.get(url("files/file-2/content")).respond(
+        404, json={"error": {"message": "No such file: file-2", "type": "invalid_request_error"}}
+    )
+    with pytest.raises(NotFoundError, match="No such file"):
+        client.files.content_stream("file-2")

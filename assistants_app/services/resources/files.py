@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 from typing import IO, Any, Literal, Unpack
 
+import httpx
+
 from .._base import NOT_GIVEN, NotGiven, RequestOptions, build_body, path_id
 from ..pagination import CursorPage
 from ..types import FileCreateParams, FileDeleted, FileListParams, FileObject, FilePurpose
@@ -77,3 +79,13 @@ class Files(Resource):
         """The file's bytes, as uploaded (or as a tool produced them)."""
         path = f"files/{path_id(file_id, 'file_id')}/content"
         return self._client.request_raw("GET", path, safe=True, beta=False, options=options).content
+
+    def content_stream(self, file_id: str, **options: Unpack[RequestOptions]) -> httpx.Response:
+        """The file's bytes as an open streamed response, for passing large files through
+        without holding them in memory: iterate `.iter_bytes()`, then `.close()` it.
+        Errors are raised before any byte is read."""
+        path = f"files/{path_id(file_id, 'file_id')}/content"
+        request = self._client.build_request("GET", path, beta=False, options=options)
+        return self._client.send(
+            request, safe=True, stream=True, max_retries=options.get("max_retries")
+        )
