@@ -328,3 +328,108 @@ class ToolOutputSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.function_name} → {self.output[:40]}"
+
+
+# --- Files and vector stores (issue 7): who uploaded what, and where it may be seen. --------
+
+
+class FileRecordQuerySet(models.QuerySet):
+    def visible_to(self, user) -> FileRecordQuerySet:
+        """Team-library files, and files of the threads a person may open."""
+        if not user.is_authenticated:
+            return self.none()
+        threads = ThreadRecord.objects.visible_to(user)
+        return self.filter(Q(thread__isnull=True) | Q(thread__in=threads))
+
+
+class FileRecord(models.Model):
+    """Who uploaded a file and where it belongs: the API's file object says neither.
+
+    A file without a thread is in the team library (uploaded on the Files or Vector stores
+    page or for an assistant): every member may see it. A file attached to a message, or made
+    by the code interpreter in a chat, belongs to that thread and is as private as the thread.
+    Backend files without a record (made outside the dashboard) are shown to administrators.
+    """
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    file_id = models.CharField(max_length=100)
+    filename = models.CharField(max_length=255, blank=True)
+    purpose = models.CharField(max_length=40, blank=True)
+    bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Deleting the thread drops the record: the file then shows to administrators only.
+    thread = models.ForeignKey(
+        ThreadRecord, null=True, blank=True, on_delete=models.CASCADE, related_name="files"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = FileRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "file_id"], name="one_record_per_file")
+        ]
+
+    def __str__(self) -> str:
+        return self.filename or self.file_id
+
+    def can_delete(self, user) -> bool:
+        if user.is_staff or (self.uploaded_by_id and self.uploaded_by_id == user.pk):
+            return True
+        return self.thread is not None and self.thread.owner_id == user.pk
+
+
+class ThreadFile(models.Model):
+    """A file a thread refers to (a citation, a code interpreter output, an attachment), noted
+    when the thread is shown: whoever may open the thread may download it."""
+
+    thread = models.ForeignKey(ThreadRecord, on_delete=models.CASCADE, related_name="file_refs")
+    file_id = models.CharField(max_length=100)
+    filename = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["thread", "file_id"], name="one_ref_per_thread_file")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename or self.file_id} in {self.thread_id}"
+
+    @classmethod
+    def note(cls, thread: ThreadRecord, names: dict[str, str]) -> None:
+        """Remember the files `thread` refers to ({file_id: filename}); one query."""
+        if names:
+            rows = [cls(thread=thread, file_id=i, filename=n[:255]) for i, n in names.items()]
+            cls.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+class VectorStoreRecord(models.Model):
+    """Who created a vector store through the dashboard. Stores are shared by the team (every
+    member may search them and add or remove files); the creator and administrators may
+    delete them. Stores without a record (made elsewhere, or by the engine for a thread's
+    attachments) are shown to administrators only."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    vector_store_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=256, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "vector_store_id"], name="one_record_per_vector_store"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.vector_store_id
+
+    def can_delete(self, user) -> bool:
+        return user.is_staff or (self.created_by_id is not None and self.created_by_id == user.pk)
