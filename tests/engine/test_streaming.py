@@ -221,3 +221,29 @@ def test_a_slow_model_streams_as_several_deltas(
         stream.until_done()
     assert handler.events.count("thread.message.delta") > 3  # written as the model streamed
     assert handler.text == answer
+
+
+def test_a_run_deleted_mid_stream_ends_the_stream_with_an_error(
+    openai_client, engine_worker, chat_model, chat_server
+):
+    from engine.models import Message
+    from tests.fakes.chat_server import Reply
+
+    chat_server.script(Reply(text="word " * 200, chunk_size=5, delay=0.05))
+    assistant = openai_client.beta.assistants.create(model=chat_model)
+    thread = openai_client.beta.threads.create(messages=[{"role": "user", "content": "Go"}])
+    handler = Recorder()
+    with (
+        pytest.raises(openai.APIError) as error,
+        openai_client.beta.threads.runs.stream(
+            thread_id=thread.id, assistant_id=assistant.id, event_handler=handler
+        ) as stream,
+    ):
+        for event in stream:
+            if (
+                event.event == "thread.message.delta"
+                and Message.objects.filter(thread_id=thread.id, role="assistant").exists()
+            ):
+                openai_client.beta.threads.delete(thread.id)
+    assert "deleted" in error.value.message
+    assert "thread.message.delta" in handler.events
