@@ -29,6 +29,10 @@ from .text import terms
 K1 = 0.5  # saturation: how fast repeated mentions stop adding to a term's share
 B = 0.75  # length normalisation, as BM25
 CANDIDATES = 200  # chunks the index hands over for scoring
+# A term in more than this share of all chunks (and more than COMMON_MIN) does not pick
+# candidates: it ranks little and the index would walk a long list for it.
+COMMON_SHARE = 0.25
+COMMON_MIN = 2000
 SEMANTIC_CANDIDATES = 200
 
 
@@ -185,8 +189,9 @@ def _query_terms(query: str | Iterable[str]) -> list[str]:
     return list(ordered)
 
 
-def _lexical_scores(words: list[str], rows: list[Chunk], frequencies: dict[str, int]) -> dict:
-    total = max(Chunk.objects.count(), 1)
+def _lexical_scores(
+    words: list[str], rows: list[Chunk], frequencies: dict[str, int], total: int
+) -> dict[int, float]:
     idf = {
         w: math.log(1 + (total - frequencies.get(w, 0) + 0.5) / (frequencies.get(w, 0) + 0.5))
         for w in words
@@ -226,9 +231,16 @@ def search(
         return []
     entries = list(files) if filters else None
     backend = index()
-    ids = backend.candidates(stores, words, entries, CANDIDATES)
+    frequencies = backend.frequencies(words)
+    total = max(Chunk.objects.count(), 1)
+    present = sorted((w for w in words if frequencies.get(w)), key=frequencies.__getitem__)
+    # Terms in most chunks barely rank anything but make the index walk huge lists: the
+    # candidates come from the selective terms (all terms still count in the scores).
+    common = max(total * COMMON_SHARE, COMMON_MIN)
+    selective = [w for w in present if frequencies[w] <= common] or present[:1]
+    ids = backend.candidates(stores, selective, entries, CANDIDATES) if selective else []
     rows = list(Chunk.objects.filter(pk__in=ids).defer("embedding"))
-    scores = _lexical_scores(words, rows, backend.frequencies(words) if rows else {})
+    scores = _lexical_scores(words, rows, frequencies, total)
     vector = embeddings.embed_query(" ".join(query) if isinstance(query, list) else query)
     if vector is not None:
         rows, scores = _hybrid(vector, stores, entries, rows, scores)

@@ -13,6 +13,9 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -67,14 +70,16 @@ def stem(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=200_000)
+def _term(word: str) -> str:
+    """The term of one word ("" for a stop word); cached: vocabularies are small."""
+    folded = _fold(word)
+    return "" if not folded or folded in STOPWORDS else stem(folded)
+
+
 def terms(text: str) -> list[str]:
     """The searchable terms of `text`, in order (repeats kept: they count)."""
-    found = []
-    for match in _TERM.finditer(text):
-        word = _fold(match.group())
-        if word and word not in STOPWORDS:
-            found.append(stem(word))
-    return found
+    return [term for term in map(_term, _TERM.findall(text)) if term]
 
 
 @dataclass(frozen=True)
@@ -88,30 +93,24 @@ class Chunk:
 def chunk(text: str, *, max_tokens: int, overlap_tokens: int) -> list[Chunk]:
     """Windows of at most `max_tokens`, each starting `max_tokens - overlap_tokens` tokens
     after the previous one; whitespace between pieces is kept as it was."""
-    pieces = [(m.start(), m.end(), _piece_tokens(m.group())) for m in _PIECE.finditer(text)]
-    if not pieces:
+    spans = [match.span() for match in _PIECE.finditer(text)]
+    if not spans:
         return []
     step = max(1, max_tokens - overlap_tokens)
-    # Token offset where each piece starts, so windows are found by token position.
-    offsets, total = [], 0
-    for _, _, size in pieces:
-        offsets.append(total)
-        total += size
+    # offsets[i]: tokens before piece i (offsets[-1]: all of them), so windows are found by
+    # bisection instead of walking piece by piece.
+    offsets = list(
+        itertools.accumulate((1 + (end - start - 1) // 6 for start, end in spans), initial=0)
+    )
     chunks: list[Chunk] = []
-    first = 0
-    while first < len(pieces):
-        budget, last = 0, first
-        while last < len(pieces) and budget + pieces[last][2] <= max_tokens:
-            budget += pieces[last][2]
-            last += 1
+    first, count = 0, len(spans)
+    while first < count:
+        last = bisect.bisect_right(offsets, offsets[first] + max_tokens, lo=first + 1) - 1
         last = max(last, first + 1)  # a single piece longer than the window still goes in
-        start, end = pieces[first][0], pieces[last - 1][1]
-        chunks.append(Chunk(text=text[start:end], tokens=max(budget, 1), start=start, end=end))
-        if last >= len(pieces):
+        start, end = spans[first][0], spans[last - 1][1]
+        size = max(offsets[last] - offsets[first], 1)
+        chunks.append(Chunk(text=text[start:end], tokens=size, start=start, end=end))
+        if last >= count:
             break
-        target = offsets[first] + step
-        following = first + 1
-        while following < len(pieces) and offsets[following] < target:
-            following += 1
-        first = following
+        first = max(first + 1, bisect.bisect_left(offsets, offsets[first] + step, lo=first + 1))
     return chunks
