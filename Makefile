@@ -46,18 +46,6 @@ bubblewrap:
 	  fi; \
 	fi
 
-# The code interpreter runs model-written code only inside a bubblewrap sandbox (Debian's
-# `bubblewrap` package); its tests need it too.
-bubblewrap:
-	@if ! command -v bwrap >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing Debian's bubblewrap for the code interpreter's sandbox…"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
-	  else \
-	    echo "bubblewrap is missing: run 'sudo apt-get install bubblewrap' (the code interpreter needs it)." >&2; exit 1; \
-	  fi; \
-	fi
-
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	@echo ""
@@ -78,7 +66,7 @@ run: $(VENV)/.installed
 worker: $(VENV)/.installed
 	$(BIN)/python manage.py engine_worker
 
-test: $(VENV)/.installed-dev chromium bubblewrap bubblewrap
+test: $(VENV)/.installed-dev chromium bubblewrap
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
