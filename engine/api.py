@@ -12,12 +12,13 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import BaseModel, ValidationError
 
-from . import auth
+from . import auth, ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def endpoint(*methods: str) -> Callable[[View], View]:
                         f"allowed: {', '.join(methods)}.",
                         code="method_not_allowed",
                     )
-                response = view(request, *args, **kwargs)
+                response = ratelimit.refused(request) or view(request, *args, **kwargs)
             except auth.AuthError as error:
                 response = ApiError(401, str(error), code=error.code).response()
             except ApiError as error:
@@ -127,7 +128,14 @@ def unknown_url(request: HttpRequest, path: str = "") -> HttpResponse:
 
 def body(request: HttpRequest, schema: type[Schema]) -> Schema:
     """The request's JSON body validated by `schema`; an empty body is an empty object."""
-    raw = request.body
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise ApiError(
+            413,
+            "The request body is too large (DATA_UPLOAD_MAX_MEMORY_SIZE).",
+            code="request_too_large",
+        ) from None
     if raw.strip():
         content_type = request.content_type or ""
         if content_type != "application/json":

@@ -122,3 +122,14 @@ def test_models_lists_the_demo(openai_client):
     assert openai_client.models.retrieve("demo").id == "demo"
     with pytest.raises(openai.NotFoundError):
         openai_client.models.retrieve("no-such-model")
+
+
+def test_an_oversized_body_is_a_413_not_a_500(engine_url, engine_key, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    response = httpx.post(
+        f"{engine_url}/assistants",
+        json={"model": "demo", "instructions": "x" * 20_000},
+        headers={"Authorization": f"Bearer {engine_key}"},
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
