@@ -103,8 +103,10 @@ class EngineWorker(Worker):
         finally:
             for _ in self.pool:
                 self.jobs.put(None)
+            # Runs in progress get 30 s in all to finish; the rest are retried after their lease.
+            deadline = time.monotonic() + 30
             for thread in self.pool:
-                thread.join(timeout=30)
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
             listener.stop()
             connections.close_all()
             self.stopped.set()
