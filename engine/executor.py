@@ -212,6 +212,13 @@ def recover(now: datetime | None = None) -> int:
     return touched
 
 
+def release_leases(worker_id: str) -> None:
+    """A worker stopping with runs unfinished: let another worker retry them right away."""
+    Run.objects.filter(worker_id=worker_id, status__in=[Run.IN_PROGRESS, Run.CANCELLING]).update(
+        lease_expires_at=timezone.now()
+    )
+
+
 def renew_leases(worker_id: str) -> None:
     """The worker's heartbeat: it is alive, so the runs it executes stay its own."""
     Run.objects.filter(worker_id=worker_id, status__in=[Run.IN_PROGRESS, Run.CANCELLING]).update(

@@ -107,6 +107,8 @@ class EngineWorker(Worker):
             deadline = time.monotonic() + 30
             for thread in self.pool:
                 thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            if any(thread.is_alive() for thread in self.pool):
+                executor.release_leases(self.worker_id)
             listener.stop()
             connections.close_all()
             self.stopped.set()
