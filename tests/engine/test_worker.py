@@ -76,6 +76,21 @@ class WorkerProcess:
         return Path(self.log.name).read_text()
 
 
+@pytest.fixture
+def spawn_worker(chat_server):
+    """Start worker processes; any still alive when the test ends (failed) are killed."""
+    started: list[WorkerProcess] = []
+
+    def spawn() -> WorkerProcess:
+        started.append(WorkerProcess(chat_server))
+        return started[-1]
+
+    yield spawn
+    for worker in started:
+        if worker.process.poll() is None:
+            worker.kill()
+
+
 def streaming_attempt(run_id: str, claims: int):
     """The run, once its `claims`-th execution has streamed some text."""
     run = Run.objects.filter(pk=run_id, status=Run.IN_PROGRESS, claims=claims).first()
@@ -90,9 +105,11 @@ def start_slow_run(openai_client, chat_model):
     return openai_client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
 
 
-def test_worker_killed_mid_run_is_recovered_and_retried(openai_client, chat_model, chat_server):
+def test_worker_killed_mid_run_is_recovered_and_retried(
+    openai_client, chat_model, chat_server, spawn_worker
+):
     chat_server.script(SLOW, Reply(text="Recovered answer."))
-    doomed = WorkerProcess(chat_server)
+    doomed = spawn_worker()
     run = start_slow_run(openai_client, chat_model)
     wait_until(lambda: streaming_attempt(run.id, 1), what=f"the first attempt\n{doomed.output()}")
     doomed.kill()
@@ -123,14 +140,14 @@ def test_worker_killed_mid_run_is_recovered_and_retried(openai_client, chat_mode
 
 
 def test_run_whose_worker_dies_twice_fails_with_server_error(
-    openai_client, chat_model, chat_server
+    openai_client, chat_model, chat_server, spawn_worker
 ):
     chat_server.script(SLOW, SLOW)
-    first = WorkerProcess(chat_server)
+    first = spawn_worker()
     run = start_slow_run(openai_client, chat_model)
     wait_until(lambda: streaming_attempt(run.id, 1), what=f"attempt 1\n{first.output()}")
     first.kill()
-    second = WorkerProcess(chat_server)  # recovers the run once the lease ran out, retries it
+    second = spawn_worker()  # recovers the run once the lease ran out, retries it
     wait_until(lambda: streaming_attempt(run.id, 2), what=f"attempt 2\n{second.output()}")
     second.kill()
 
