@@ -167,3 +167,29 @@ def test_a_real_model_runs_code_and_links_files(
     answer = openai_client.beta.threads.messages.list(thread_id=run.thread_id).data[0]
     (link,) = answer.content[0].text.annotations
     assert openai_client.files.content(link.file_path.file_id).read() == b"42"
+
+
+def test_streamed_run_shows_the_code_and_its_output(openai_client, engine_worker):
+    assistant = openai_client.beta.assistants.create(
+        model="demo", tools=[{"type": "code_interpreter"}]
+    )
+    thread = openai_client.beta.threads.create(
+        messages=[{"role": "user", "content": "```python\nprint(6 * 7)\n```"}]
+    )
+    with openai_client.beta.threads.runs.stream(
+        thread_id=thread.id, assistant_id=assistant.id
+    ) as stream:
+        deltas = [
+            event.data.delta.step_details.tool_calls[0]
+            for event in stream
+            if event.event == "thread.run.step.delta"
+        ]
+        steps = stream.get_final_run_steps()
+        messages = stream.get_final_messages()
+    assert deltas[0].type == "code_interpreter"
+    assert deltas[0].code_interpreter.input == "print(6 * 7)\n"
+    outputs = [o for d in deltas for o in (d.code_interpreter.outputs or [])]
+    assert [(o.type, o.logs) for o in outputs] == [("logs", "42")]
+    (call,) = steps[0].step_details.tool_calls
+    assert call.code_interpreter.outputs[0].logs == "42"
+    assert "42" in messages[0].content[0].text.value

@@ -282,3 +282,40 @@ def test_errors_in_the_envelope(openai_client, upload):
     with pytest.raises(openai.BadRequestError) as caught:
         openai_client.vector_stores.file_batches.create(store.id, file_ids=[])
     assert caught.value.body["param"] == "file_ids"
+
+
+def test_attributes_can_be_updated(openai_client, upload):
+    created = upload("attr.txt", b"attributes")
+    store = openai_client.vector_stores.create(name="attrs")
+    openai_client.vector_stores.files.create(
+        vector_store_id=store.id, file_id=created.id, attributes={"team": "blue"}
+    )
+    updated = openai_client.vector_stores.files.update(
+        created.id, vector_store_id=store.id, attributes={"team": "red", "year": 2025}
+    )
+    assert updated.attributes == {"team": "red", "year": 2025}
+    with pytest.raises(openai.BadRequestError) as caught:
+        openai_client.vector_stores.files.update(
+            created.id, vector_store_id=store.id, attributes={f"k{i}": i for i in range(17)}
+        )
+    assert caught.value.body["param"] == "attributes"
+
+
+def test_an_ingestion_whose_worker_died_is_queued_again(openai_client, upload, engine_worker):
+    from django.utils import timezone
+
+    from engine.files.models import VectorStoreFile
+
+    created = upload("orphan.txt", b"an orphaned ingestion about walruses")
+    store = openai_client.vector_stores.create(name="orphan")
+    # As if a worker had claimed the task and died: in progress, nobody working on it.
+    entry = VectorStoreFile.objects.create(vector_store_id=store.id, file_id=created.id)
+    VectorStoreFile.objects.filter(pk=entry.pk).update(
+        updated_at=timezone.now() - timezone.timedelta(hours=1)
+    )
+    assert openai_client.vector_stores.retrieve(store.id).file_counts.in_progress == 1
+    done = openai_client.vector_stores.files.poll(
+        created.id, vector_store_id=store.id, max_wait_seconds=20
+    )
+    assert done.status == "completed"
+    assert openai_client.vector_stores.search(store.id, query="walruses").data
