@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -113,6 +114,7 @@ class MessageRow:
     author: str
     run_id: str | None
     steps_run_id: str | None = None  # set on the last message of an assistant turn
+    files: Any = None  # citations, images, attachments, tool steps (message_files.decorate)
 
 
 def message_rows(newest_first: list[Message]) -> list[MessageRow]:

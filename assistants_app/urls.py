@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .urls_files import urlpatterns as files_urlpatterns
 from .views import assistants, home, runs, settings, setup, threads
 
 urlpatterns = [
@@ -41,3 +42,5 @@ urlpatterns = [
     ),
     path("threads/<int:pk>/runs/<str:run_id>/steps/", runs.run_steps, name="run_steps"),
 ]
+
+urlpatterns += files_urlpatterns  # Files, Vector stores, a chat's files (issue 7)

@@ -301,3 +301,12 @@ ENGINE_SANDBOX_MAX_FILE_MB = env.int("ENGINE_SANDBOX_MAX_FILE_MB", default=64)
 # The unprivileged user the code runs as when the engine itself runs as root.
 ENGINE_SANDBOX_UID = env.int("ENGINE_SANDBOX_UID", default=65534)
 # --- end Engine files -------------------------------------------------------------------------
+
+# --- Dashboard files (assistants_app: Files and Vector stores pages, uploads) -----------------
+# Largest file a person may upload through the dashboard, in bytes (the API allows 512 MB; the
+# built-in engine has its own ENGINE_FILE_MAX_BYTES). Checked before anything is sent.
+DASHBOARD_FILE_MAX_BYTES = env.int("DASHBOARD_FILE_MAX_BYTES", default=512 * 1024 * 1024)
+# Files one upload form takes at once (Django refuses a request with more than
+# DATA_UPLOAD_MAX_NUMBER_FILES, 100 by default).
+DASHBOARD_FILES_PER_UPLOAD = env.int("DASHBOARD_FILES_PER_UPLOAD", default=20)
+# --- end Dashboard files ----------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from .. import assistant_files
 from ..catalog import assistant_rows, find_assistants, model_choices
 from ..forms import FUNCTION_TEMPLATES, METADATA_MAX, AssistantBuilder, parse_json_schema
 from ..models import AssistantRecord, Connection
@@ -41,16 +42,22 @@ def assistant_create(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _render_builder(request, AssistantBuilder())
     builder = AssistantBuilder(request.POST)
+    connection = Connection.objects.default()
+    client = backend(connection)
+    files = assistant_files.bound_form(request, client, connection, None)
     action = request.POST.get("action", "save")
     if action != "save":
-        return _render_builder(request, builder.draft(action))
-    if not builder.is_valid():
-        return _render_builder(request, builder, status=422)
-    connection = Connection.objects.default()
+        return _render_builder(request, builder.draft(action), files=files)
+    if not (builder.is_valid() & files.is_valid()):
+        return _render_builder(request, builder, files=files, status=422)
     try:
-        assistant = backend(connection).assistants.create(**builder.payload())
+        payload = builder.payload()
+        payload["tool_resources"] = files.tool_resources(
+            client, connection, request.user, name=payload.get("name") or ""
+        )
+        assistant = client.assistants.create(**payload)
     except AssistantsError as error:
-        return _render_builder(request, builder, error=error, status=422)
+        return _render_builder(request, builder, error=error, files=files, status=422)
     AssistantRecord.note_change(
         connection=connection,
         assistant_id=assistant.id,
@@ -70,15 +77,22 @@ def assistant_edit(request: HttpRequest, assistant_id: str) -> HttpResponse:
         builder = AssistantBuilder.for_assistant(assistant.model_dump(mode="json"))
         return _render_builder(request, builder, assistant=assistant)
     builder = AssistantBuilder(request.POST)
+    files = assistant_files.bound_form(request, client, connection, assistant)
     action = request.POST.get("action", "save")
     if action != "save":
-        return _render_builder(request, builder.draft(action), assistant=assistant)
-    if not builder.is_valid():
-        return _render_builder(request, builder, assistant=assistant, status=422)
+        return _render_builder(request, builder.draft(action), assistant=assistant, files=files)
+    if not (builder.is_valid() & files.is_valid()):
+        return _render_builder(request, builder, assistant=assistant, files=files, status=422)
     try:
-        updated = client.assistants.update(assistant_id, **builder.payload(for_update=True))
+        payload = builder.payload(for_update=True)
+        payload["tool_resources"] = files.tool_resources(
+            client, connection, request.user, name=payload.get("name") or assistant.name or ""
+        )
+        updated = client.assistants.update(assistant_id, **payload)
     except AssistantsError as error:
-        return _render_builder(request, builder, assistant=assistant, error=error, status=422)
+        return _render_builder(
+            request, builder, assistant=assistant, error=error, files=files, status=422
+        )
     AssistantRecord.note_change(
         connection=connection, assistant_id=updated.id, name=updated.name or "", user=request.user
     )
@@ -159,6 +173,7 @@ def _render_builder(
     *,
     assistant: Assistant | None = None,
     error: AssistantsError | None = None,
+    files: assistant_files.AssistantFilesForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     connection = Connection.objects.default()
@@ -186,6 +201,10 @@ def _render_builder(
         context["model_choices"] = model_choices(connection, backend(connection))
     except AssistantsError as models_error:
         context["model_choices"], context["models_error"] = [], models_error.user_message
+    client = backend(connection)
+    files = files or assistant_files.initial_form(request, client, connection, assistant)
+    files.prepare(client, connection)
+    context["files"] = files
     return render(request, "assistants/form.html", context, status=status)
 
 

@@ -12,6 +12,7 @@ from django_htmx.http import HttpResponseStopPolling, reswap, retarget
 
 from ..chat import FIRST_POLL_DELAY_MS, MAX_POLL_DELAY_MS, remember_run, start_run
 from ..forms import ToolOutputsForm
+from ..message_files import note_step_files, tool_call_view
 from ..models import RunRecord, ThreadRecord, ToolOutputSubmission
 from ..services import AssistantsError
 from ..services.types import FunctionToolCall, ToolCallsStepDetails
@@ -128,11 +129,14 @@ def run_steps(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
         s.tool_call_id: s
         for s in ToolOutputSubmission.objects.filter(run=record).select_related("submitted_by")
     } if record else {}  # fmt: skip
-    context["steps"] = [_step_view(step, submissions) for step in steps]
+    context["steps"] = [_step_view(step, submissions, thread) for step in steps]
+    note_step_files(
+        thread, [c["tool"] for s in context["steps"] for c in s["calls"] if "tool" in c]
+    )
     return render(request, fragment(request, "threads/steps.html", "steps"), context)
 
 
-def _step_view(step, submissions: dict) -> dict[str, Any]:
+def _step_view(step, submissions: dict, thread: ThreadRecord) -> dict[str, Any]:
     calls = []
     if isinstance(step.step_details, ToolCallsStepDetails):
         for call in step.step_details.tool_calls:
@@ -145,6 +149,8 @@ def _step_view(step, submissions: dict) -> dict[str, Any]:
                         "submission": submissions.get(call.id),
                     }
                 )
+            elif (view := tool_call_view(call, thread)) is not None:
+                calls.append({"name": call.type, "arguments": "", "output": None, "tool": view})
             else:
                 calls.append(
                     {"name": getattr(call, "type", "tool"), "arguments": "", "output": None}

@@ -25,7 +25,9 @@ from ..chat import (
     start_run,
     status_words,
 )
+from ..file_forms import AttachmentsForm
 from ..forms import MessageForm, NewThreadForm, RenameThreadForm, ToolOutputsForm
+from ..message_files import attachments_form, decorate
 from ..models import Connection, RunRecord, ThreadRecord
 from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, NotFoundError
 from ..services.types import Run
@@ -101,19 +103,22 @@ def thread_earlier(request: HttpRequest, pk: int) -> HttpResponse:
 def thread_send(request: HttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(ThreadRecord.objects.chattable_by(request.user), pk=pk)
     form = MessageForm(request.POST)
-    if not form.is_valid():
-        return _send_failed(request, thread, form, "")
+    attach = attachments_form(thread, request.POST, request.FILES)
+    if not (form.is_valid() & attach.is_valid()):
+        return _send_failed(request, thread, form, "", attach)
     client = backend(thread.connection)
     text = form.cleaned_data["content"]
     try:
+        attachments = attach.upload_all(client, thread, request.user)
         client.threads.messages.create(
             thread.thread_id,
             role="user",
             content=text,
+            attachments=attachments or NOT_GIVEN,
             metadata={"sent_by": request.user.get_username()},
         )
     except AssistantsError as error:
-        return _send_failed(request, thread, form, _in_words(error))
+        return _send_failed(request, thread, form, _in_words(error), attach)
     thread.note_user_message(text)
     start_error = ""
     try:
@@ -171,6 +176,7 @@ def conversation(
     thread: ThreadRecord,
     *,
     composer: MessageForm | None = None,
+    attach: AttachmentsForm | None = None,
     send_error: str = "",
     start_error: str = "",
     earlier_than: str = "",
@@ -203,6 +209,7 @@ def conversation(
     if composer is None:
         composer = MessageForm(initial={"content": request.GET.get("draft", "")})
     context["composer"] = composer
+    context["attach_form"] = attach or attachments_form(thread)
     try:
         context["model_choices"] = model_choices(thread.connection, client)
     except AssistantsError:
@@ -268,17 +275,20 @@ def _messages(client: AssistantsClient, thread: ThreadRecord, earlier_than: str)
         )
     except AssistantsError as error:
         return {"messages": [], "messages_error": error.user_message, "earlier_cursor": None}
-    return {
-        "messages": message_rows(page.data),
-        "earlier_cursor": page.last_id if page.has_more else None,
-    }
+    rows = message_rows(page.data)
+    decorate(rows, page.data, thread, client)  # citations, images, attachments, code steps
+    return {"messages": rows, "earlier_cursor": page.last_id if page.has_more else None}
 
 
 def _send_failed(
-    request: HttpRequest, thread: ThreadRecord, form: MessageForm, error: str
+    request: HttpRequest,
+    thread: ThreadRecord,
+    form: MessageForm,
+    error: str,
+    attach: AttachmentsForm | None = None,
 ) -> HttpResponse:
     """The message stays in the composer, with the reason it was not sent."""
-    context = conversation(request, thread, composer=form, send_error=error)
+    context = conversation(request, thread, composer=form, attach=attach, send_error=error)
     template = fragment(request, "threads/detail.html", "conversation")
     return render(request, template, context, status=422)
 

@@ -1,0 +1,226 @@
+"""Files and vector stores as the dashboard sees them: uploads through the client, the local
+records that say who uploaded what, and who may read, delete or use which file or store.
+
+Rules (the API itself has no notion of people):
+- A file in the team library (uploaded on the Files or Vector stores page, or for an
+  assistant) may be read and used by every member; its uploader and administrators delete it.
+- A file attached to a message, or made by the code interpreter in a chat, belongs to the
+  thread: it is as private as the thread, and its owner may delete it.
+- A file a thread refers to (a citation, an output) may be read by whoever may open the thread.
+- Files and vector stores made outside the dashboard are listed for administrators only: they
+  may hold another thread's attachments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+
+from .models import Connection, FileRecord, ThreadFile, ThreadRecord, VectorStoreRecord
+from .services import AssistantsClient, AssistantsError
+from .services.types import FileObject
+
+# Purposes a person may choose when uploading (the API's other purposes are for batch and
+# fine-tuning jobs, which this dashboard does not run).
+UPLOAD_PURPOSES = [
+    ("assistants", "Assistants (code interpreter and file search)"),
+    ("user_data", "User data"),
+    ("vision", "Vision (images for a model to look at)"),
+]
+OUTPUT_PURPOSE = "assistants_output"  # files the code interpreter wrote
+# Raster images a browser may show inline; everything else downloads (an SVG or HTML file
+# from a model must never be rendered by the dashboard's origin).
+INLINE_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+def human_size(count: int | None) -> str:
+    if count is None:
+        return "—"
+    size = float(count)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{count} bytes"
+
+
+def max_upload_bytes() -> int:
+    return settings.DASHBOARD_FILE_MAX_BYTES
+
+
+def upload(
+    client: AssistantsClient,
+    connection: Connection,
+    user,
+    uploaded: UploadedFile,
+    *,
+    purpose: str = "assistants",
+    thread: ThreadRecord | None = None,
+) -> FileRecord:
+    """Send one uploaded file to the backend and record who sent it (and for which thread)."""
+    uploaded.seek(0)
+    content_type = uploaded.content_type or "application/octet-stream"
+    created = client.files.create(file=(uploaded.name, uploaded, content_type), purpose=purpose)
+    return FileRecord.objects.create(
+        connection=connection,
+        file_id=created.id,
+        filename=created.filename or uploaded.name or "",
+        purpose=created.purpose or purpose,
+        bytes=created.bytes if created.bytes is not None else uploaded.size,
+        uploaded_by=user,
+        thread=thread,
+    )
+
+
+def readable_ids(user, connection: Connection, file_ids: Iterable[str]) -> set[str]:
+    """The ids among `file_ids` that `user` may read (download, attach, give an assistant)."""
+    wanted = set(file_ids)
+    if not wanted or not user.is_authenticated:
+        return set()
+    if user.is_staff:
+        return wanted
+    recorded = FileRecord.objects.visible_to(user).filter(connection=connection, file_id__in=wanted)
+    found = set(recorded.values_list("file_id", flat=True))
+    referenced = ThreadFile.objects.filter(
+        file_id__in=wanted - found,
+        thread__in=ThreadRecord.objects.visible_to(user).filter(connection=connection),
+    )
+    return found | set(referenced.values_list("file_id", flat=True))
+
+
+def may_read(user, connection: Connection, file_id: str) -> bool:
+    return file_id in readable_ids(user, connection, [file_id])
+
+
+def file_record(connection: Connection, file_id: str) -> FileRecord | None:
+    query = FileRecord.objects.select_related("uploaded_by", "thread")
+    return query.filter(connection=connection, file_id=file_id).first()
+
+
+def may_delete(user, connection: Connection, file_id: str) -> bool:
+    record = file_record(connection, file_id)
+    if record is None:
+        return user.is_staff
+    return record.can_delete(user) and may_read(user, connection, file_id)
+
+
+def known_names(connection: Connection, file_ids: Iterable[str]) -> dict[str, str]:
+    """File names the dashboard already knows (its own records), without asking the backend."""
+    wanted = set(file_ids)
+    if not wanted:
+        return {}
+    names = dict(
+        ThreadFile.objects.filter(thread__connection=connection, file_id__in=wanted).values_list(
+            "file_id", "filename"
+        )
+    )
+    names.update(
+        FileRecord.objects.filter(connection=connection, file_id__in=wanted).values_list(
+            "file_id", "filename"
+        )
+    )
+    return {key: value for key, value in names.items() if value}
+
+
+def file_names(
+    client: AssistantsClient, connection: Connection, file_ids: Iterable[str]
+) -> dict[str, str]:
+    """{file_id: filename}: from the local records, else from the backend (else the id)."""
+    ids = list(dict.fromkeys(file_ids))
+    names = known_names(connection, ids)
+    for file_id in ids:
+        if file_id not in names:
+            try:
+                names[file_id] = client.files.retrieve(file_id).filename or file_id
+            except AssistantsError:
+                names[file_id] = file_id  # deleted, or the backend is away: the id still tells
+    return names
+
+
+def note_outputs(thread: ThreadRecord, names: dict[str, str]) -> None:
+    """Files a thread's runs made (images, written files): they belong to the thread."""
+    known = set(
+        FileRecord.objects.filter(
+            connection_id=thread.connection_id, file_id__in=list(names)
+        ).values_list("file_id", flat=True)
+    )
+    FileRecord.objects.bulk_create(
+        [
+            FileRecord(
+                connection_id=thread.connection_id,
+                file_id=file_id,
+                filename=name[:255],
+                purpose=OUTPUT_PURPOSE,
+                thread=thread,
+            )
+            for file_id, name in names.items()
+            if file_id not in known
+        ],
+        ignore_conflicts=True,
+    )
+
+
+# --- Listing --------------------------------------------------------------------------------
+
+
+def file_rows(user, connection: Connection, files: list[FileObject]) -> list[dict]:
+    """One page of backend files as the Files page shows them: only those `user` may read,
+    with who uploaded each and where it belongs."""
+    ids = [f.id for f in files]
+    readable = readable_ids(user, connection, ids)
+    records = {
+        r.file_id: r
+        for r in FileRecord.objects.filter(connection=connection, file_id__in=ids).select_related(
+            "uploaded_by", "thread"
+        )
+    }
+    rows = []
+    for found in files:
+        if found.id not in readable:
+            continue
+        record = records.get(found.id)
+        rows.append(
+            {
+                "file": found,
+                "record": record,
+                "size": human_size(found.bytes),
+                "by": _by_whom(found, record),
+                "thread": record.thread if record else None,
+                "can_delete": record.can_delete(user) if record else user.is_staff,
+            }
+        )
+    return rows
+
+
+def _by_whom(found: FileObject, record: FileRecord | None) -> str:
+    if record is not None and record.uploaded_by is not None:
+        return record.uploaded_by.get_username()
+    if found.purpose == OUTPUT_PURPOSE:
+        return "the code interpreter"
+    return "outside the dashboard" if record is None else "someone no longer here"
+
+
+def visible_store_ids(user, connection: Connection, store_ids: Iterable[str]) -> set[str]:
+    """Vector stores a member may see: those made through the dashboard (all of them for
+    administrators)."""
+    wanted = set(store_ids)
+    if user.is_staff:
+        return wanted
+    recorded = VectorStoreRecord.objects.filter(
+        connection=connection, vector_store_id__in=wanted
+    ).values_list("vector_store_id", flat=True)
+    return set(recorded)
+
+
+def store_record(connection: Connection, store_id: str) -> VectorStoreRecord | None:
+    query = VectorStoreRecord.objects.select_related("created_by")
+    return query.filter(connection=connection, vector_store_id=store_id).first()
+
+
+def library_files(connection: Connection) -> list[FileRecord]:
+    """Files a person may pick for a vector store or an assistant: the team library, newest
+    first (a chat's attachments stay in their chat)."""
+    query = FileRecord.objects.filter(connection=connection, thread__isnull=True)
+    return list(query.exclude(purpose=OUTPUT_PURPOSE).select_related("uploaded_by")[:200])

@@ -1,0 +1,62 @@
+"""The dashboard's files pages against the built-in engine over real HTTP (live server and the
+engine's worker): uploads land in a temporary MEDIA_ROOT, the sandbox's folders in a temporary
+directory shared by the session."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.dashboard.conftest import WEATHER_TOOL, api, engine
+
+__all__ = ["WEATHER_TOOL", "api", "engine"]
+
+
+@pytest.fixture(scope="session")
+def sandbox_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("sandbox")
+
+
+@pytest.fixture(autouse=True)
+def _file_storage(settings, tmp_path, sandbox_root):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.ENGINE_SANDBOX_DIR = sandbox_root
+    settings.ENGINE_EMBEDDINGS = "off"
+    settings.ENGINE_CODE_INTERPRETER_MODE = "sandbox"
+
+
+def upload_file(name: str, data: bytes, content_type: str = "text/plain") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+@pytest.fixture
+def library_file(api, owner):
+    """make(name, data, user=owner) -> a FileRecord in the team library (uploaded for real)."""
+    from assistants_app.files import upload
+    from assistants_app.models import Connection
+
+    def make(name: str = "notes.txt", data: bytes = b"some notes", user=None):
+        connection = Connection.objects.default()
+        return upload(api, connection, user or owner, upload_file(name, data))
+
+    return make
+
+
+@pytest.fixture
+def make_thread(api):
+    """make_thread(user, assistant) -> a ThreadRecord owned by user, with a real thread."""
+    from assistants_app.models import Connection, ThreadRecord
+
+    def make(user, assistant, *, title: str = "", sharing: str = "private"):
+        thread = api.threads.create()
+        return ThreadRecord.objects.create(
+            connection=Connection.objects.default(),
+            thread_id=thread.id,
+            owner=user,
+            assistant_id=assistant.id,
+            assistant_name=assistant.name or "",
+            title=title,
+            sharing=sharing,
+        )
+
+    return make
