@@ -1,6 +1,51 @@
-from django.contrib import admin
+"""The dashboard's records in the admin. What happened (runs, tool outputs, the audit trail) is
+read-only; JSON is pretty-printed; related records link to each other, across to the built-in
+engine's records too (thread → runs → steps → tool outputs)."""
 
-from .models import AssistantRecord, Installation, RunRecord, ThreadRecord, ToolOutputSubmission
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+
+from .models import (
+    AssistantRecord,
+    AuditEvent,
+    Connection,
+    Installation,
+    RunRecord,
+    ThreadRecord,
+    ToolOutputSubmission,
+)
+
+
+def pretty(value: Any) -> str:
+    return format_html(
+        '<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
+        json.dumps(value, indent=2, ensure_ascii=False, default=str),
+    )
+
+
+def admin_link(url_name: str, object_id: Any, text: Any) -> str:
+    """A link to another record's admin page, or the plain text if it has none."""
+    try:
+        return format_html('<a href="{}">{}</a>', reverse(url_name, args=[object_id]), text)
+    except NoReverseMatch:
+        return str(text)
+
+
+class ReadOnly(admin.ModelAdmin):
+    """Records of what happened: looked at, never edited here."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Installation)
@@ -12,14 +57,49 @@ class InstallationAdmin(admin.ModelAdmin):
     readonly_fields = ["id", "created_at", "created_by"]
 
 
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    """The API key is not a field here: it is set on the Connections page, and shown masked."""
+
+    list_display = ["name", "kind", "base_url", "api_key_masked", "is_default", "updated_at"]
+    list_filter = ["kind", "is_default"]
+    search_fields = ["name", "base_url", "default_model"]
+    raw_id_fields = ["created_by"]
+    date_hierarchy = "created_at"
+    fields = [
+        "id", "name", "kind", "base_url", "api_key_masked", "organization", "project",
+        "api_version", "default_model", "is_default", "created_by", "created_at", "updated_at",
+    ]  # fmt: skip
+    readonly_fields = ["id", "api_key_masked", "is_default", "created_at", "updated_at"]
+
+    @admin.display(description="API key")
+    def api_key_masked(self, obj: Connection) -> str:
+        return obj.masked_api_key or "—"
+
+
 @admin.register(AssistantRecord)
 class AssistantRecordAdmin(admin.ModelAdmin):
     list_display = ["assistant_id", "name", "connection", "created_by", "changed_by", "changed_at"]
     list_filter = ["connection", "changed_at"]
     search_fields = ["assistant_id", "name", "created_by__username", "changed_by__username"]
-    raw_id_fields = ["created_by", "changed_by"]
-    readonly_fields = ["assistant_id", "created_at", "changed_at"]
+    raw_id_fields = ["connection", "created_by", "changed_by"]
+    readonly_fields = ["assistant_id", "created_at", "changed_at", "engine_assistant", "history"]
     date_hierarchy = "changed_at"
+
+    @admin.display(description="In the built-in engine")
+    def engine_assistant(self, obj: AssistantRecord) -> str:
+        if not obj.connection.is_builtin:
+            return "—"
+        return admin_link("admin:engine_assistant_change", obj.assistant_id, obj.assistant_id)
+
+    @admin.display(description="History")
+    def history(self, obj: AssistantRecord) -> str:
+        url = reverse("admin:assistants_app_auditevent_changelist")
+        return format_html(
+            '<a href="{}?object_type=assistant&object_id={}">Every change</a>',
+            url,
+            obj.assistant_id,
+        )
 
 
 class RunRecordInline(admin.TabularInline):
@@ -30,16 +110,25 @@ class RunRecordInline(admin.TabularInline):
     show_change_link = True
     can_delete = False
 
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(ThreadRecord)
 class ThreadRecordAdmin(admin.ModelAdmin):
     list_display = ["display_title", "owner", "assistant_name", "sharing", "last_activity_at"]
     list_filter = ["sharing", "connection", "last_activity_at"]
     search_fields = ["title", "thread_id", "assistant_id", "assistant_name", "owner__username"]
-    raw_id_fields = ["owner"]
-    readonly_fields = ["thread_id", "created_at", "last_activity_at"]
+    raw_id_fields = ["owner", "connection"]
+    readonly_fields = ["thread_id", "engine_thread", "created_at", "last_activity_at"]
     date_hierarchy = "last_activity_at"
     inlines = [RunRecordInline]
+
+    @admin.display(description="In the built-in engine")
+    def engine_thread(self, obj: ThreadRecord) -> str:
+        if not obj.connection.is_builtin:
+            return "—"
+        return admin_link("admin:engine_thread_change", obj.thread_id, "Messages, runs and steps")
 
 
 class ToolOutputInline(admin.TabularInline):
@@ -55,24 +144,100 @@ class ToolOutputInline(admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(RunRecord)
-class RunRecordAdmin(admin.ModelAdmin):
+class RunRecordAdmin(ReadOnly):
     list_display = ["run_id", "thread", "status", "started_by", "created_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["run_id", "thread__thread_id", "thread__title", "started_by__username"]
     raw_id_fields = ["thread", "started_by"]
-    readonly_fields = ["run_id", "created_at", "updated_at"]
+    fields = [
+        "run_id", "thread", "engine_run", "assistant_id", "status", "last_error", "started_by",
+        "options_json", "created_at", "updated_at",
+    ]  # fmt: skip
+    readonly_fields = fields
     date_hierarchy = "created_at"
+    list_select_related = ["thread", "started_by"]
     inlines = [ToolOutputInline]
+
+    @admin.display(description="Options")
+    def options_json(self, obj: RunRecord) -> str:
+        return pretty(obj.options)
+
+    @admin.display(description="In the built-in engine")
+    def engine_run(self, obj: RunRecord) -> str:
+        if not obj.thread.connection.is_builtin:
+            return "—"
+        return admin_link("admin:engine_run_change", obj.run_id, "The run and its steps")
 
 
 @admin.register(ToolOutputSubmission)
-class ToolOutputSubmissionAdmin(admin.ModelAdmin):
+class ToolOutputSubmissionAdmin(ReadOnly):
     list_display = ["tool_call_id", "function_name", "run", "submitted_by", "submitted_at"]
     list_filter = ["function_name", "submitted_at"]
     search_fields = ["tool_call_id", "function_name", "run__run_id", "submitted_by__username"]
     raw_id_fields = ["run", "submitted_by"]
-    readonly_fields = ["tool_call_id", "submitted_at"]
+    fields = [
+        "tool_call_id", "run", "function_name", "arguments_json", "output", "submitted_by",
+        "submitted_at",
+    ]  # fmt: skip
+    readonly_fields = fields
     date_hierarchy = "submitted_at"
+    list_select_related = ["run", "submitted_by"]
+
+    @admin.display(description="Arguments")
+    def arguments_json(self, obj: ToolOutputSubmission) -> str:
+        try:
+            return pretty(json.loads(obj.arguments))
+        except ValueError:
+            return obj.arguments
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnly):
+    """The audit trail: every sign-in and every attributed change. Nobody edits or deletes it."""
+
+    list_display = ["at", "actor_name", "action", "object_type", "object_label", "ip_address"]
+    list_filter = ["action", "object_type", "at"]
+    search_fields = ["actor_name", "object_id", "object_label", "ip_address"]
+    raw_id_fields = ["actor", "connection"]
+    date_hierarchy = "at"
+    fields = [
+        "at", "actor", "actor_name", "action", "object_type", "object_id", "object_label",
+        "connection", "change_table", "details_json", "ip_address",
+    ]  # fmt: skip
+    readonly_fields = fields
+    list_select_related = ["actor"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # The assistant record's "Every change" link filters on these.
+        return lookup in ("object_type", "object_id") or super().lookup_allowed(
+            lookup, value, request
+        )
+
+    @admin.display(description="Changes")
+    def change_table(self, obj: AuditEvent) -> str:
+        if not obj.changes:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+            ((name, pretty(before), pretty(after)) for name, before, after in obj.change_rows),
+        )
+        return format_html(
+            "<table><thead><tr><th>Field</th><th>Before</th><th>After</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
+
+    @admin.display(description="Details")
+    def details_json(self, obj: AuditEvent) -> str:
+        return pretty(obj.details) if obj.details else "—"

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .crypto import EncryptedTextField, mask
+from .roles import set_role
 
 
 class Installation(models.Model):
@@ -26,6 +27,8 @@ class Installation(models.Model):
 
     class Meta:
         verbose_name = "installation"
+        # The deployment-wide permission of the Members role (assistants_app.roles).
+        permissions = [("use_dashboard", "Can build assistants and chat")]
 
     def __str__(self) -> str:
         return f"Installed {self.created_at:%Y-%m-%d %H:%M}"
@@ -48,6 +51,7 @@ class Installation(models.Model):
                     return None
                 claim = cls.objects.create(id=cls.SINGLETON_ID)
                 user = User.objects.create_superuser(username, email, password)
+                set_role(user, "administrator")
                 claim.created_by = user
                 claim.save(update_fields=["created_by"])
         except IntegrityError:
@@ -328,6 +332,122 @@ class ToolOutputSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.function_name} → {self.output[:40]}"
+
+
+# --- The audit trail ------------------------------------------------------------------------
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def for_assistant(self, connection: Connection, assistant_id: str) -> AuditEventQuerySet:
+        return self.filter(
+            connection=connection, object_type=AuditEvent.ASSISTANT, object_id=assistant_id
+        )
+
+
+class AuditEvent(models.Model):
+    """Who did what, when: one row per attributed action, never changed afterwards.
+
+    It names what it describes by type and id rather than by foreign key, so the trail outlives
+    deleted assistants, threads and accounts (actor_name keeps the username).
+    """
+
+    ASSISTANT, RUN, THREAD, PERSON, CONNECTION, ENGINE_KEY = (
+        "assistant", "run", "thread", "person", "connection", "engine_key",
+    )  # fmt: skip
+
+    class Action(models.TextChoices):
+        SIGNED_IN = "signed_in", "signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "failed to sign in"
+        ASSISTANT_CREATED = "assistant_created", "created the assistant"
+        ASSISTANT_CHANGED = "assistant_changed", "changed the assistant"
+        ASSISTANT_DELETED = "assistant_deleted", "deleted the assistant"
+        RUN_STARTED = "run_started", "started a run"
+        TOOL_OUTPUTS_SUBMITTED = "tool_outputs_submitted", "submitted tool outputs"
+        THREAD_SHARING_CHANGED = "thread_sharing_changed", "changed who may see a thread"
+        PERSON_ADDED = "person_added", "added a person"
+        PERSON_DEACTIVATED = "person_deactivated", "deactivated a person"
+        PERSON_REACTIVATED = "person_reactivated", "reactivated a person"
+        ROLE_CHANGED = "role_changed", "changed a role"
+        SET_PASSWORD_LINK_ISSUED = "set_password_link_issued", "issued a set-password link"
+        CONNECTION_CREATED = "connection_created", "added a connection"
+        CONNECTION_CHANGED = "connection_changed", "changed a connection"
+        CONNECTION_DELETED = "connection_deleted", "deleted a connection"
+        CONNECTION_MADE_DEFAULT = "connection_made_default", "made a connection the default"
+        ENGINE_KEY_CREATED = "engine_key_created", "created an engine key"
+        ENGINE_KEY_REVOKED = "engine_key_revoked", "revoked an engine key"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(
+        max_length=150, blank=True, help_text="The username (the one tried, for a failed sign-in)."
+    )
+    action = models.CharField(max_length=40, choices=Action, db_index=True)
+    object_type = models.CharField(max_length=20, blank=True)
+    object_id = models.CharField(max_length=100, blank=True)
+    object_label = models.CharField(max_length=256, blank=True)
+    connection = models.ForeignKey(
+        Connection, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changes = models.JSONField(
+        default=dict, blank=True, help_text="Field by field: {field: [before, after]}."
+    )
+    details = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name or 'someone'} {self.get_action_display()} {self.object_label}"
+
+    @classmethod
+    def record(
+        cls,
+        action: str,
+        *,
+        actor=None,
+        actor_name: str = "",
+        object_type: str = "",
+        object_id: str = "",
+        label: str = "",
+        connection: Connection | None = None,
+        changes: dict | None = None,
+        details: dict | None = None,
+        ip_address: str | None = None,
+    ) -> AuditEvent:
+        if actor is not None and not getattr(actor, "is_authenticated", False):
+            actor = None
+        return cls.objects.create(
+            action=action,
+            actor=actor,
+            actor_name=actor_name or (actor.get_username() if actor else ""),
+            object_type=object_type,
+            object_id=str(object_id),
+            object_label=str(label)[:256],
+            connection=connection,
+            changes=changes or {},
+            details=details or {},
+            ip_address=ip_address,
+        )
+
+    @property
+    def change_rows(self) -> list[tuple[str, object, object]]:
+        """(field, before, after), in the order the fields were compared."""
+        return [(name, pair[0], pair[1]) for name, pair in self.changes.items()]
+
+
+def field_changes(before: dict, after: dict, fields: list[str]) -> dict[str, list]:
+    """{field: [before, after]} for each of `fields` whose value differs (None when absent)."""
+    return {
+        name: [before.get(name), after.get(name)]
+        for name in fields
+        if before.get(name) != after.get(name)
+    }
 
 
 # --- Files and vector stores (issue 7): who uploaded what, and where it may be seen. --------

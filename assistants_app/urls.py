@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .urls_files import urlpatterns as files_urlpatterns
+from .urls_team import urlpatterns as team_urlpatterns
 from .views import assistants, home, runs, settings, setup, threads
 
 urlpatterns = [
@@ -44,3 +45,4 @@ urlpatterns = [
 ]
 
 urlpatterns += files_urlpatterns  # Files, Vector stores, a chat's files (issue 7)
+urlpatterns += team_urlpatterns  # People, connections, engine keys, sharing, history (issue 6)

@@ -117,6 +117,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "assistants_app.middleware.FirstRunMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "assistants_app.middleware.RoleRequiredMiddleware",  # dashboard pages need a role
     # Last, as django-axes asks: it turns a lockout raised during authentication into a page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -273,6 +274,10 @@ ENGINE_WORKER_POLL_SECONDS = env.float("ENGINE_WORKER_POLL_SECONDS", default=0.5
 ENGINE_WAKE_HOST = env.str("ENGINE_WAKE_HOST", default="127.0.0.1")
 # `openai-poll-after-ms` on responses for runs still moving (the SDK's pollers honour it).
 ENGINE_POLL_AFTER_MS = env.int("ENGINE_POLL_AFTER_MS", default=100)
+# Requests one engine API key may make per window (429 with Retry-After beyond); 0: no limit.
+# Counted in the default cache, so several web processes need a shared CACHE_URL.
+ENGINE_RATE_LIMIT_REQUESTS = env.int("ENGINE_RATE_LIMIT_REQUESTS", default=1200)
+ENGINE_RATE_LIMIT_WINDOW_SECONDS = env.int("ENGINE_RATE_LIMIT_WINDOW_SECONDS", default=60)
 # --- end Engine -------------------------------------------------------------------------------
 
 # --- Engine files (engine/files: files, vector stores, file_search, code_interpreter) ---------

@@ -21,9 +21,14 @@ def _fast_password_hashing(settings):
 
 
 def _make_user(username: str, **extra):
-    return get_user_model().objects.create_user(
+    # Everyone made here is a member of the team (the Members role); see assistants_app.roles.
+    from assistants_app.roles import set_role
+
+    user = get_user_model().objects.create_user(
         username, f"{username}@example.com", PASSWORD, **extra
     )
+    set_role(user, "member")
+    return user
 
 
 @pytest.fixture
@@ -44,7 +49,11 @@ def outsider(db):
 
 @pytest.fixture
 def admin_user(db):
-    return get_user_model().objects.create_superuser("ada", "ada@example.com", PASSWORD)
+    from assistants_app.roles import set_role
+
+    user = get_user_model().objects.create_superuser("ada", "ada@example.com", PASSWORD)
+    set_role(user, "administrator")
+    return user
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,78 @@
+"""Engine keys (administrators): API keys for the built-in engine's /v1, for code that uses the
+SDK. A new key is shown once; afterwards only its name, prefix and last use are."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from ..models import AuditEvent
+from ..roles import MANAGE_ENGINE_KEYS
+from ..signals import client_ip
+from ..team_forms import EngineKeyForm
+
+admins_only = permission_required(MANAGE_ENGINE_KEYS, raise_exception=True)
+
+
+@require_GET
+@admins_only
+def engine_key_list(request: HttpRequest) -> HttpResponse:
+    return _page(request, EngineKeyForm())
+
+
+@require_POST
+@admins_only
+def engine_key_create(request: HttpRequest) -> HttpResponse:
+    from engine import keys  # the engine's key service: the dashboard never touches its models
+
+    form = EngineKeyForm(request.POST)
+    if not form.is_valid():
+        return _page(request, form, status=422)
+    key, raw = keys.create_key(form.cleaned_data["name"], created_by=request.user)
+    _audit(request, AuditEvent.Action.ENGINE_KEY_CREATED, key)
+    # The raw key is in this response only: no redirect, no message cookie, no log.
+    return _page(request, EngineKeyForm(), new_key=key, raw_key=raw, status=201)
+
+
+@require_POST
+@admins_only
+def engine_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
+    from engine import keys
+
+    key = keys.revoke_key(key_id)
+    if key is None:
+        raise Http404("No such key.")
+    _audit(request, AuditEvent.Action.ENGINE_KEY_REVOKED, key)
+    messages.success(request, f"Revoked the key {key.name}: it stops working at once.")
+    return redirect("engine_key_list")
+
+
+def _page(request: HttpRequest, form: EngineKeyForm, status: int = 200, **extra) -> HttpResponse:
+    from django.conf import settings
+
+    from engine import keys
+
+    context = {
+        "nav": "settings",
+        "form": form,
+        "keys": keys.list_keys(),
+        "engine_base_url": request.build_absolute_uri("/v1"),
+        "rate_limit": settings.ENGINE_RATE_LIMIT_REQUESTS,
+        "rate_window": settings.ENGINE_RATE_LIMIT_WINDOW_SECONDS,
+        **extra,
+    }
+    return render(request, "engine_keys/list.html", context, status=status)
+
+
+def _audit(request: HttpRequest, action: str, key) -> None:
+    AuditEvent.record(
+        action,
+        actor=request.user,
+        object_type=AuditEvent.ENGINE_KEY,
+        object_id=key.id,
+        label=f"{key.name} ({key.prefix}…)",
+        ip_address=client_ip(request),
+    )

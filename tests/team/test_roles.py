@@ -1,0 +1,104 @@
+"""Two roles from groups and permissions: Members build assistants and chat; Administrators
+also manage people, connections and engine keys, and see the admin."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.urls import reverse
+
+from assistants_app.models import Installation
+from assistants_app.roles import (
+    ADMINISTRATORS,
+    MANAGE_CONNECTIONS,
+    MANAGE_ENGINE_KEYS,
+    MANAGE_PEOPLE,
+    MEMBERS,
+    USE_DASHBOARD,
+    ensure_roles,
+    role_of,
+    set_role,
+)
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+ADMIN_ONLY = [MANAGE_PEOPLE, MANAGE_CONNECTIONS, MANAGE_ENGINE_KEYS]
+
+
+def fresh(user):
+    return get_user_model().objects.get(pk=user.pk)  # no cached permissions
+
+
+def test_the_migration_made_both_groups_with_their_permissions():
+    members = Group.objects.get(name=MEMBERS)
+    administrators = Group.objects.get(name=ADMINISTRATORS)
+    member_perms = {f"{p.content_type.app_label}.{p.codename}" for p in members.permissions.all()}
+    admin_perms = {
+        f"{p.content_type.app_label}.{p.codename}" for p in administrators.permissions.all()
+    }
+    assert member_perms == {USE_DASHBOARD}
+    assert {USE_DASHBOARD, *ADMIN_ONLY} <= admin_perms
+    # Administrators inspect every record, the engine's included.
+    assert {
+        "engine.view_run",
+        "engine.view_runstep",
+        "assistants_app.view_auditevent",
+    } <= admin_perms
+
+
+def test_ensure_roles_is_idempotent():
+    ensure_roles()
+    ensure_roles()
+    assert Group.objects.filter(name__in=[MEMBERS, ADMINISTRATORS]).count() == 2
+    assert Group.objects.get(name=MEMBERS).permissions.count() == 1
+
+
+def test_members_use_the_dashboard_but_manage_nothing(owner):
+    owner = fresh(owner)
+    assert role_of(owner) == "member" and not owner.is_staff
+    assert owner.has_perm(USE_DASHBOARD)
+    assert not any(owner.has_perm(p) for p in ADMIN_ONLY)
+
+
+def test_administrators_manage_and_are_staff(owner):
+    set_role(owner, "administrator")
+    owner = fresh(owner)
+    assert role_of(owner) == "administrator" and owner.is_staff
+    assert all(owner.has_perm(p) for p in [USE_DASHBOARD, *ADMIN_ONLY])
+
+
+def test_a_demoted_superuser_keeps_no_extra_power(admin_user):
+    set_role(admin_user, "member")
+    admin_user = fresh(admin_user)
+    assert not admin_user.is_superuser and not admin_user.is_staff
+    assert role_of(admin_user) == "member"
+    assert not admin_user.has_perm(MANAGE_PEOPLE)
+
+
+def test_the_first_run_administrator_joins_administrators():
+    user = Installation.create_administrator(
+        username="ada", email="ada@example.com", password="a-long-unusual-passphrase"
+    )
+    assert list(user.groups.values_list("name", flat=True)) == [ADMINISTRATORS]
+    assert role_of(user) == "administrator"
+
+
+def test_an_account_without_a_role_is_refused_every_page(client):
+    nobody = get_user_model().objects.create_user("nora", "nora@example.com", PASSWORD)
+    client.force_login(nobody)
+    for name in ["home", "assistant_list", "thread_list", "settings"]:
+        response = client.get(reverse(name))
+        assert response.status_code == 403, name
+        assert b"Ask an administrator" in response.content
+    # Changing one's own password and signing out still work.
+    assert client.get(reverse("password_change")).status_code == 200
+    assert client.post(reverse("logout")).status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_groups_come_back_after_a_database_flush():
+    # Transactional tests flush every table; post_migrate brings the roles back each time.
+    call_command("flush", interactive=False, verbosity=0)
+    assert Group.objects.get(name=MEMBERS).permissions.exists()
+    assert Group.objects.get(name=ADMINISTRATORS).permissions.count() > 10
