@@ -25,6 +25,7 @@ import logging
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -205,18 +206,40 @@ def _limits() -> dict:
     }
 
 
+def _regular(path: Path) -> bool:
+    """A regular file, not a link (the sandboxed code may plant links to host files)."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def open_no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NOFOLLOW)
+
+
 def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     seen = {}
     for path in folder.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            stat = path.stat()
-            seen[str(path.relative_to(folder))] = (stat.st_size, stat.st_mtime_ns)
+        if _regular(path):
+            info = path.lstat()
+            seen[str(path.relative_to(folder))] = (info.st_size, info.st_mtime_ns)
     return seen
+
+
+_cache_lock = threading.Lock()
 
 
 def _matplotlib_cache() -> Path | None:
     """A matplotlib font cache built once outside the sandbox (None without matplotlib)."""
     folder = Path(settings.ENGINE_SANDBOX_DIR) / "matplotlib"
+    if any(folder.glob("fontlist-*.json")):
+        return folder
+    with _cache_lock:  # concurrent runs: one builds, the others wait for it
+        return _build_matplotlib_cache(folder)
+
+
+def _build_matplotlib_cache(folder: Path) -> Path | None:
     if any(folder.glob("fontlist-*.json")):
         return folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -293,9 +316,13 @@ def run(code: str, workdir: Path) -> Result:
         logs = _read_logs(log_path)
         images = []
         for number, path in enumerate(sorted(outputs.glob("figure-*.png"))):
-            kept = Path(tempfile.mkstemp(prefix=f"figure-{number}-", suffix=".png")[1])
-            shutil.copyfile(path, kept)
-            images.append(kept)
+            # The code could have left a link to a host file there: only regular files count.
+            if not _regular(path):
+                continue
+            handle, name = tempfile.mkstemp(prefix=f"figure-{number}-", suffix=".png")
+            with os.fdopen(handle, "wb") as kept, open(path, "rb", opener=open_no_follow) as source:
+                shutil.copyfileobj(source, kept)
+            images.append(Path(name))
     after = _snapshot(workdir)
     changed = [name for name, stat in after.items() if before.get(name) != stat]
     files = [workdir / name for name in sorted(changed)[:MAX_OUTPUT_FILES]]

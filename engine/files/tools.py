@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -474,8 +475,15 @@ def _place_inputs(workdir: Path, file_ids: list[str]) -> None:
             manifest[found.pk] = name
             taken.add(name)
         target = workdir / name
+        if target.is_symlink():
+            target.unlink()  # planted by earlier code: never write through it
         if not target.exists():
-            with found.content.open("rb") as source, open(target, "wb") as out:
+            # O_EXCL | O_NOFOLLOW: the file is made here, by us, and is nothing else.
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+            with (
+                found.content.open("rb") as source,
+                os.fdopen(os.open(target, flags, 0o644), "wb") as out,
+            ):
                 shutil.copyfileobj(source, out)
     manifest_path.write_text(json.dumps(manifest))
 
@@ -486,5 +494,5 @@ def _store_output(path: Path, filename: str) -> File | None:
     if size > settings.ENGINE_FILE_MAX_BYTES:
         logger.warning("Not keeping %s: %d bytes is over ENGINE_FILE_MAX_BYTES", path, size)
         return None
-    with open(path, "rb") as handle:
+    with open(path, "rb", opener=sandbox.open_no_follow) as handle:
         return File.store(filename=filename, purpose=File.OUTPUT, upload=DjangoFile(handle))

@@ -173,3 +173,34 @@ def test_off_mode_refuses(tight, workdir):
     with pytest.raises(sandbox.SandboxUnavailable) as caught:
         sandbox.run("print(1)", workdir)
     assert "switched off" in str(caught.value)
+
+
+def test_links_to_host_files_never_come_back(tight, workdir, tmp_path):
+    secret = tmp_path / "host-secret.txt"
+    secret.write_text("host secret")
+    code = (
+        "import os\n"
+        f"os.symlink({str(secret)!r}, '/mnt/data/stolen.txt')\n"
+        f"os.symlink({str(secret)!r}, '/opt/outputs/figure-999.png')\n"
+        "open('/mnt/data/honest.txt', 'w').write('mine')\n"
+    )
+    result = sandbox.run(code, workdir)
+    assert [p.name for p in result.files] == ["honest.txt"]
+    assert result.images == []
+
+
+def test_inputs_are_never_written_through_planted_links(tight, workdir, tmp_path, db):
+    from django.core.files.base import ContentFile
+
+    from engine.files.models import File
+    from engine.files.tools import _place_inputs
+
+    data = File.store(
+        filename="data.csv", purpose="assistants", upload=ContentFile(b"a,b\n", name="x")
+    )
+    outside = tmp_path / "outside.txt"
+    (workdir / "data.csv").symlink_to(outside)  # as code from an earlier run could have
+    _place_inputs(workdir, [data.pk])
+    assert not outside.exists()
+    assert not (workdir / "data.csv").is_symlink()
+    assert (workdir / "data.csv").read_bytes() == b"a,b\n"
