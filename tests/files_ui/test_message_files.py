@@ -41,7 +41,7 @@ def test_a_citation_becomes_the_file_name_linking_to_the_file(thread):
     html, sources = annotated_html(text.value, text.annotations, thread)
     url = reverse("thread_file", args=[thread.pk, "file-1"])
     assert html == (
-        f"<p>From guide.md: &quot;Press <strong>start</strong>.&quot;"
+        '<p>From guide.md: "Press <strong>start</strong>."'
         f'<a class="file-link" href="{url}">guide.md</a></p>\n'
     )
     assert sources == [
