@@ -433,7 +433,9 @@ class MessageForm(forms.Form):
     )
 
     def clean_content(self) -> str:
-        content = self.cleaned_data["content"]
+        # Browsers send a textarea's new lines as CRLF; the model (and a ```python block the
+        # code interpreter runs) should see plain LF, as typed.
+        content = self.cleaned_data["content"].replace("\r\n", "\n")
         if not content.strip():
             raise forms.ValidationError("Type a message first.")
         return content

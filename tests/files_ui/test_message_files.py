@@ -99,3 +99,13 @@ def test_a_message_without_files_needs_nothing_extra(thread):
         }
     )
     assert not message_files(message, thread, {})
+
+
+def test_the_composer_sends_new_lines_as_typed():
+    """Browsers post a textarea's new lines as CRLF; a ```python block must reach the model
+    (and the code interpreter) with plain LF."""
+    from assistants_app.forms import MessageForm
+
+    form = MessageForm({"content": "Plot it\r\n```python\r\nprint(1)\r\n```"})
+    assert form.is_valid()
+    assert form.cleaned_data["content"] == "Plot it\n```python\nprint(1)\n```"
