@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from . import audit
 from .models import RunRecord, ThreadRecord
 from .services import AssistantsClient
 from .services.types import Message, Run
@@ -149,5 +150,6 @@ def start_run(
         status=run.status,
         options=options,
     )
+    audit.run_started(record, user)
     remember_run(record, run)
     return record, run

@@ -202,6 +202,10 @@ class ThreadRecordQuerySet(models.QuerySet):
     def owned_by(self, user) -> ThreadRecordQuerySet:
         return self.filter(owner=user) if user.is_authenticated else self.none()
 
+    def shared_with(self, user) -> ThreadRecordQuerySet:
+        """Other people's threads shared with the team, for the "Shared with the team" list."""
+        return self.visible_to(user).exclude(owner=user)
+
 
 class ThreadRecord(models.Model):
     """The thread index: the Assistants API has no "list threads", so the dashboard keeps one."""
@@ -251,6 +255,14 @@ class ThreadRecord(models.Model):
 
     def can_chat(self, user) -> bool:
         return self.owner_id == user.pk or self.sharing == self.Sharing.TEAM_CHAT
+
+    def share(self, sharing: str) -> bool:
+        """Set who may see the thread; True if that changed."""
+        if sharing == self.sharing:
+            return False
+        self.sharing = sharing
+        self.save(update_fields=["sharing"])
+        return True
 
     def rename(self, title: str) -> None:
         self.title, self.renamed = title.strip()[: self.TITLE_LENGTH], True

@@ -4,7 +4,7 @@ the set-password link, thread sharing and an assistant's history."""
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .views import connections, engine_keys, people
+from .views import connections, engine_keys, history, people, sharing
 
 urlpatterns = [
     # People (administrators) and one's own password
@@ -37,5 +37,12 @@ urlpatterns = [
     path("engine-keys/new/", engine_keys.engine_key_create, name="engine_key_create"),
     path(
         "engine-keys/<int:key_id>/revoke/", engine_keys.engine_key_revoke, name="engine_key_revoke"
+    ),
+    # Thread sharing and an assistant's history (every member)
+    path("threads/<int:pk>/sharing/", sharing.thread_sharing, name="thread_sharing"),
+    path(
+        "assistants/<str:assistant_id>/history/",
+        history.assistant_history,
+        name="assistant_history",
     ),
 ]

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import assistant_files
+from .. import assistant_files, audit
 from ..catalog import assistant_rows, find_assistants, model_choices
 from ..forms import FUNCTION_TEMPLATES, METADATA_MAX, AssistantBuilder, parse_json_schema
 from ..models import AssistantRecord, Connection
@@ -64,6 +64,7 @@ def assistant_create(request: HttpRequest) -> HttpResponse:
         name=assistant.name or "",
         user=request.user,
     )
+    audit.assistant_saved(connection, request.user, None, assistant)
     messages.success(request, f"Created the assistant {assistant.name or assistant.id}.")
     return redirect("assistant_edit", assistant.id)
 
@@ -96,6 +97,7 @@ def assistant_edit(request: HttpRequest, assistant_id: str) -> HttpResponse:
     AssistantRecord.note_change(
         connection=connection, assistant_id=updated.id, name=updated.name or "", user=request.user
     )
+    audit.assistant_saved(connection, request.user, assistant, updated)
     messages.success(request, "Saved.")
     return redirect("assistant_edit", assistant_id)
 
@@ -122,6 +124,7 @@ def assistant_duplicate(request: HttpRequest, assistant_id: str) -> HttpResponse
     AssistantRecord.note_change(
         connection=connection, assistant_id=copy.id, name=name, user=request.user
     )
+    audit.assistant_saved(connection, request.user, None, copy)
     messages.success(request, f"Created {name}: change what you need and save.")
     return redirect("assistant_edit", copy.id)
 
@@ -139,6 +142,7 @@ def assistant_delete(request: HttpRequest, assistant_id: str) -> HttpResponse:
             context["error"] = error.user_message
             return render(request, "assistants/confirm_delete.html", context, status=422)
         AssistantRecord.forget(connection=connection, assistant_id=assistant_id)
+        audit.assistant_deleted(connection, request.user, assistant)
         messages.success(request, f"Deleted the assistant {assistant.name or assistant.id}.")
         return redirect("assistant_list")
     return render(request, "assistants/confirm_delete.html", context)

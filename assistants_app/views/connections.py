@@ -75,7 +75,7 @@ def connection_delete(request: HttpRequest, pk: int) -> HttpResponse:
             f"{threads} thread{'s' if threads != 1 else ''} use this connection; "
             "it can be deleted once they are."
         )
-    context = {"nav": "settings", "connection": connection, "reason": reason}
+    context = {"nav": "team", "connection": connection, "reason": reason}
     if request.method == "POST":
         if reason:
             return render(request, "connections/confirm_delete.html", context, status=422)
@@ -149,14 +149,14 @@ def _result(connection: Connection, ok: bool, words: str) -> dict[str, Any]:
 def _list_context() -> dict[str, Any]:
     Connection.objects.default()  # the built-in engine exists until another is chosen
     return {
-        "nav": "settings",
+        "nav": "team",
         "connections": Connection.objects.all(),
         "engine_base_url": settings.ENGINE_BASE_URL,
     }
 
 
 def _form_page(request: HttpRequest, form: ConnectionForm, connection) -> HttpResponse:
-    context = {"nav": "settings", "form": form, "connection": connection}
+    context = {"nav": "team", "form": form, "connection": connection}
     return render(request, "connections/form.html", context, status=422 if form.errors else 200)
 
 

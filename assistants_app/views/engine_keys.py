@@ -56,7 +56,7 @@ def _page(request: HttpRequest, form: EngineKeyForm, status: int = 200, **extra)
     from engine import keys
 
     context = {
-        "nav": "settings",
+        "nav": "team",
         "form": form,
         "keys": keys.list_keys(),
         "engine_base_url": request.build_absolute_uri("/v1"),

@@ -31,7 +31,7 @@ admins_only = permission_required(MANAGE_PEOPLE, raise_exception=True)
 def people_list(request: HttpRequest) -> HttpResponse:
     people = get_user_model().objects.order_by("username").prefetch_related("groups")
     rows = [(person, role_of(person)) for person in people]
-    return render(request, "people/list.html", {"nav": "settings", "rows": rows})
+    return render(request, "people/list.html", {"nav": "team", "rows": rows})
 
 
 @require_http_methods(["GET", "POST"])
@@ -48,7 +48,7 @@ def person_add(request: HttpRequest) -> HttpResponse:
         if data["how"] == "link":
             # The link is a credential: shown once, in this response, never stored or redirected.
             context = {
-                "nav": "settings",
+                "nav": "team",
                 "person": person,
                 "link": _set_password_link(request, person),
             }
@@ -58,7 +58,7 @@ def person_add(request: HttpRequest) -> HttpResponse:
         )
         return redirect("person_detail", person.pk)
     status = 422 if form.is_bound else 200
-    return render(request, "people/add.html", {"nav": "settings", "form": form}, status=status)
+    return render(request, "people/add.html", {"nav": "team", "form": form}, status=status)
 
 
 @require_GET
@@ -118,7 +118,7 @@ def person_link(request: HttpRequest, pk: int) -> HttpResponse:
     if not person.is_active:
         return _refuse(request, person, "Reactivate this account first.")
     _audit(request, Action.SET_PASSWORD_LINK_ISSUED, person)
-    context = {"nav": "settings", "person": person, "link": _set_password_link(request, person)}
+    context = {"nav": "team", "person": person, "link": _set_password_link(request, person)}
     return render(request, "people/link.html", context)
 
 
@@ -147,7 +147,7 @@ def _set_password_link(request: HttpRequest, person) -> str:
 def _detail_context(request: HttpRequest, person, **extra: Any) -> dict[str, Any]:
     events = AuditEvent.objects.filter(actor=person).select_related("actor")[:20]
     return {
-        "nav": "settings",
+        "nav": "team",
         "person": person,
         "role": role_of(person),
         "role_form": RoleForm(initial={"role": role_of(person) or "member"}),

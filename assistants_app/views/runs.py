@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, reswap, retarget
 
+from .. import audit
 from ..chat import FIRST_POLL_DELAY_MS, MAX_POLL_DELAY_MS, remember_run, start_run
 from ..forms import ToolOutputsForm
 from ..message_files import note_step_files, tool_call_view
@@ -182,6 +183,7 @@ def _record_outputs(record: RunRecord, form: ToolOutputsForm, user) -> None:
                 )
         except IntegrityError:
             pass  # recorded already (a repeated post the backend refused anyway)
+    audit.tool_outputs_submitted(record, user, form.tool_calls, form.outputs())
 
 
 def _status_or_page(

@@ -46,6 +46,8 @@ def thread_list(request: HttpRequest) -> HttpResponse:
     threads = ThreadRecord.objects.owned_by(request.user)
     page = Paginator(threads, 25).get_page(request.GET.get("page"))
     context: dict[str, Any] = {"nav": "threads", "threads": page, "page_obj": page}
+    # Threads others shared with the team (issue 6), newest activity first.
+    context["shared"] = ThreadRecord.objects.shared_with(request.user).select_related("owner")[:50]
     try:
         context["assistants"] = (
             backend(Connection.objects.default()).assistants.list(limit=100).data

@@ -8,24 +8,10 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.core.cache import cache
 
-
-@pytest.fixture
-def engine(live_server, settings, engine_worker) -> Iterator[str]:
-    """The built-in connection pointed at the live server's /v1, with runs progressing."""
-    settings.ENGINE_BASE_URL = live_server.url + "/v1"
-    cache.clear()
-    yield settings.ENGINE_BASE_URL
-    cache.clear()
-
-
-@pytest.fixture
-def api(engine):
-    from assistants_app.models import Connection
-    from assistants_app.services import client_for
-
-    return client_for(Connection.objects.default())
+# The dashboard tests' fixtures: the engine on the live server with a worker, the dashboard's
+# client for it, an assistant with a function tool, and threads owned by someone.
+from tests.dashboard.conftest import api, engine, make_thread, weather_assistant  # noqa: F401
 
 
 class _Echo(BaseHTTPRequestHandler):

@@ -1,0 +1,112 @@
+"""The audit trail's entries for assistants, runs and tool outputs, one call from each view.
+
+Assistants live on the backend, so their changes are compared here, field by field, from what
+the API returned before and after the change. Sign-ins are recorded by signals.py; people,
+connections and engine keys by their views.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import AuditEvent, Connection, RunRecord, field_changes
+
+# The fields of an assistant a person sets in the builder, in the order the History page shows.
+ASSISTANT_FIELDS = [
+    "name", "description", "model", "instructions", "tools", "tool_resources", "metadata",
+    "temperature", "top_p", "response_format", "reasoning_effort",
+]  # fmt: skip
+
+
+def _values(assistant: Any) -> dict[str, Any]:
+    return assistant.model_dump(mode="json", include=set(ASSISTANT_FIELDS)) if assistant else {}
+
+
+def assistant_saved(connection: Connection, user, before: Any, after: Any) -> AuditEvent | None:
+    """A created assistant (`before` is None) with its values, or a change with its diff.
+    A save that changed nothing records nothing."""
+    changes = field_changes(_values(before), _values(after), ASSISTANT_FIELDS)
+    if before is None:
+        action = AuditEvent.Action.ASSISTANT_CREATED
+        changes = {name: pair for name, pair in changes.items() if pair[1] not in (None, "")}
+    elif changes:
+        action = AuditEvent.Action.ASSISTANT_CHANGED
+    else:
+        return None
+    return AuditEvent.record(
+        action,
+        actor=user,
+        object_type=AuditEvent.ASSISTANT,
+        object_id=after.id,
+        label=after.name or after.id,
+        connection=connection,
+        changes=changes,
+    )
+
+
+def assistant_deleted(connection: Connection, user, assistant: Any) -> AuditEvent:
+    """Deleted, with its last values kept in the details (the backend forgets them)."""
+    return AuditEvent.record(
+        AuditEvent.Action.ASSISTANT_DELETED,
+        actor=user,
+        object_type=AuditEvent.ASSISTANT,
+        object_id=assistant.id,
+        label=assistant.name or assistant.id,
+        connection=connection,
+        details={"last_values": _values(assistant)},
+    )
+
+
+def run_started(record: RunRecord, user) -> AuditEvent:
+    thread = record.thread
+    return AuditEvent.record(
+        AuditEvent.Action.RUN_STARTED,
+        actor=user,
+        object_type=AuditEvent.RUN,
+        object_id=record.run_id,
+        label=thread.display_title,
+        connection=thread.connection,
+        details={
+            "thread": thread.pk,
+            "thread_id": thread.thread_id,
+            "assistant_id": record.assistant_id,
+            "options": record.options,
+        },
+    )
+
+
+def tool_outputs_submitted(
+    record: RunRecord, user, tool_calls: list[dict], outputs: list[dict[str, str]]
+) -> AuditEvent:
+    """One entry per submission: every call's function, arguments and the output typed."""
+    thread = record.thread
+    submitted = [
+        {
+            "tool_call_id": call["id"],
+            "function": call["function"]["name"],
+            "arguments": call["function"]["arguments"],
+            "output": output["output"],
+        }
+        for call, output in zip(tool_calls, outputs, strict=True)
+    ]
+    return AuditEvent.record(
+        AuditEvent.Action.TOOL_OUTPUTS_SUBMITTED,
+        actor=user,
+        object_type=AuditEvent.RUN,
+        object_id=record.run_id,
+        label=thread.display_title,
+        connection=thread.connection,
+        details={"thread": thread.pk, "thread_id": thread.thread_id, "outputs": submitted},
+    )
+
+
+def thread_sharing_changed(thread, user, before: str) -> AuditEvent:
+    return AuditEvent.record(
+        AuditEvent.Action.THREAD_SHARING_CHANGED,
+        actor=user,
+        object_type=AuditEvent.THREAD,
+        object_id=thread.pk,
+        label=thread.display_title,
+        connection=thread.connection,
+        changes={"sharing": [before, thread.sharing]},
+    )
