@@ -41,7 +41,11 @@ def human_size(count: int | None) -> str:
     size = float(count)
     for unit in ("bytes", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+            return (
+                f"{size:.0f} {unit}"
+                if unit == "bytes"
+                else f"{size:.1f}".removesuffix(".0") + f" {unit}"
+            )
         size /= 1024
     return f"{count} bytes"
 

@@ -97,6 +97,12 @@ def decorate(
             _collect(files.tool_calls, refs, outputs)
         if files:
             row.files = files
+    # A figure the answer carries is shown there; the step shows only figures it lacks.
+    in_messages = {i["file_id"] for r in rows if r.files for i in r.files.images}
+    for row in rows:
+        for call in row.files.tool_calls if row.files else []:
+            if call.get("images"):
+                call["images"] = [i for i in call["images"] if i["file_id"] not in in_messages]
     refs.update(outputs)
     ThreadFile.note(thread, refs)
     if outputs:
