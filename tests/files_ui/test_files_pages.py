@@ -271,3 +271,16 @@ def test_empty_state(client, outsider, engine):
     page = client.get(reverse("file_list")).content.decode()
     assert "No files yet" in page
     assert 'enctype="multipart/form-data"' in page and "data-dropzone" in page
+
+
+@pytest.mark.parametrize("who", ["owner", "teammate", "outsider"])
+def test_every_member_may_upload_to_the_library(request, client, api, who):
+    person = request.getfixturevalue(who)
+    client.force_login(person)
+    response = client.post(
+        reverse("file_upload"), {"files": [upload_file("mine.txt", b"m")], "purpose": "user_data"}
+    )
+    assert response.status_code == 302
+    record = FileRecord.objects.get()
+    assert (record.uploaded_by, record.thread, record.purpose) == (person, None, "user_data")
+    assert api.files.retrieve(record.file_id).purpose == "user_data"

@@ -243,3 +243,16 @@ def test_empty_state(client, outsider, engine):
     client.force_login(outsider)
     page = client.get(reverse("vector_store_list")).content.decode()
     assert "No vector stores yet" in page
+
+
+@pytest.mark.parametrize("who", ["teammate", "outsider"])
+def test_every_member_may_create_a_store(request, client, api, who):
+    person = request.getfixturevalue(who)
+    client.force_login(person)
+    response = client.post(reverse("vector_store_create"), {"name": f"{who}'s notes"})
+    record = VectorStoreRecord.objects.get()
+    assert response["Location"] == reverse("vector_store_detail", args=[record.vector_store_id])
+    assert record.created_by == person
+    assert api.vector_stores.retrieve(record.vector_store_id).file_counts.total == 0
+    page = client.get(response["Location"]).content.decode()
+    assert "No files yet" in page and "Delete…" in page  # the creator may delete it
