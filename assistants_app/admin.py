@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import quote
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
@@ -16,10 +17,13 @@ from .models import (
     AssistantRecord,
     AuditEvent,
     Connection,
+    FileRecord,
     Installation,
     RunRecord,
+    ThreadFile,
     ThreadRecord,
     ToolOutputSubmission,
+    VectorStoreRecord,
 )
 
 
@@ -31,9 +35,11 @@ def pretty(value: Any) -> str:
 
 
 def admin_link(url_name: str, object_id: Any, text: Any) -> str:
-    """A link to another record's admin page, or the plain text if it has none."""
+    """A link to another record's admin page, or the plain text if it has none. Ids are quoted
+    as the admin expects ("_" and other characters escaped)."""
     try:
-        return format_html('<a href="{}">{}</a>', reverse(url_name, args=[object_id]), text)
+        url = reverse(url_name, args=[quote(object_id)])
+        return format_html('<a href="{}">{}</a>', url, text)
     except NoReverseMatch:
         return str(text)
 
@@ -55,6 +61,7 @@ class InstallationAdmin(admin.ModelAdmin):
     search_fields = ["created_by__username"]
     raw_id_fields = ["created_by"]
     readonly_fields = ["id", "created_at", "created_by"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(Connection)
@@ -114,6 +121,17 @@ class RunRecordInline(admin.TabularInline):
         return False
 
 
+class ThreadFileInline(admin.TabularInline):
+    model = ThreadFile
+    fields = ["file_id", "filename"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(ThreadRecord)
 class ThreadRecordAdmin(admin.ModelAdmin):
     list_display = ["display_title", "owner", "assistant_name", "sharing", "last_activity_at"]
@@ -122,7 +140,7 @@ class ThreadRecordAdmin(admin.ModelAdmin):
     raw_id_fields = ["owner", "connection"]
     readonly_fields = ["thread_id", "engine_thread", "created_at", "last_activity_at"]
     date_hierarchy = "last_activity_at"
-    inlines = [RunRecordInline]
+    inlines = [RunRecordInline, ThreadFileInline]
 
     @admin.display(description="In the built-in engine")
     def engine_thread(self, obj: ThreadRecord) -> str:
@@ -241,3 +259,59 @@ class AuditEventAdmin(ReadOnly):
     @admin.display(description="Details")
     def details_json(self, obj: AuditEvent) -> str:
         return pretty(obj.details) if obj.details else "—"
+
+
+# --- Files and vector stores the dashboard keeps track of (issue 7's records) ---------------
+
+
+@admin.register(FileRecord)
+class FileRecordAdmin(ReadOnly):
+    list_display = [
+        "file_id",
+        "filename",
+        "purpose",
+        "bytes",
+        "uploaded_by",
+        "thread",
+        "created_at",
+    ]
+    list_filter = ["purpose", "connection", "created_at"]
+    search_fields = ["file_id", "filename", "uploaded_by__username", "thread__title"]
+    raw_id_fields = ["connection", "uploaded_by", "thread"]
+    readonly_fields = ["file_id", "engine_file", "created_at"]
+    date_hierarchy = "created_at"
+    list_select_related = ["uploaded_by", "thread"]
+
+    @admin.display(description="In the built-in engine")
+    def engine_file(self, obj: FileRecord) -> str:
+        if not obj.connection.is_builtin:
+            return "—"
+        return admin_link("admin:engine_files_file_change", obj.file_id, obj.file_id)
+
+
+@admin.register(ThreadFile)
+class ThreadFileAdmin(ReadOnly):
+    list_display = ["file_id", "filename", "thread"]
+    search_fields = ["file_id", "filename", "thread__title", "thread__thread_id"]
+    list_filter = ["thread__sharing"]
+    raw_id_fields = ["thread"]
+    readonly_fields = ["file_id", "filename", "thread"]
+    list_select_related = ["thread"]
+
+
+@admin.register(VectorStoreRecord)
+class VectorStoreRecordAdmin(ReadOnly):
+    list_display = ["vector_store_id", "name", "created_by", "connection", "created_at"]
+    list_filter = ["connection", "created_at"]
+    search_fields = ["vector_store_id", "name", "created_by__username"]
+    raw_id_fields = ["connection", "created_by"]
+    readonly_fields = ["vector_store_id", "engine_vector_store", "created_at"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="In the built-in engine")
+    def engine_vector_store(self, obj: VectorStoreRecord) -> str:
+        if not obj.connection.is_builtin:
+            return "—"
+        return admin_link(
+            "admin:engine_files_vectorstore_change", obj.vector_store_id, obj.vector_store_id
+        )

@@ -38,7 +38,7 @@ ADMINISTRATOR_PERMISSIONS = [
     "axes.delete_accessattempt",  # unlock someone locked out by login throttling
 ]
 # Administrators may look at every record of these apps in the admin.
-INSPECTED_APPS = ["assistants_app", "engine", "engine_files", "django_tasks_db", "axes"]
+INSPECTED_APPS = ["assistants_app", "engine", "engine_files", "django_tasks_database", "axes"]
 
 
 def _permissions(Permission, names: list[str]) -> list:

@@ -10,6 +10,8 @@ from django.contrib import admin, messages
 from django.db.models import JSONField
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django_tasks_db.admin import DBTaskResultAdmin
+from django_tasks_db.models import DBTaskResult
 
 from .models import Assistant, EngineKey, Listener, Message, Run, RunStep, Thread
 
@@ -72,13 +74,25 @@ class RunInline(admin.TabularInline):
         return False
 
 
+class MessageInline(admin.TabularInline):
+    model = Message
+    fields = ["id", "role", "status", "run", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Thread)
 class ThreadAdmin(InspectOnly):
     list_display = ["id", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["id"]
     date_hierarchy = "created_at"
-    inlines = [RunInline]
+    inlines = [MessageInline, RunInline]
 
 
 @admin.register(Message)
@@ -126,6 +140,7 @@ class ListenerAdmin(InspectOnly):
     list_display = ["id", "kind", "host", "port", "pid", "seen_at"]
     list_filter = ["kind"]
     search_fields = ["id", "pid"]
+    date_hierarchy = "seen_at"
 
 
 @admin.register(EngineKey)
@@ -136,6 +151,7 @@ class EngineKeyAdmin(admin.ModelAdmin):
     list_filter = ["revoked_at", "created_at"]
     search_fields = ["id", "name", "prefix", "created_by__username"]
     raw_id_fields = ["created_by"]
+    date_hierarchy = "created_at"
     readonly_fields = ["id", "prefix", "created_by", "created_at", "last_used_at"]
     fields = ["name", "revoked_at", *readonly_fields]
     actions = ["revoke"]
@@ -158,3 +174,32 @@ class EngineKeyAdmin(admin.ModelAdmin):
         for key in queryset:
             key.revoke()
         self.message_user(request, f"{len(queryset)} key(s) revoked.")
+
+
+# The queue of background tasks (django-tasks-db) the worker executes: searchable by task and
+# date, its JSON pretty-printed like every engine record.
+admin.site.unregister(DBTaskResult)
+
+
+@admin.register(DBTaskResult)
+class TaskResultAdmin(DBTaskResultAdmin):
+    search_fields = ["id", "task_path", "worker_ids"]
+    date_hierarchy = "enqueued_at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [
+            f"{name}_json" if name in ("args_kwargs", "return_value", "worker_ids") else name
+            for name in super().get_readonly_fields(request, obj)
+        ]
+
+    @admin.display(description="args kwargs")
+    def args_kwargs_json(self, obj: DBTaskResult) -> str:
+        return pretty(obj.args_kwargs)
+
+    @admin.display(description="return value")
+    def return_value_json(self, obj: DBTaskResult) -> str:
+        return pretty(obj.return_value)
+
+    @admin.display(description="worker ids")
+    def worker_ids_json(self, obj: DBTaskResult) -> str:
+        return pretty(obj.worker_ids)

@@ -47,6 +47,7 @@ class VectorStoreFileAdmin(InspectOnly):
     search_fields = ["file__id", "file__filename", "vector_store__id"]
     raw_id_fields = ["file", "vector_store", "batch"]
     list_select_related = ["file", "vector_store"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(FileBatch)
@@ -55,6 +56,7 @@ class FileBatchAdmin(InspectOnly):
     list_filter = ["created_at"]
     search_fields = ["id", "vector_store__id"]
     raw_id_fields = ["vector_store"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(Chunk)
