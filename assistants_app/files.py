@@ -14,6 +14,7 @@ Rules (the API itself has no notion of people):
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -164,6 +165,15 @@ def note_outputs(thread: ThreadRecord, names: dict[str, str]) -> None:
         ],
         ignore_conflicts=True,
     )
+
+
+def delete_thread_files(client: AssistantsClient, thread: ThreadRecord) -> None:
+    """Delete the files that belonged to a chat (attachments, code interpreter outputs) from
+    the backend, as the chat goes: left behind, they would outlive their privacy."""
+    for file_id in thread.files.values_list("file_id", flat=True):
+        # Gone already, or the backend is away: administrators still see it in Files.
+        with suppress(AssistantsError):
+            client.files.delete(file_id)
 
 
 # --- Listing --------------------------------------------------------------------------------

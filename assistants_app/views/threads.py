@@ -26,6 +26,7 @@ from ..chat import (
     status_words,
 )
 from ..file_forms import AttachmentsForm
+from ..files import delete_thread_files
 from ..forms import MessageForm, NewThreadForm, RenameThreadForm, ToolOutputsForm
 from ..message_files import attachments_form, decorate
 from ..models import Connection, RunRecord, ThreadRecord
@@ -157,13 +158,15 @@ def thread_delete(request: HttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(ThreadRecord.objects.owned_by(request.user), pk=pk)
     context: dict[str, Any] = {"nav": "threads", "thread": thread}
     if request.method == "POST":
+        client = backend(thread.connection)
         try:
-            backend(thread.connection).threads.delete(thread.thread_id)
+            client.threads.delete(thread.thread_id)
         except NotFoundError:
             pass  # already gone on the backend: forget it here too
         except AssistantsError as error:
             context["error"] = error.user_message
             return render(request, "threads/confirm_delete.html", context, status=422)
+        delete_thread_files(client, thread)  # its attachments and outputs go with it
         thread.delete()
         messages.success(request, f"Deleted “{thread.display_title}”.")
         return redirect("thread_list")

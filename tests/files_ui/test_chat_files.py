@@ -234,3 +234,29 @@ def test_citations_are_file_names_linking_to_the_file(
     thread.save()
     client.force_login(teammate)  # shared read-only with the team: the cited file opens
     assert body(client.get(url)) == WARRANTY
+
+
+def test_deleting_a_chat_deletes_its_files(client, owner, api, coder, make_thread, library_file):
+    from assistants_app.services import NotFoundError
+
+    kept = library_file("library.txt", b"stays")
+    thread = make_thread(owner, coder)
+    client.force_login(owner)
+    send(
+        client,
+        thread,
+        "```python\nopen('out.txt','w').write('x')\n```",
+        [upload_file("in.txt", b"i")],
+    )
+    finish(client, thread)
+    client.get(thread.get_absolute_url())  # the chat's output is noted as it is shown
+    own = list(thread.files.values_list("filename", "file_id"))
+    assert sorted(name for name, _ in own) == ["in.txt", "out.txt"]
+    page = client.get(reverse("thread_delete", args=[thread.pk])).content.decode()
+    assert "with the files attached to it or made in it" in page
+    client.post(reverse("thread_delete", args=[thread.pk]))
+    for _, file_id in own:
+        with pytest.raises(NotFoundError):
+            api.files.retrieve(file_id)
+    assert api.files.retrieve(kept.file_id).id == kept.file_id
+    assert list(FileRecord.objects.values_list("file_id", flat=True)) == [kept.file_id]
