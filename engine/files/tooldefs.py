@@ -18,7 +18,7 @@ NAMES = (FILE_SEARCH, CODE_INTERPRETER)
 CITATION = re.compile(r"【(\d+):(\d+)†([^】]*)】")
 RESULT_HEADER = re.compile(r"^【(\d+):(\d+)†([^】]*)】 score ([0-9.]+)$", re.MULTILINE)
 SANDBOX_LINK = re.compile(r"sandbox:(/mnt/data/[^\s)\]\"'<>]+)")
-PYTHON_BLOCK = re.compile(r"```(?:python|py)[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+PYTHON_BLOCK = re.compile(r"```(?:python|py)[ \t]*\r?\n(.*?)```", re.DOTALL | re.IGNORECASE)
 
 
 def file_search_definition(file_names: list[str]) -> dict[str, Any]:
