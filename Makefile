@@ -7,7 +7,7 @@ PORT ?= 8000
 export PORT
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint format install install-dev chromium bubblewrap worker clean
+.PHONY: run test lint format install install-dev chromium bubblewrap worker serve clean
 
 # Runtime dependencies only; the stamp makes a second `make run` start in seconds.
 $(VENV)/.installed: pyproject.toml
@@ -65,6 +65,14 @@ run: $(VENV)/.installed
 
 worker: $(VENV)/.installed
 	$(BIN)/python manage.py engine_worker
+
+# The team deployment's web server (README: "Deploying for a team"): gunicorn with gthread
+# workers (dashboard/gunicorn.conf.py), after migrating and collecting the static files that
+# whitenoise serves compressed. Run `make worker` beside it.
+serve: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	exec $(BIN)/gunicorn --config dashboard/gunicorn.conf.py dashboard.wsgi
 
 test: $(VENV)/.installed-dev chromium bubblewrap
 	$(BIN)/python manage.py makemigrations --check --dry-run

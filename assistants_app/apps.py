@@ -7,7 +7,7 @@ class AssistantsAppConfig(AppConfig):
     verbose_name = "Assistant Studio"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the receivers
+        from . import checks, signals  # noqa: F401 - registers the checks, connects receivers
         from .roles import ensure_roles_after_migrate
 
         post_migrate.connect(ensure_roles_after_migrate, sender=self, dispatch_uid="ensure_roles")

@@ -9,6 +9,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp import constants as csp
@@ -234,6 +235,14 @@ LOGGING = {
 # Port the README's server listens on; the built-in connection reaches the engine there.
 PORT = env.int("PORT", default=8000)
 ENGINE_BASE_URL = env.str("ENGINE_BASE_URL", default=f"http://127.0.0.1:{PORT}/v1")
+# The dashboard calls the engine at ENGINE_BASE_URL on this same server (loopback, plain HTTP):
+# that host is always allowed, and /v1 is never redirected to HTTPS (API clients do not follow
+# redirects of a POST; TLS ends at the proxy in front).
+_engine_host = urlsplit(ENGINE_BASE_URL).hostname or ""
+_engine_host = f"[{_engine_host}]" if ":" in _engine_host else _engine_host
+if _engine_host and "*" not in ALLOWED_HOSTS and _engine_host not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(_engine_host)
+SECURE_REDIRECT_EXEMPT = [r"^v1/"]
 
 # Fernet keys for secrets at rest (first encrypts, all decrypt); derived from SECRET_KEY if unset.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])

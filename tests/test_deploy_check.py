@@ -6,11 +6,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parent.parent
 
+# The README's "Deploying for a team" environment, value for value (secrets freshly made).
 PRODUCTION_ENV = {
     "DEBUG": "false",
     "SECRET_KEY": secrets.token_urlsafe(50),
+    "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "DATABASE_URL": "postgres://studio:change-me@127.0.0.1:5432/studio",
+    "CACHE_URL": "dbcache://dashboard_cache",
     "ALLOWED_HOSTS": "studio.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://studio.example.com",
     "SECURE_PROXY_SSL_HEADER": "true",
@@ -18,6 +24,7 @@ PRODUCTION_ENV = {
     "SECURE_HSTS_SECONDS": "31536000",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
     "SECURE_HSTS_PRELOAD": "true",
+    "AXES_PROXY_COUNT": "1",
 }
 
 
@@ -41,6 +48,12 @@ def test_check_deploy_is_clean_with_the_documented_production_environment(tmp_pa
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_field_encryption_keys_are_missing(tmp_path):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "FIELD_ENCRYPTION_KEYS"}
+    result = _manage("check", "--deploy", env=env, tmp_path=tmp_path)
+    assert "assistants_app.W001" in result.stderr + result.stdout
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
