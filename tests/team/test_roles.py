@@ -102,3 +102,43 @@ def test_groups_come_back_after_a_database_flush():
     call_command("flush", interactive=False, verbosity=0)
     assert Group.objects.get(name=MEMBERS).permissions.exists()
     assert Group.objects.get(name=ADMINISTRATORS).permissions.count() > 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_accounts_made_before_the_roles_get_one():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("assistants_app", "0006_audit_trail_and_roles")]
+    after = [("assistants_app", "0007_existing_accounts_get_roles")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    User = get_user_model()
+    boss = User.objects.create_superuser("boss", "boss@example.com", PASSWORD)
+    staff = User.objects.create_user("stan", "stan@example.com", PASSWORD, is_staff=True)
+    plain = User.objects.create_user("pia", "pia@example.com", PASSWORD)
+    already = User.objects.create_user("alma", "alma@example.com", PASSWORD)
+    already.groups.add(Group.objects.get(name=MEMBERS))
+    executor = MigrationExecutor(connection)  # a fresh graph, as `migrate` would load
+    executor.migrate(after)
+    # Back to the latest state, whatever migrations come after this one.
+    MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())
+    assert [role_of(fresh(u)) for u in (boss, staff, plain, already)] == [
+        "administrator",
+        "administrator",
+        "member",
+        "member",
+    ]
+    assert fresh(staff).has_perm(MANAGE_PEOPLE) and fresh(plain).has_perm(USE_DASHBOARD)
+    assert fresh(already).groups.count() == 1
+
+
+def test_the_team_pages_are_offered_to_administrators_only(client, owner, admin_user):
+    client.force_login(owner)
+    page = client.get(reverse("settings")).content.decode()
+    assert reverse("people_list") not in page and 'id="administration"' not in page
+    client.force_login(admin_user)
+    page = client.get(reverse("settings")).content.decode()
+    for name in ["people_list", "connection_list", "engine_key_list"]:
+        assert reverse(name) in page
+    assert ">Team</a>" in page
