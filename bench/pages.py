@@ -163,10 +163,12 @@ def main() -> None:
         base_url = f"http://127.0.0.1:{port}"
         wait_until_up(base_url + "/healthz")
         from assistants_app.models import Connection, RunRecord
+        from assistants_app.roles import set_role
         from assistants_app.services import client_for
 
         api = client_for(Connection.objects.default())
         user = get_user_model().objects.create_user("bench", "bench@example.com", "x" * 20)
+        set_role(user, "member")  # dashboard pages need a role
         assistant = api.assistants.create(
             model="demo",
             name="Bench",

@@ -1,0 +1,202 @@
+"""Benchmark of the team deployment as the README documents it. Prints figures; asserts nothing.
+
+gunicorn with gthread workers (dashboard/gunicorn.conf.py) and `manage.py engine_worker`, in the
+production environment (DEBUG off, HTTPS behind a proxy, the database cache), on a throw-away
+SQLite database (or DATABASE_URL if set, e.g. PostgreSQL), with the demo model. For 1, 4 and
+16 people at once, each signs in and then does chat turns (send a message through the page,
+poll the run status until the answer): median and 90th-percentile turn time, turns per second.
+It also prints the time an engine request takes with and without the per-key rate limiter.
+
+    .venv/bin/python bench/team.py [--turns 5] [--workers 2] [--threads 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PASSWORD = "a long bench passphrase"
+
+
+def environment(data_dir: str, port: int, workers: int, threads: int) -> dict[str, str]:
+    from tests.test_deploy_check import PRODUCTION_ENV
+
+    env = {
+        **PRODUCTION_ENV,
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATA_DIR": data_dir,
+        "STATIC_ROOT": str(Path(data_dir) / "static"),
+        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{data_dir}/db.sqlite3"),
+        "PORT": str(port),
+        "WEB_WORKERS": str(workers),
+        "WEB_THREADS": str(threads),
+        "WEB_ACCESS_LOG": "",
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    return {**os.environ, **env}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def turns(person, username: str, assistant_id: str, count: int) -> list[float]:
+    """Sign in, start a chat, then `count` timed turns (send, poll until the answer)."""
+    person.request("GET", "/login/")
+    person.form("/login/", {"username": username, "password": PASSWORD})
+    thread_url = person.form("/threads/new/", {"assistant_id": assistant_id}).headers["Location"]
+    durations = []
+    for number in range(count):
+        started = time.perf_counter()
+        sent = person.request(
+            "POST", f"{thread_url}messages/", htmx=True, data={"content": f"Turn {number}"}
+        )
+        status_url = re.search(r'hx-get="(/threads/\d+/runs/run_\w+/status/)', sent.text)[1]
+        delay = 0.2  # what the page does: poll from 200 ms, backing off
+        while person.request("GET", status_url, htmx=True).status_code != 286:
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+        durations.append(time.perf_counter() - started)
+    return durations
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=5, help="chat turns per person")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=16, help="threads per gunicorn worker")
+    args = parser.parse_args()
+
+    data_dir = tempfile.mkdtemp(prefix="studio-team-bench-")
+    port = free_port()
+    env = environment(data_dir, port, args.workers, args.threads)
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from tests.team.test_production import Person, proxied
+
+    for command in (["migrate"], ["createcachetable"], ["collectstatic", "--noinput"]):
+        call_command(*command, verbosity=0)
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "dashboard/gunicorn.conf.py",
+                "dashboard.wsgi",
+            ],
+            cwd=ROOT,
+            env=env,
+        ),
+        subprocess.Popen([sys.executable, "manage.py", "engine_worker"], cwd=ROOT, env=env),
+    ]
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/healthz", headers=proxied()).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("gunicorn did not start")
+            time.sleep(0.1)
+        from assistants_app.roles import set_role
+        from engine.models import EngineKey
+
+        people = [f"person{n}" for n in range(16)]
+        for username in people:
+            set_role(get_user_model().objects.create_user(username, password=PASSWORD), "member")
+        _, key = EngineKey.issue("bench")
+        auth = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=url + "/v1", headers=auth, timeout=30) as api:
+            assistant = api.post("/assistants", json={"model": "demo", "name": "Bench"}).json()
+
+            print(
+                f"Chat turns through gunicorn ({args.workers} gthread workers x {args.threads} "
+                f"threads) and one engine worker, demo model, {args.turns} turns each"
+            )
+            print(f"  {'people':>6}  {'median s':>8}  {'p90 s':>6}  {'turns/s':>7}")
+            for count in (1, 4, 16):
+                started = time.perf_counter()
+                with ThreadPoolExecutor(count) as pool:
+                    results = list(
+                        pool.map(
+                            lambda name: turns(Person(url), name, assistant["id"], args.turns),
+                            people[:count],
+                        )
+                    )
+                elapsed = time.perf_counter() - started
+                durations = [d for person in results for d in person]
+                print(
+                    f"  {count:>6}  {statistics.median(durations):>8.3f}  "
+                    f"{percentile(durations, 0.9):>6.3f}  {len(durations) / elapsed:>7.1f}"
+                )
+
+        limiter_overhead(key)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def limiter_overhead(raw_key: str) -> None:
+    """The per-key rate limiter's cost on each /v1 request, with the deployment's cache."""
+    from django.conf import settings
+    from django.test import RequestFactory
+
+    from engine import ratelimit
+    from engine.models import EngineKey
+
+    request = RequestFactory().get("/v1/assistants")
+    request.engine_key = EngineKey.authenticate(raw_key)
+    samples = []
+    for _ in range(500):
+        started = time.perf_counter()
+        ratelimit.refused(request)
+        samples.append(time.perf_counter() - started)
+    print(
+        f"Rate limiter: {statistics.median(samples) * 1e6:.0f} µs median per /v1 request "
+        f"({settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]})"
+    )
+
+
+if __name__ == "__main__":
+    main()
