@@ -1,7 +1,8 @@
 """Threads: "My threads", new chat, the chat pane, sending a message, rename, delete.
 
-A thread is private to its creator: every view finds it through ThreadRecord.objects
-.visible_to(user) (or chattable_by for changes), so anyone else gets a 404.
+A thread is private to its creator until they share it with the team (read-only or "can
+chat", views/sharing.py): every view finds it through ThreadRecord.objects.visible_to(user)
+(chattable_by for writing, owned_by for rename and delete), so anyone else gets a 404.
 """
 
 from typing import Any

@@ -34,6 +34,21 @@ def test_sharing_levels_leave_room_for_the_team(thread, teammate):
     assert not ThreadRecord.objects.owned_by(teammate).exists()
 
 
+def test_share_says_whether_it_changed_and_shared_with_lists_others_threads(
+    thread, owner, teammate, outsider
+):
+    assert not ThreadRecord.objects.shared_with(teammate).exists()
+    assert thread.share(ThreadRecord.Sharing.TEAM_READ) is True
+    assert thread.share(ThreadRecord.Sharing.TEAM_READ) is False  # nothing to write
+    thread.refresh_from_db()
+    assert thread.sharing == ThreadRecord.Sharing.TEAM_READ
+    for person in (teammate, outsider):
+        assert list(ThreadRecord.objects.shared_with(person)) == [thread]
+    assert not ThreadRecord.objects.shared_with(owner).exists()  # one's own are "My threads"
+    thread.share(ThreadRecord.Sharing.PRIVATE)
+    assert not ThreadRecord.objects.shared_with(teammate).exists()
+
+
 def test_first_message_titles_until_renamed(thread):
     assert thread.display_title == "New chat"
     thread.note_user_message("  Plan   a\ntrip " + "x" * 200)

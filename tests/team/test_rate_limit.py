@@ -9,7 +9,11 @@ import pytest
 from engine.auth import dashboard_key
 from engine.models import EngineKey
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The SDK marks its Assistants API (beta) deprecated; using it is the point here.
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+]
 
 
 @pytest.fixture
