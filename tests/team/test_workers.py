@@ -4,7 +4,7 @@ run: every run is claimed once, answered once, and both workers share the work."
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from engine.models import Message, Run, RunStep
+from engine.models import Listener, Message, Run, RunStep
 from tests.engine.test_worker import WorkerProcess, wait_until
 from tests.fakes.chat_server import Reply
 
@@ -17,7 +17,15 @@ def test_two_worker_processes_never_run_the_same_run(openai_client, chat_model, 
     # Each answer streams for about a quarter of a second, so both workers must take runs.
     chat_server.default = lambda body: Reply(text="a slow answer " * 3, chunk_size=6, delay=0.04)
     workers = [WorkerProcess(chat_server), WorkerProcess(chat_server)]
+    pids = {worker.process.pid for worker in workers}
     try:
+        # Both are up (listening for wake-ups) before the first run is queued.
+        wait_until(
+            lambda: (
+                set(Listener.objects.filter(kind="worker").values_list("pid", flat=True)) >= pids
+            ),
+            what="both workers to start\n" + "\n".join(w.output() for w in workers),
+        )
         assistant = openai_client.beta.assistants.create(model=chat_model)
         runs = [
             openai_client.beta.threads.create_and_run(
