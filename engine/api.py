@@ -68,6 +68,17 @@ def not_found(kind: str, object_id: str) -> ApiError:
     return ApiError(404, f"No {kind} found with id '{object_id}'.")
 
 
+M = TypeVar("M", bound=Model)
+
+
+def get_or_404(queryset: QuerySet[M], kind: str, object_id: str, field: str = "pk") -> M:
+    """The object whose `field` is `object_id`, or the API's 404 naming its kind."""
+    found = queryset.filter(**{field: object_id}).first()
+    if found is None:
+        raise not_found(kind, object_id)
+    return found
+
+
 def server_error() -> ApiError:
     return ApiError(
         500,

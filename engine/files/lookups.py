@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from engine.api import not_found
+from engine.api import get_or_404, not_found
 
 from .models import File, FileBatch, VectorStore, VectorStoreFile
 
 
 def file(file_id: str) -> File:
-    found = File.objects.live().filter(pk=file_id).first()
-    if found is None:
-        raise not_found("file", file_id)
-    return found
+    return get_or_404(File.objects.live(), "file", file_id)
 
 
 def files(file_ids: list[str]) -> list[File]:
@@ -24,21 +21,12 @@ def files(file_ids: list[str]) -> list[File]:
 
 
 def vector_store(store_id: str) -> VectorStore:
-    found = VectorStore.objects.filter(pk=store_id).first()
-    if found is None:
-        raise not_found("vector store", store_id)
-    return found
+    return get_or_404(VectorStore.objects.all(), "vector store", store_id)
 
 
 def vector_store_file(store: VectorStore, file_id: str) -> VectorStoreFile:
-    found = store.files.filter(file_id=file_id).first()
-    if found is None:
-        raise not_found("vector store file", file_id)
-    return found
+    return get_or_404(store.files.all(), "vector store file", file_id, field="file_id")
 
 
 def batch(store: VectorStore, batch_id: str) -> FileBatch:
-    found = store.batches.filter(pk=batch_id).first()
-    if found is None:
-        raise not_found("file batch", batch_id)
-    return found
+    return get_or_404(store.batches.all(), "file batch", batch_id)
