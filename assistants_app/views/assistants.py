@@ -205,6 +205,10 @@ def _render_builder(
         context["model_choices"] = model_choices(connection, backend(connection))
     except AssistantsError as models_error:
         context["model_choices"], context["models_error"] = [], models_error.user_message
+    if not builder.is_bound and not builder.form.initial.get("model"):
+        # A new assistant starts on the connection's default model, so "Create" just works.
+        suggestions = context["model_choices"]
+        builder.form.initial["model"] = connection.default_model or next(iter(suggestions), "")
     client = backend(connection)
     files = files or assistant_files.initial_form(request, client, connection, assistant)
     files.prepare(client, connection)

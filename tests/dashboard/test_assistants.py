@@ -9,7 +9,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from assistants_app.models import AssistantRecord
+from assistants_app.models import AssistantRecord, Connection
 
 from .conftest import WEATHER_TOOL
 from .support import HTMX
@@ -266,3 +266,18 @@ def _default():
     from assistants_app.models import Connection
 
     return Connection.objects.default()
+
+
+def test_a_new_assistant_starts_on_a_model_the_connection_offers(client, owner, engine):
+    client.force_login(owner)
+    form = client.get(reverse("assistant_create")).context["form"]
+    assert form["model"].value() == "demo"  # the built-in engine's only model here
+
+
+def test_a_new_assistant_starts_on_the_connections_default_model(client, owner, engine):
+    connection = Connection.objects.default()
+    connection.default_model = "my-model"
+    connection.save()
+    client.force_login(owner)
+    form = client.get(reverse("assistant_create")).context["form"]
+    assert form["model"].value() == "my-model"
