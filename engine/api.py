@@ -285,7 +285,11 @@ def _beyond(queryset: QuerySet, cursor_id: str, param: str, *, later: bool) -> Q
     return Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk)
 
 
-def paginate(request: HttpRequest, queryset: QuerySet) -> JsonResponse:
+def paginate(
+    request: HttpRequest,
+    queryset: QuerySet,
+    serialize: Callable[[Any], dict[str, Any]] = lambda row: row.to_api(),
+) -> JsonResponse:
     """The API's list envelope; `after` pages on in list order, `before` pages back to the
     items just before the cursor."""
     limit, order, after, before = _list_params(request)
@@ -305,7 +309,7 @@ def paginate(request: HttpRequest, queryset: QuerySet) -> JsonResponse:
         rows = list(filtered.order_by(*forward)[: limit + 1])
         has_more = len(rows) > limit
         rows = rows[:limit]
-    data = [row.to_api() for row in rows]  # type: ignore[attr-defined]
+    data = [serialize(row) for row in rows]
     return JsonResponse(
         {
             "object": "list",

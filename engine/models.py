@@ -532,7 +532,16 @@ class RunStep(ApiObject):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["run", "created_at"])]
 
-    def to_api(self) -> dict[str, Any]:
+    # The `include[]` value that asks for file_search results' text (the API hides it otherwise).
+    INCLUDE_RESULT_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
+
+    def to_api(self, *, include_result_content: bool = False) -> dict[str, Any]:
+        details = self.step_details
+        if not include_result_content and self.type == self.TOOL_CALLS:
+            details = {
+                **details,
+                "tool_calls": [_without_result_content(c) for c in details.get("tool_calls", [])],
+            }
         return {
             "id": self.id,
             "object": "thread.run.step",
@@ -542,7 +551,7 @@ class RunStep(ApiObject):
             "run_id": self.run_id,
             "type": self.type,
             "status": self.status,
-            "step_details": self.step_details,
+            "step_details": details,
             "last_error": self.last_error,
             "expired_at": unix(self.expired_at),
             "cancelled_at": unix(self.cancelled_at),
@@ -551,6 +560,14 @@ class RunStep(ApiObject):
             "metadata": self.metadata,
             "usage": self.usage,
         }
+
+
+def _without_result_content(call: dict[str, Any]) -> dict[str, Any]:
+    search = call.get("file_search")
+    if not search or not search.get("results"):
+        return call
+    results = [{k: v for k, v in r.items() if k != "content"} for r in search["results"]]
+    return {**call, "file_search": {**search, "results": results}}
 
 
 class Listener(models.Model):

@@ -188,7 +188,9 @@ class RunFollower:
             yield sse(f"thread.message.{message.status}", payload)
 
     def tool_call_changes(self, step: RunStep, seen: _StepSeen) -> Iterator[bytes]:
-        for index, call in enumerate(step.step_details.get("tool_calls", [])):
+        # The public shape (file_search results without their text, as the API streams them).
+        public = step.to_api()["step_details"]
+        for index, call in enumerate(public.get("tool_calls", [])):
             if call.get("type", "function") != "function":
                 yield from self.builtin_call_changes(step, index, call, seen)
                 continue

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.files import File as DjangoFile
 from django.db import transaction
-from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
 from engine.models import Assistant, Message, RunStep, Thread, call_id
@@ -125,25 +124,6 @@ def tool_choice(choice: Any, tools: list[dict[str, Any]]) -> Any:
             return "auto"
         return {"type": "function", "function": {"name": choice["type"]}}
     return choice
-
-
-INCLUDE_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
-
-
-def hide_result_content(request: HttpRequest, response: JsonResponse) -> JsonResponse:
-    """A run step (or a page of them) as the API shows it: file_search results carry their
-    text only when `include[]` asks for it."""
-    if INCLUDE_CONTENT in request.GET.getlist("include[]") + request.GET.getlist("include"):
-        return response
-    if response.status_code != 200:
-        return response
-    payload = json.loads(response.content)
-    for step in payload.get("data", [payload]) if payload.get("object") == "list" else [payload]:
-        for call in (step.get("step_details") or {}).get("tool_calls") or []:
-            for result in (call.get("file_search") or {}).get("results") or []:
-                result.pop("content", None)
-    response.content = json.dumps(payload).encode()
-    return response
 
 
 def thread_workdir(thread_id: str) -> Path:

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from .. import streaming
 from ..api import ApiError, body, endpoint, ok, paginate
-from ..files import tools as builtin_tools
 from ..models import Run, RunStep, Thread
 from ..schemas import CreateRun, ModifyMetadata, RunOptions, SubmitToolOutputs, dump
 from . import lookups
@@ -160,10 +159,16 @@ def submit_tool_outputs(request: HttpRequest, thread_id: str, run_id: str) -> Ht
 @endpoint("GET")
 def steps(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
     found = lookups.run(lookups.thread(thread_id), run_id)
-    return builtin_tools.hide_result_content(request, paginate(request, found.steps.all()))
+    include = _includes_result_content(request)
+    return paginate(request, found.steps.all(), lambda s: s.to_api(include_result_content=include))
 
 
 @endpoint("GET")
 def step(request: HttpRequest, thread_id: str, run_id: str, step_id: str) -> HttpResponse:
     found = lookups.step(lookups.run(lookups.thread(thread_id), run_id), step_id)
-    return builtin_tools.hide_result_content(request, ok(found.to_api()))
+    return ok(found.to_api(include_result_content=_includes_result_content(request)))
+
+
+def _includes_result_content(request: HttpRequest) -> bool:
+    asked = request.GET.getlist("include[]") + request.GET.getlist("include")
+    return RunStep.INCLUDE_RESULT_CONTENT in asked

@@ -212,7 +212,10 @@ def test_streamed_run_shows_the_file_search_step(openai_client, upload, engine_w
     assert "thread.run.step.created" in events and events[-1] == "thread.run.completed"
     assert final[0].content[0].text.annotations[0].type == "file_citation"
     steps = stream.get_final_run_steps()
-    assert steps[0].step_details.tool_calls[0].type == "file_search"
+    (call,) = steps[0].step_details.tool_calls
+    assert call.type == "file_search"
+    # The stream, like the steps endpoints without include[], never carries the results' text.
+    assert call.file_search.results and all(r.content is None for r in call.file_search.results)
 
 
 def test_include_param_reaches_the_wire(engine_url, engine_key, openai_client):
