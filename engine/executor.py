@@ -214,15 +214,21 @@ def recover(now: datetime | None = None) -> int:
 
 def release_leases(worker_id: str) -> None:
     """A worker stopping with runs unfinished: let another worker retry them right away."""
-    Run.objects.filter(worker_id=worker_id, status__in=[Run.IN_PROGRESS, Run.CANCELLING]).update(
-        lease_expires_at=timezone.now()
-    )
+    _leased_by(worker_id).update(lease_expires_at=timezone.now())
 
 
 def renew_leases(worker_id: str) -> None:
     """The worker's heartbeat: it is alive, so the runs it executes stay its own."""
-    Run.objects.filter(worker_id=worker_id, status__in=[Run.IN_PROGRESS, Run.CANCELLING]).update(
-        lease_expires_at=lease_deadline()
+    _leased_by(worker_id).update(lease_expires_at=lease_deadline())
+
+
+def _leased_by(worker_id: str) -> QuerySet[Run]:
+    # A run cancelled while queued or waiting keeps the worker_id of its last execution but
+    # holds no lease (a task closes it): giving it one would stop that task from closing it.
+    return Run.objects.filter(
+        worker_id=worker_id,
+        status__in=[Run.IN_PROGRESS, Run.CANCELLING],
+        lease_expires_at__isnull=False,
     )
 
 

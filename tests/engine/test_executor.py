@@ -184,3 +184,27 @@ def test_cancel_while_the_model_streams(openai_client, engine_worker, chat_model
     assert 0 < len(message.content[0].text.value) < len("word " * 100)
     step = openai_client.beta.threads.runs.steps.list(run.id, thread_id=run.thread_id).data[0]
     assert step.status == "cancelled"
+
+
+def test_a_heartbeat_never_keeps_a_waiting_run_from_being_cancelled(thread):
+    """Cancelling a waiting run leaves it to a task; the worker that last executed it must not
+    renew a lease on it in between (that stopped the task, leaving the run "cancelling")."""
+    from engine import executor
+
+    run = make_run(thread, status=Run.REQUIRES_ACTION, worker_id="earlier-worker")
+    assert run.request_cancel()
+    executor.renew_leases("earlier-worker")  # its heartbeat, before the task runs
+    executor.execute(run.id, worker_id="another-worker")
+    run.refresh_from_db()
+    assert run.status == Run.CANCELLED and run.lease_expires_at is None
+
+
+def test_a_heartbeat_renews_the_runs_a_worker_executes(thread):
+    from engine import executor
+
+    run = make_run(thread, status=Run.IN_PROGRESS, worker_id="w1")
+    Run.objects.filter(pk=run.pk).update(lease_expires_at=executor.lease_deadline())
+    before = Run.objects.get(pk=run.pk).lease_expires_at
+    time.sleep(0.01)
+    executor.renew_leases("w1")
+    assert Run.objects.get(pk=run.pk).lease_expires_at > before
