@@ -144,3 +144,18 @@ def openai_client(engine_url, engine_key):
 
 
 # --- end Engine fixtures ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sandbox_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("sandbox")
+
+
+@pytest.fixture
+def isolated_file_storage(settings, tmp_path, sandbox_root):
+    """Uploads and sandbox folders under pytest's temporary folders; lexical search only; the
+    code interpreter in its real sandbox."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.ENGINE_SANDBOX_DIR = sandbox_root
+    settings.ENGINE_EMBEDDINGS = "off"
+    settings.ENGINE_CODE_INTERPRETER_MODE = "sandbox"

@@ -8,6 +8,21 @@ from django.urls import reverse
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
+def builder_data(**fields) -> dict:
+    """A valid POST of the assistant builder with no rows; `fields` add or override."""
+    data = {
+        "model": "demo",
+        "response_format": "auto",
+        "fn-TOTAL_FORMS": "0",
+        "fn-INITIAL_FORMS": "0",
+        "meta-TOTAL_FORMS": "0",
+        "meta-INITIAL_FORMS": "0",
+        "action": "save",
+    }
+    data.update(fields)
+    return data
+
+
 def poll(client: Client, thread, run_id: str, *, until, timeout: float = 15.0):
     """GET the run-status fragment as htmx does until `until(response)` holds."""
     url = reverse("run_status", args=[thread.pk, run_id])

@@ -12,23 +12,9 @@ from django.urls import reverse
 from assistants_app.models import AssistantRecord, Connection
 
 from .conftest import WEATHER_TOOL
-from .support import HTMX
+from .support import HTMX, builder_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def builder_data(**fields) -> dict:
-    data = {
-        "model": "demo",
-        "response_format": "auto",
-        "fn-TOTAL_FORMS": "0",
-        "fn-INITIAL_FORMS": "0",
-        "meta-TOTAL_FORMS": "0",
-        "meta-INITIAL_FORMS": "0",
-        "action": "save",
-    }
-    data.update(fields)
-    return data
 
 
 @pytest.mark.parametrize(

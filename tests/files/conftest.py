@@ -9,16 +9,9 @@ import io
 import pytest
 
 
-@pytest.fixture(scope="session")
-def sandbox_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("sandbox")
-
-
 @pytest.fixture(autouse=True)
-def _file_storage(settings, tmp_path, sandbox_root):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.ENGINE_SANDBOX_DIR = sandbox_root
-    settings.ENGINE_EMBEDDINGS = "off"
+def _file_storage(isolated_file_storage):
+    pass
 
 
 @pytest.fixture

@@ -12,17 +12,9 @@ from tests.dashboard.conftest import WEATHER_TOOL, api, engine
 __all__ = ["WEATHER_TOOL", "api", "engine"]
 
 
-@pytest.fixture(scope="session")
-def sandbox_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("sandbox")
-
-
 @pytest.fixture(autouse=True)
-def _file_storage(settings, tmp_path, sandbox_root):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.ENGINE_SANDBOX_DIR = sandbox_root
-    settings.ENGINE_EMBEDDINGS = "off"
-    settings.ENGINE_CODE_INTERPRETER_MODE = "sandbox"
+def _file_storage(isolated_file_storage):
+    pass
 
 
 def upload_file(name: str, data: bytes, content_type: str = "text/plain") -> SimpleUploadedFile:

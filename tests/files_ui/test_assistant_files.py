@@ -7,24 +7,11 @@ import pytest
 from django.urls import reverse
 
 from assistants_app.models import Connection, FileRecord, ThreadRecord, VectorStoreRecord
+from tests.dashboard.support import builder_data
 
 from .conftest import upload_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def builder_data(**fields) -> dict:
-    data = {
-        "model": "demo",
-        "response_format": "auto",
-        "fn-TOTAL_FORMS": "0",
-        "fn-INITIAL_FORMS": "0",
-        "meta-TOTAL_FORMS": "0",
-        "meta-INITIAL_FORMS": "0",
-        "action": "save",
-    }
-    data.update(fields)
-    return data
 
 
 def _resources(api, assistant_id: str):
