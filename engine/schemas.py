@@ -304,6 +304,8 @@ class AssistantFields(Strict):
 
 class CreateAssistant(AssistantFields):
     model: Annotated[str, Field(min_length=1, max_length=256)]
+    # Only on creation may file_search name new stores to make (`vector_stores`).
+    tool_resources: ThreadToolResources | None = None
 
 
 class ModifyAssistant(AssistantFields):

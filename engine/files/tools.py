@@ -126,6 +126,50 @@ def tool_choice(choice: Any, tools: list[dict[str, Any]]) -> Any:
     return choice
 
 
+def store_from_helper(helper: dict[str, Any], *, ingest_now: bool = False) -> str:
+    """A vector store made from a `vector_stores` helper ({file_ids, chunking_strategy,
+    metadata}) of tool_resources.file_search; its files are read in the background unless
+    `ingest_now` (a run about to search it waits for them anyway)."""
+    store = VectorStore.objects.create(name="", metadata=helper.get("metadata") or {}, thread_id="")
+    strategy = helper.get("chunking_strategy")
+    static = None
+    if isinstance(strategy, dict) and strategy.get("type") == "static":
+        from .schemas import StaticChunking
+
+        static = chunking_strategy(StaticChunking.model_validate(strategy))
+    files = list(File.objects.filter(pk__in=helper.get("file_ids") or []))
+    entries = store.add_files(files, chunking_strategy=static, enqueue=not ingest_now)
+    if ingest_now:
+        for entry in entries:
+            ingest(entry.pk, entry.attempt)
+    return store.pk
+
+
+def create_helper_stores(tool_resources: dict[str, Any] | None) -> dict[str, Any] | None:
+    """tool_resources with its `vector_stores` helpers turned into new stores, as the API does
+    when an assistant is created with them (at most one store in all, else a 400)."""
+    from engine.api import ApiError
+
+    from . import lookups
+
+    search_resources = dict((tool_resources or {}).get("file_search") or {})
+    helpers = search_resources.pop("vector_stores", None)
+    if not helpers:
+        return tool_resources
+    given = search_resources.get("vector_store_ids") or []
+    if len(given) + len(helpers) > 1:
+        raise ApiError(
+            400,
+            "An assistant can have at most 1 vector store: give vector_store_ids or "
+            "vector_stores, not both.",
+            param="tool_resources.file_search",
+        )
+    for helper in helpers:
+        lookups.files(helper.get("file_ids") or [])  # a 404 names the first missing file
+    search_resources["vector_store_ids"] = [store_from_helper(helper) for helper in helpers]
+    return {**tool_resources, "file_search": search_resources}
+
+
 def thread_workdir(thread_id: str) -> Path:
     return Path(settings.ENGINE_SANDBOX_DIR) / "threads" / thread_id / "data"
 
@@ -309,18 +353,7 @@ class BuiltinTools:
         return store_ids(self.run)
 
     def _store_from_helper(self, helper: dict[str, Any]) -> str:
-        store = VectorStore.objects.create(
-            name="", metadata=helper.get("metadata") or {}, thread_id=""
-        )
-        strategy = helper.get("chunking_strategy")
-        static = None
-        if isinstance(strategy, dict) and strategy.get("type") == "static":
-            from .schemas import StaticChunking
-
-            static = chunking_strategy(StaticChunking.model_validate(strategy))
-        files = list(File.objects.filter(pk__in=helper.get("file_ids") or []))
-        self._ingest_now(store, files, strategy=static)
-        return store.pk
+        return store_from_helper(helper, ingest_now=True)
 
     def _ingest_now(
         self, store: VectorStore, files: list[File], strategy: dict[str, Any] | None = None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 from ..api import body, endpoint, ok, paginate
+from ..files.tools import create_helper_stores
 from ..models import Assistant
 from ..schemas import CreateAssistant, ModifyAssistant
 from . import lookups
@@ -18,7 +20,10 @@ def assistants(request: HttpRequest) -> HttpResponse:
     values.setdefault("metadata", {})
     if values.get("response_format") is None:
         values["response_format"] = "auto"
-    return ok(Assistant.objects.create(**values).to_api())
+    with transaction.atomic():
+        if values.get("tool_resources"):
+            values["tool_resources"] = create_helper_stores(values["tool_resources"])
+        return ok(Assistant.objects.create(**values).to_api())
 
 
 @endpoint("GET", "POST", "DELETE")

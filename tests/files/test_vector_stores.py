@@ -319,3 +319,43 @@ def test_an_ingestion_whose_worker_died_is_queued_again(openai_client, upload, e
     )
     assert done.status == "completed"
     assert openai_client.vector_stores.search(store.id, query="walruses").data
+
+
+def test_an_assistant_created_with_a_new_store_gets_it_made_and_filled(
+    openai_client, upload, engine_worker
+):
+    file_id = upload("manual.txt", b"The kettle boils water in three minutes.").id
+    assistant = openai_client.beta.assistants.create(
+        model="demo",
+        tools=[{"type": "file_search"}],
+        tool_resources={"file_search": {"vector_stores": [{"file_ids": [file_id]}]}},
+    )
+    (store_id,) = assistant.tool_resources.file_search.vector_store_ids
+    wait_for_files(openai_client, store_id)
+    files = openai_client.vector_stores.files.list(vector_store_id=store_id).data
+    assert [(f.id, f.status) for f in files] == [(file_id, "completed")]
+    hits = openai_client.vector_stores.search(vector_store_id=store_id, query="kettle boils")
+    assert hits.data[0].file_id == file_id
+
+
+def test_new_store_helpers_are_checked(openai_client, upload):
+    file_id = upload("a.txt", b"alpha").id
+    with pytest.raises(openai.NotFoundError) as missing:
+        openai_client.beta.assistants.create(
+            model="demo",
+            tool_resources={"file_search": {"vector_stores": [{"file_ids": ["file-nope"]}]}},
+        )
+    assert missing.value.body["message"] == "No file found with id 'file-nope'."
+    store = openai_client.vector_stores.create(name="kb")
+    with pytest.raises(openai.BadRequestError) as both:
+        openai_client.beta.assistants.create(
+            model="demo",
+            tool_resources={
+                "file_search": {
+                    "vector_store_ids": [store.id],
+                    "vector_stores": [{"file_ids": [file_id]}],
+                }
+            },
+        )
+    assert both.value.body["param"] == "tool_resources.file_search"
+    assert openai_client.beta.assistants.list().data == []  # nothing half-made
