@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.utils import quote
+from django.db import models
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
@@ -78,6 +79,8 @@ class ConnectionAdmin(admin.ModelAdmin):
         "api_version", "default_model", "is_default", "created_by", "created_at", "updated_at",
     ]  # fmt: skip
     readonly_fields = ["id", "api_key_masked", "is_default", "created_at", "updated_at"]
+    # Like the Connections page: a base URL typed without a scheme means https (Django 6's rule).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="API key")
     def api_key_masked(self, obj: Connection) -> str:

@@ -1,5 +1,6 @@
 """Shared fixtures: three people (owner, teammate, outsider) and a real Chromium."""
 
+import contextlib
 import os
 import shutil
 
@@ -12,6 +13,17 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
+
+
+def pytest_unconfigure(config):
+    # Django drops this process's SQLite test database but leaves its WAL files behind.
+    from django.conf import settings
+
+    test_name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if test_name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(f"{test_name}{suffix}")
 
 
 @pytest.fixture(autouse=True)
