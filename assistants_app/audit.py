@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import AuditEvent, Connection, RunRecord, field_changes
+from .models import AssistantRecord, AuditEvent, Connection, RunRecord, field_changes
 
 # The fields of an assistant a person sets in the builder, in the order the History page shows.
 ASSISTANT_FIELDS = [
@@ -24,7 +24,11 @@ def _values(assistant: Any) -> dict[str, Any]:
 
 def assistant_saved(connection: Connection, user, before: Any, after: Any) -> AuditEvent | None:
     """A created assistant (`before` is None) with its values, or a change with its diff.
-    A save that changed nothing records nothing."""
+    A save that changed nothing records nothing in the trail; the list's "last change by"
+    (AssistantRecord) is noted either way."""
+    AssistantRecord.note_change(
+        connection=connection, assistant_id=after.id, name=after.name or "", user=user
+    )
     changes = field_changes(_values(before), _values(after), ASSISTANT_FIELDS)
     if before is None:
         action = AuditEvent.Action.ASSISTANT_CREATED
@@ -46,6 +50,7 @@ def assistant_saved(connection: Connection, user, before: Any, after: Any) -> Au
 
 def assistant_deleted(connection: Connection, user, assistant: Any) -> AuditEvent:
     """Deleted, with its last values kept in the details (the backend forgets them)."""
+    AssistantRecord.forget(connection=connection, assistant_id=assistant.id)
     return AuditEvent.record(
         AuditEvent.Action.ASSISTANT_DELETED,
         actor=user,

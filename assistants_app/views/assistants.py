@@ -58,12 +58,6 @@ def assistant_create(request: HttpRequest) -> HttpResponse:
         assistant = client.assistants.create(**payload)
     except AssistantsError as error:
         return _render_builder(request, builder, error=error, files=files, status=422)
-    AssistantRecord.note_change(
-        connection=connection,
-        assistant_id=assistant.id,
-        name=assistant.name or "",
-        user=request.user,
-    )
     audit.assistant_saved(connection, request.user, None, assistant)
     messages.success(request, f"Created the assistant {assistant.name or assistant.id}.")
     return redirect("assistant_edit", assistant.id)
@@ -94,9 +88,6 @@ def assistant_edit(request: HttpRequest, assistant_id: str) -> HttpResponse:
         return _render_builder(
             request, builder, assistant=assistant, error=error, files=files, status=422
         )
-    AssistantRecord.note_change(
-        connection=connection, assistant_id=updated.id, name=updated.name or "", user=request.user
-    )
     audit.assistant_saved(connection, request.user, assistant, updated)
     messages.success(request, "Saved.")
     return redirect("assistant_edit", assistant_id)
@@ -121,9 +112,6 @@ def assistant_duplicate(request: HttpRequest, assistant_id: str) -> HttpResponse
     except AssistantsError as error:
         messages.error(request, f"Could not duplicate the assistant. {error.user_message}")
         return redirect("assistant_edit", assistant_id)
-    AssistantRecord.note_change(
-        connection=connection, assistant_id=copy.id, name=name, user=request.user
-    )
     audit.assistant_saved(connection, request.user, None, copy)
     messages.success(request, f"Created {name}: change what you need and save.")
     return redirect("assistant_edit", copy.id)
@@ -141,7 +129,6 @@ def assistant_delete(request: HttpRequest, assistant_id: str) -> HttpResponse:
         except AssistantsError as error:
             context["error"] = error.user_message
             return render(request, "assistants/confirm_delete.html", context, status=422)
-        AssistantRecord.forget(connection=connection, assistant_id=assistant_id)
         audit.assistant_deleted(connection, request.user, assistant)
         messages.success(request, f"Deleted the assistant {assistant.name or assistant.id}.")
         return redirect("assistant_list")
