@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import JSONField
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -145,35 +145,30 @@ class ListenerAdmin(InspectOnly):
 
 @admin.register(EngineKey)
 class EngineKeyAdmin(admin.ModelAdmin):
-    """Staff create and revoke keys here; a new key is shown once, in the success message."""
+    """Inspection only: keys are created (shown once, never through a message cookie) and
+    revoked, with an audit entry, on the dashboard's Engine keys page."""
 
     list_display = ["name", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at", "created_at"]
     search_fields = ["id", "name", "prefix", "created_by__username"]
     raw_id_fields = ["created_by"]
     date_hierarchy = "created_at"
-    readonly_fields = ["id", "prefix", "created_by", "created_at", "last_used_at"]
-    fields = ["name", "revoked_at", *readonly_fields]
-    actions = ["revoke"]
+    readonly_fields = [
+        "id",
+        "name",
+        "prefix",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    fields = readonly_fields
 
-    def save_model(self, request: HttpRequest, obj: EngineKey, form: Any, change: bool) -> None:
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        key, raw = EngineKey.issue(obj.name, created_by=request.user)
-        obj.pk, obj.prefix, obj.key_hash = key.pk, key.prefix, key.key_hash
-        obj.created_at = key.created_at
-        self.message_user(
-            request,
-            f"The new key is {raw} — copy it now: it is shown only once.",
-            messages.WARNING,
-        )
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
-    @admin.action(description="Revoke the selected keys")
-    def revoke(self, request: HttpRequest, queryset: Any) -> None:
-        for key in queryset:
-            key.revoke()
-        self.message_user(request, f"{len(queryset)} key(s) revoked.")
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 # The queue of background tasks (django-tasks-db) the worker executes: searchable by task and
