@@ -200,7 +200,7 @@ def detection(runs: int) -> dict[str, list[float]]:
                 thread = ours.threads.create(messages=[{"role": "user", "content": f"hi {number}"}])
                 if name == "ours":
                     started = ours.threads.runs.create(thread.id, assistant_id=assistant.id)
-                    run = ours.threads.runs.poll(started.id, thread_id=thread.id, timeout=60)
+                    run = ours.threads.runs.poll(started.id, thread_id=thread.id, poll_timeout=60)
                 else:
                     run = sdk.beta.threads.runs.create_and_poll(
                         thread_id=thread.id, assistant_id=assistant.id

@@ -159,7 +159,7 @@ def main() -> None:
             )
             assert response.status_code == 302, response.status_code
             run = record.runs.first()
-            api.threads.runs.poll(run.run_id, thread_id=thread.id, timeout=60)
+            api.threads.runs.poll(run.run_id, thread_id=thread.id, poll_timeout=60)
             run.note_status("completed")
         url = record.get_absolute_url()
         cold = []

@@ -279,7 +279,11 @@ class BaseClient:
         status = response.status_code
         if should == "false":
             return None
-        if should != "true" and status not in REFUSED_STATUSES and not (safe and status >= 500):
+        if status in REFUSED_STATUSES:
+            pass  # refused without being performed: any call may go again
+        elif not safe:
+            return None  # a create may have been carried out; "x-should-retry" cannot undo that
+        elif should != "true" and status < 500:
             return None
         wait = retry_after(response.headers)
         if wait is None:

@@ -104,6 +104,16 @@ def test_x_should_retry_false_is_obeyed(client, clock, respx_mock):
     assert route.call_count == 1
 
 
+def test_x_should_retry_true_never_repeats_a_create(client, clock, respx_mock):
+    # The message may already be saved: a retry could post it twice, whatever the header says.
+    route = respx_mock.post(url("threads/thread_1/messages")).respond(
+        500, headers={"x-should-retry": "true"}
+    )
+    with pytest.raises(InternalServerError):
+        client.threads.messages.create("thread_1", role="user", content="hello")
+    assert route.call_count == 1
+
+
 def test_connection_refused_is_retried_then_reported(client, clock, respx_mock):
     route = respx_mock.get(url("assistants/asst_1")).mock(
         side_effect=httpx.ConnectError("[Errno 111] Connection refused")

@@ -79,7 +79,7 @@ def test_poll_gives_up_at_the_deadline_with_a_clear_error(client, clock, respx_m
     )
     started = clock.now
     with pytest.raises(PollTimeoutError) as caught:
-        client.threads.runs.poll("run_1", thread_id="thread_1", timeout=5.0)
+        client.threads.runs.poll("run_1", thread_id="thread_1", poll_timeout=5.0)
     assert clock.now - started == pytest.approx(5.0)  # the last check is at the deadline
     assert caught.value.run.status == "in_progress"
     assert "still 'in_progress' after 5.0 s" in caught.value.message
@@ -114,3 +114,21 @@ def test_create_and_run_poll(client, clock, respx_mock):
     respx_mock.get(RUN_URL).mock(side_effect=statuses("requires_action"))
     run = client.threads.create_and_run_poll(assistant_id="asst_1")
     assert run.status == "requires_action"
+
+
+def test_a_request_timeout_and_a_poll_deadline_go_together(client, clock, respx_mock):
+    # `timeout` is each request's HTTP timeout, as on every method; `poll_timeout` the deadline.
+    submit = respx_mock.post(url("threads/thread_1/runs/run_1/submit_tool_outputs")).respond(
+        json=run_json(status="queued")
+    )
+    check = respx_mock.get(RUN_URL).mock(side_effect=statuses("completed"))
+    run = client.threads.runs.submit_tool_outputs_and_poll(
+        "run_1",
+        thread_id="thread_1",
+        tool_outputs=[{"tool_call_id": "call_1", "output": "ok"}],
+        timeout=5,
+        poll_timeout=30,
+    )
+    assert run.status == "completed"
+    for route in (submit, check):
+        assert route.calls.last.request.extensions["timeout"]["read"] == 5

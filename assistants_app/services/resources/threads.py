@@ -141,10 +141,15 @@ class Threads(Resource):
         poll_timeout: float | None = DEFAULT_POLL_TIMEOUT,
         **kwargs: Any,
     ) -> Run:
+        if kwargs.get("stream"):
+            raise ValueError("create_and_run_poll does not stream; use create_and_run(stream=True)")
         run = self.create_and_run(**kwargs)
         assert isinstance(run, Run)
         return self.runs.poll(
-            run.id, thread_id=run.thread_id, poll_interval_ms=poll_interval_ms, timeout=poll_timeout
+            run.id,
+            thread_id=run.thread_id,
+            poll_interval_ms=poll_interval_ms,
+            poll_timeout=poll_timeout,
         )
 
 
@@ -319,7 +324,7 @@ class Runs(Resource):
         *,
         thread_id: str,
         poll_interval_ms: int | NotGiven = NOT_GIVEN,
-        timeout: float | None = DEFAULT_POLL_TIMEOUT,
+        poll_timeout: float | None = DEFAULT_POLL_TIMEOUT,
         **options: Unpack[RequestOptions],
     ) -> Run:
         """Wait until the run stops: terminal, or `requires_action` (tool outputs needed).
@@ -328,8 +333,9 @@ class Runs(Resource):
         towards 2 s, so a short run is noticed within milliseconds and a long one is not
         hammered. A backend's `openai-poll-after-ms` sets where the ramp stops: a shorter
         hint keeps checks at that pace, a longer one (over 2 s) slows them to it.
-        `poll_interval_ms` overrides all that. After `timeout` seconds (one last check at the
-        deadline) raises `PollTimeoutError` with the last run seen.
+        `poll_interval_ms` overrides all that. After `poll_timeout` seconds (one last check at
+        the deadline) raises `PollTimeoutError` with the last run seen; `timeout` and the other
+        request options apply to each check, as everywhere in the client.
         """
         client = self._client
         path = f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}"
@@ -337,7 +343,7 @@ class Runs(Resource):
         if poll_interval_ms:
             headers["X-Stainless-Custom-Poll-Interval"] = str(poll_interval_ms)
         started = client._monotonic()
-        deadline = None if timeout is None else started + timeout
+        deadline = None if poll_timeout is None else started + poll_timeout
         interval = FIRST_POLL_INTERVAL
         while True:
             request = client.build_request("GET", path, headers=headers, options=options)
@@ -374,7 +380,10 @@ class Runs(Resource):
         run = self.create(thread_id, **kwargs)
         assert isinstance(run, Run)
         return self.poll(
-            run.id, thread_id=thread_id, poll_interval_ms=poll_interval_ms, timeout=poll_timeout
+            run.id,
+            thread_id=thread_id,
+            poll_interval_ms=poll_interval_ms,
+            poll_timeout=poll_timeout,
         )
 
     def submit_tool_outputs_and_poll(
@@ -396,7 +405,7 @@ class Runs(Resource):
             run.id,
             thread_id=thread_id,
             poll_interval_ms=poll_interval_ms,
-            timeout=poll_timeout,
+            poll_timeout=poll_timeout,
             **options,
         )
 
