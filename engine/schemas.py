@@ -119,9 +119,35 @@ class FileSearchResources(Strict):
     vector_store_ids: Annotated[list[str], Field(max_length=1)] = []
 
 
+class StaticSizes(Strict):
+    max_chunk_size_tokens: Annotated[int, Field(ge=100, le=4096)]
+    chunk_overlap_tokens: Annotated[int, Field(ge=0)]
+
+    @model_validator(mode="after")
+    def _overlap_at_most_half(self) -> StaticSizes:
+        if self.chunk_overlap_tokens > self.max_chunk_size_tokens // 2:
+            raise ValueError(
+                "chunk_overlap_tokens must not exceed half of max_chunk_size_tokens "
+                f"({self.max_chunk_size_tokens // 2})"
+            )
+        return self
+
+
+class AutoChunking(Strict):
+    type: Literal["auto"]
+
+
+class StaticChunking(Strict):
+    type: Literal["static"]
+    static: StaticSizes
+
+
+Chunking = Annotated[AutoChunking | StaticChunking, Field(discriminator="type")]
+
+
 class NewVectorStore(Strict):
     file_ids: list[str] = []
-    chunking_strategy: dict[str, Any] | None = None
+    chunking_strategy: Chunking | None = None
     metadata: Metadata = None
 
 

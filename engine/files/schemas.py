@@ -7,33 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from engine.schemas import Metadata, Strict
-
-
-class StaticSizes(Strict):
-    max_chunk_size_tokens: Annotated[int, Field(ge=100, le=4096)]
-    chunk_overlap_tokens: Annotated[int, Field(ge=0)]
-
-    @model_validator(mode="after")
-    def _overlap_at_most_half(self) -> StaticSizes:
-        if self.chunk_overlap_tokens > self.max_chunk_size_tokens // 2:
-            raise ValueError(
-                "chunk_overlap_tokens must not exceed half of max_chunk_size_tokens "
-                f"({self.max_chunk_size_tokens // 2})"
-            )
-        return self
-
-
-class AutoChunking(Strict):
-    type: Literal["auto"]
-
-
-class StaticChunking(Strict):
-    type: Literal["static"]
-    static: StaticSizes
-
-
-Chunking = Annotated[AutoChunking | StaticChunking, Field(discriminator="type")]
+# The chunking models live with the other request schemas: thread and assistant tool_resources
+# take them too (`vector_stores` helpers).
+from engine.schemas import AutoChunking, Chunking, Metadata, StaticChunking, Strict
 
 
 def chunking_strategy(value: AutoChunking | StaticChunking | None) -> dict[str, Any] | None:

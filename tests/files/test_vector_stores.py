@@ -360,4 +360,18 @@ def test_new_store_helpers_are_checked(openai_client, upload):
             },
         )
     assert both.value.body["param"] == "tool_resources.file_search"
+    too_small = {
+        "type": "static",
+        "static": {"max_chunk_size_tokens": 50, "chunk_overlap_tokens": 0},
+    }
+    with pytest.raises(openai.BadRequestError) as bad:
+        openai_client.beta.assistants.create(
+            model="demo",
+            tool_resources={
+                "file_search": {
+                    "vector_stores": [{"file_ids": [file_id], "chunking_strategy": too_small}]
+                }
+            },
+        )
+    assert bad.value.body["param"].startswith("tool_resources.file_search.vector_stores")
     assert openai_client.beta.assistants.list().data == []  # nothing half-made
