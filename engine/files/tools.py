@@ -126,10 +126,9 @@ def tool_choice(choice: Any, tools: list[dict[str, Any]]) -> Any:
     return choice
 
 
-def store_from_helper(helper: dict[str, Any], *, ingest_now: bool = False) -> str:
+def store_from_helper(helper: dict[str, Any]) -> str:
     """A vector store made from a `vector_stores` helper ({file_ids, chunking_strategy,
-    metadata}) of tool_resources.file_search; its files are read in the background unless
-    `ingest_now` (a run about to search it waits for them anyway)."""
+    metadata}) of tool_resources.file_search; its files are read in the background."""
     store = VectorStore.objects.create(name="", metadata=helper.get("metadata") or {}, thread_id="")
     strategy = helper.get("chunking_strategy")
     static = None
@@ -138,16 +137,13 @@ def store_from_helper(helper: dict[str, Any], *, ingest_now: bool = False) -> st
 
         static = chunking_strategy(StaticChunking.model_validate(strategy))
     files = list(File.objects.filter(pk__in=helper.get("file_ids") or []))
-    entries = store.add_files(files, chunking_strategy=static, enqueue=not ingest_now)
-    if ingest_now:
-        for entry in entries:
-            ingest(entry.pk, entry.attempt)
+    store.add_files(files, chunking_strategy=static)
     return store.pk
 
 
 def create_helper_stores(tool_resources: dict[str, Any] | None) -> dict[str, Any] | None:
     """tool_resources with its `vector_stores` helpers turned into new stores, as the API does
-    when an assistant is created with them (at most one store in all, else a 400)."""
+    when an assistant or a thread is created with them (at most one store in all, else a 400)."""
     from engine.api import ApiError
 
     from . import lookups
@@ -160,7 +156,7 @@ def create_helper_stores(tool_resources: dict[str, Any] | None) -> dict[str, Any
     if len(given) + len(helpers) > 1:
         raise ApiError(
             400,
-            "An assistant can have at most 1 vector store: give vector_store_ids or "
+            "file_search can use at most 1 vector store: give vector_store_ids or "
             "vector_stores, not both.",
             param="tool_resources.file_search",
         )
@@ -325,21 +321,10 @@ class BuiltinTools:
         return detail, tooldefs.file_search_output(number, query, results)
 
     def _searchable_stores(self) -> list[str]:
-        """The run's stores, after turning attachments and `vector_stores` helpers of the
-        thread into ingested stores (on the spot: the run waits for them anyway)."""
+        """The run's stores, fully read: files still waiting for the worker (and files
+        attached to the thread's messages) are ingested on the spot, as the run would only
+        wait for them anyway."""
         thread = self.run.thread
-        resources = dict(thread.tool_resources or {})
-        search_resources = dict(resources.get("file_search") or {})
-        helpers = search_resources.pop("vector_stores", None)
-        if helpers:
-            made = [self._store_from_helper(helper) for helper in helpers]
-            search_resources["vector_store_ids"] = [
-                *(search_resources.get("vector_store_ids") or []),
-                *made,
-            ]
-            resources["file_search"] = search_resources
-            Thread.objects.filter(pk=thread.pk).update(tool_resources=resources)
-            thread.tool_resources = resources
         attached = _attached(thread, "file_search")
         if attached:
             store = VectorStore.objects.filter(thread_id=thread.pk).first()
@@ -349,17 +334,14 @@ class BuiltinTools:
                 )
             known = set(store.files.values_list("file_id", flat=True))
             missing = [f for f in File.objects.filter(pk__in=attached) if f.pk not in known]
-            self._ingest_now(store, missing)
-        return store_ids(self.run)
-
-    def _store_from_helper(self, helper: dict[str, Any]) -> str:
-        return store_from_helper(helper, ingest_now=True)
-
-    def _ingest_now(
-        self, store: VectorStore, files: list[File], strategy: dict[str, Any] | None = None
-    ) -> None:
-        for entry in store.add_files(files, chunking_strategy=strategy, enqueue=False):
-            ingest(entry.pk, entry.attempt)
+            store.add_files(missing, enqueue=False)
+        stores = store_ids(self.run)
+        waiting = VectorStoreFile.objects.filter(
+            vector_store_id__in=stores, status=VectorStoreFile.IN_PROGRESS
+        ).values_list("pk", "attempt")
+        for entry_id, attempt in waiting:
+            ingest(entry_id, attempt)  # fenced by attempt and status: a racing worker is harmless
+        return stores
 
     # -- code_interpreter ---------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 
 from .. import streaming
 from ..api import body, endpoint, ok
+from ..files.tools import create_helper_stores
 from ..models import Thread
 from ..schemas import CreateThread, CreateThreadAndRun, ModifyThread, dump
 from . import lookups
@@ -15,9 +16,9 @@ from .runs import run_config, run_response
 
 def _create_thread(data: CreateThread | None) -> Thread:
     data = data or CreateThread()
+    resources = dump(data.tool_resources) if data.tool_resources is not None else {}
     thread = Thread.objects.create(
-        metadata=data.metadata or {},
-        tool_resources=dump(data.tool_resources) if data.tool_resources is not None else {},
+        metadata=data.metadata or {}, tool_resources=create_helper_stores(resources)
     )
     for message in data.messages:
         thread.add_message(
@@ -61,7 +62,7 @@ def thread_and_run(request: HttpRequest) -> HttpResponse:
     with transaction.atomic():
         new_thread = _create_thread(data.thread)
         if data.tool_resources is not None and not new_thread.tool_resources:
-            new_thread.tool_resources = dump(data.tool_resources)
+            new_thread.tool_resources = create_helper_stores(dump(data.tool_resources))
             new_thread.save(update_fields=["tool_resources"])
         run = new_thread.start_run(assistant, **run_config(data))
     if data.stream:

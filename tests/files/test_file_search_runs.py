@@ -227,3 +227,16 @@ def test_include_param_reaches_the_wire(engine_url, engine_key, openai_client):
         headers={"Authorization": f"Bearer {engine_key}"},
     )
     assert response.status_code == 404
+
+
+def test_a_thread_created_with_a_new_store_shows_it_at_once(openai_client, upload):
+    # Like an assistant's, a thread's `vector_stores` helper becomes a store when the thread is
+    # made (not when a run first searches), so retrieving the thread names it.
+    created = upload("helper.txt", b"Nothing to see.")
+    thread = openai_client.beta.threads.create(
+        tool_resources={"file_search": {"vector_stores": [{"file_ids": [created.id]}]}}
+    )
+    (store_id,) = thread.tool_resources.file_search.vector_store_ids
+    assert thread.tool_resources.file_search.model_extra.get("vector_stores") is None
+    files = openai_client.vector_stores.files.list(vector_store_id=store_id).data
+    assert [f.id for f in files] == [created.id]

@@ -93,7 +93,9 @@ def test_both_tools_by_default(client, owner, api, coder, make_thread):
     thread = make_thread(owner, coder)
     client.force_login(owner)
     send(client, thread, "Notes", [upload_file("notes.txt", b"n")], tool="")
-    (attachment,) = api.threads.messages.list(thread.thread_id).data[0].attachments
+    # The first message is the one sent (the newest may already be the answer).
+    first = api.threads.messages.list(thread.thread_id, order="asc").data[0]
+    (attachment,) = first.attachments
     assert [t.type for t in attachment.tools] == ["code_interpreter", "file_search"]
 
 
