@@ -206,7 +206,9 @@ def recover(now: datetime | None = None) -> int:
     for run_id in Run.objects.filter(status=Run.QUEUED, queued_at__lt=now - patience).values_list(
         "pk", flat=True
     ):
-        if Run.objects.filter(pk=run_id, status=Run.QUEUED).update(queued_at=now):
+        # The stale mark in the filter too: of several workers recovering at once, one wins.
+        stale = Run.objects.filter(pk=run_id, status=Run.QUEUED, queued_at__lt=now - patience)
+        if stale.update(queued_at=now):
             tasks.enqueue_run(run_id)
             touched += 1
     return touched

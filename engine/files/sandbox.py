@@ -102,7 +102,10 @@ def unavailable_reason() -> str | None:
     binary = settings.ENGINE_SANDBOX_BWRAP
     with _probe_lock:
         if binary not in _probe:
-            _probe[binary] = _check_bwrap(binary)
+            reason = _check_bwrap(binary)
+            if reason is not None:
+                return reason  # not kept: installing bubblewrap must work without a restart
+            _probe[binary] = reason
         return _probe[binary]
 
 

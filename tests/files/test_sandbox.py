@@ -161,6 +161,17 @@ def test_missing_bubblewrap_refuses_with_how_to_enable_it(tight, workdir):
     assert "unsandboxed-dev" in str(caught.value)
 
 
+def test_bubblewrap_installed_later_is_found_without_a_restart(tight, tmp_path):
+    import shutil
+
+    later = tmp_path / "bin" / "bwrap"
+    tight.ENGINE_SANDBOX_BWRAP = str(later)
+    assert "apt-get install bubblewrap" in sandbox.unavailable_reason()
+    later.parent.mkdir()
+    later.symlink_to(shutil.which("bwrap"))  # the administrator installs it
+    assert sandbox.unavailable_reason() is None
+
+
 def test_unsandboxed_dev_mode_runs_without_bubblewrap(tight, workdir):
     tight.ENGINE_SANDBOX_BWRAP = "/nonexistent/bwrap"
     tight.ENGINE_CODE_INTERPRETER_MODE = "unsandboxed-dev"
