@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from .models import Connection, FileRecord, ThreadFile, ThreadRecord, VectorStoreRecord
+from .roles import manages_files
 from .services import AssistantsClient, AssistantsError
 from .services.types import FileObject
 
@@ -84,7 +85,7 @@ def readable_ids(user, connection: Connection, file_ids: Iterable[str]) -> set[s
     wanted = set(file_ids)
     if not wanted or not user.is_authenticated:
         return set()
-    if user.is_staff:
+    if manages_files(user):
         return wanted
     recorded = FileRecord.objects.visible_to(user).filter(connection=connection, file_id__in=wanted)
     found = set(recorded.values_list("file_id", flat=True))
@@ -107,7 +108,7 @@ def file_record(connection: Connection, file_id: str) -> FileRecord | None:
 def may_delete(user, connection: Connection, file_id: str) -> bool:
     record = file_record(connection, file_id)
     if record is None:
-        return user.is_staff
+        return manages_files(user)
     return record.can_delete(user) and may_read(user, connection, file_id)
 
 
@@ -202,7 +203,7 @@ def file_rows(user, connection: Connection, files: list[FileObject]) -> list[dic
                 "size": human_size(found.bytes),
                 "by": _by_whom(found, record),
                 "thread": record.thread if record else None,
-                "can_delete": record.can_delete(user) if record else user.is_staff,
+                "can_delete": record.can_delete(user) if record else manages_files(user),
             }
         )
     return rows
@@ -220,7 +221,7 @@ def visible_store_ids(user, connection: Connection, store_ids: Iterable[str]) ->
     """Vector stores a member may see: those made through the dashboard (all of them for
     administrators)."""
     wanted = set(store_ids)
-    if user.is_staff:
+    if manages_files(user):
         return wanted
     recorded = VectorStoreRecord.objects.filter(
         connection=connection, vector_store_id__in=wanted

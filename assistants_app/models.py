@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .crypto import EncryptedTextField, mask
-from .roles import set_role
+from .roles import manages_files, set_role
 
 
 class Installation(models.Model):
@@ -509,7 +509,7 @@ class FileRecord(models.Model):
         return self.filename or self.file_id
 
     def can_delete(self, user) -> bool:
-        if user.is_staff or (self.uploaded_by_id and self.uploaded_by_id == user.pk):
+        if manages_files(user) or (self.uploaded_by_id and self.uploaded_by_id == user.pk):
             return True
         return self.thread is not None and self.thread.owner_id == user.pk
 
@@ -564,4 +564,6 @@ class VectorStoreRecord(models.Model):
         return self.name or self.vector_store_id
 
     def can_delete(self, user) -> bool:
-        return user.is_staff or (self.created_by_id is not None and self.created_by_id == user.pk)
+        return manages_files(user) or (
+            self.created_by_id is not None and self.created_by_id == user.pk
+        )

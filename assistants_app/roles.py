@@ -22,6 +22,8 @@ USE_DASHBOARD = "assistants_app.use_dashboard"
 MANAGE_PEOPLE = "auth.change_user"
 MANAGE_CONNECTIONS = "assistants_app.change_connection"
 MANAGE_ENGINE_KEYS = "engine.add_enginekey"
+# Every file and vector store of the connection, other people's chat attachments included.
+MANAGE_FILES = "assistants_app.delete_filerecord"
 
 MEMBER_PERMISSIONS = [USE_DASHBOARD]
 ADMINISTRATOR_PERMISSIONS = [
@@ -35,6 +37,7 @@ ADMINISTRATOR_PERMISSIONS = [
     "assistants_app.delete_connection",
     "engine.add_enginekey",
     "engine.change_enginekey",
+    MANAGE_FILES,
     "axes.delete_accessattempt",  # unlock someone locked out by login throttling
 ]
 # Administrators may look at every record of these apps in the admin.
@@ -97,6 +100,11 @@ def role_of(user) -> str:
     if user.is_superuser or ADMINISTRATORS in names:
         return "administrator"
     return "member" if MEMBERS in names else ""
+
+
+def manages_files(user) -> bool:
+    """An administrator by role (not by the admin's "staff" tick-box) for files and stores."""
+    return user.is_active and user.has_perm(MANAGE_FILES)
 
 
 def set_role(user, role: str) -> None:

@@ -29,6 +29,7 @@ from ..files import (
     visible_store_ids,
 )
 from ..models import Connection, VectorStoreRecord
+from ..roles import manages_files
 from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, NotFoundError
 from ..services.types import VectorStore
 from . import backend, fragment
@@ -188,7 +189,7 @@ def store_remove_file(request: HttpRequest, store_id: str, file_id: str) -> Http
 def store_delete(request: HttpRequest, store_id: str) -> HttpResponse:
     connection, client, store = _store_or_404(request, store_id)
     record = store_record(connection, store_id)
-    if not (request.user.is_staff or (record and record.can_delete(request.user))):
+    if not (record.can_delete(request.user) if record else manages_files(request.user)):
         raise PermissionDenied(
             "Only the person who created a store, or an administrator, may delete it."
         )
@@ -245,7 +246,7 @@ def _detail_context(
         "percent": round(100 * done / counts.total) if counts.total else 100,
         "polling": counts.in_progress > 0,
         "poll_ms": STATUS_POLL_MS,
-        "can_delete": request.user.is_staff or bool(record and record.can_delete(request.user)),
+        "can_delete": record.can_delete(request.user) if record else manages_files(request.user),
         "files": [],
     }
     try:

@@ -190,6 +190,18 @@ def test_files_made_elsewhere_are_for_administrators(client, owner, admin_user, 
     assert client.get(reverse("file_content", args=[made.id])).status_code == 200
 
 
+def test_the_staff_tick_box_is_not_the_administrator_role(client, teammate, library_file, api):
+    # Someone made "staff" in the admin without the Administrators role reads and deletes only
+    # what any member may: the role's permission decides, not the flag.
+    record = library_file()
+    made = api.files.create(file=("elsewhere.txt", b"x"), purpose="assistants")
+    teammate.is_staff = True
+    teammate.save(update_fields=["is_staff"])
+    client.force_login(teammate)
+    assert client.get(reverse("file_content", args=[made.id])).status_code == 404
+    assert client.post(reverse("file_delete", args=[record.file_id])).status_code == 403
+
+
 def test_a_thread_download_needs_the_file_to_be_the_threads(client, owner, library_file, api):
     record = library_file()
     assistant = api.assistants.create(model="demo")
