@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from assistants_app.models import RunRecord, ToolOutputSubmission
 from assistants_app.services.connections import shared_http_client
+from tests.fakes.chat_server import Fail, Reply
 
 from .support import HTMX, composer_tag, poll, send, stopped, waiting_for_outputs
 
@@ -243,3 +244,54 @@ def test_status_is_shared_until_the_interval_passes(client, owner, waiting_run, 
     assert "Submit outputs" in client.get(url, **HTMX).content.decode()
     settings.DASHBOARD_RUN_STATUS_TTL = 0.0
     assert poll(client, thread, record.run_id, until=stopped).status_code == 286
+
+
+def _thread_on(api, owner, model: str):
+    from assistants_app.models import Connection, ThreadRecord
+
+    assistant = api.assistants.create(model=model, name="Helper")
+    return ThreadRecord.objects.create(
+        connection=Connection.objects.default(),
+        thread_id=api.threads.create().id,
+        owner=owner,
+        assistant_id=assistant.id,
+        assistant_name=assistant.name,
+    )
+
+
+@pytest.mark.parametrize(
+    "answer,words,detail",
+    [
+        (Fail(400, message="The model refused this prompt."), "The run failed", "refused this"),
+        (
+            Reply(text="half an answer", finish_reason="length"),
+            "The answer is incomplete",
+            "stopped early (max completion tokens)",
+        ),
+    ],
+)
+def test_a_failed_or_incomplete_run_is_told_in_words_with_try_again(
+    client, owner, api, chat_model, chat_server, answer, words, detail
+):
+    chat_server.script(answer)
+    thread = _thread_on(api, owner, chat_model)
+    client.force_login(owner)
+    send(client, thread, "Hello")
+    record = RunRecord.objects.get(thread=thread)
+    done = poll(client, thread, record.run_id, until=stopped).content.decode()
+    assert words in done and ">Try again<" in done
+    assert detail in done  # the API's own words: last_error, or why it stopped early
+
+
+def test_an_expired_run_is_told_in_words_with_try_again(client, owner, waiting_run):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from engine.models import Run  # time travel: the run started waiting eleven minutes ago
+
+    thread, record = waiting_run
+    past = timezone.now() - timedelta(minutes=11)
+    Run.objects.filter(pk=record.run_id).update(expires_at=past + timedelta(minutes=10))
+    done = poll(client, thread, record.run_id, until=stopped).content.decode()
+    assert "The run expired before the tool outputs arrived" in done and ">Try again<" in done
