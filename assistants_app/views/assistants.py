@@ -16,7 +16,7 @@ from ..forms import FUNCTION_TEMPLATES, METADATA_MAX, AssistantBuilder, parse_js
 from ..models import AssistantRecord, Connection
 from ..services import AssistantsError, InvalidRequestError, NotFoundError
 from ..services.types import Assistant
-from . import backend, fragment
+from . import backend, fragment, in_words
 
 # Starter functions offered as buttons (the "blank" template is the "Add a function" button).
 TEMPLATE_LABELS = [(key, key) for key in FUNCTION_TEMPLATES if key != "blank"]
@@ -204,8 +204,5 @@ def _render_builder(
 
 
 def _api_error_text(error: AssistantsError) -> str:
-    """The user message, plus the API's own words when it gave some."""
-    detail = getattr(error, "message", "")
-    if detail and detail not in error.user_message and not isinstance(error, InvalidRequestError):
-        return f"{error.user_message} (The service said: {detail})"
-    return error.user_message
+    # A request refused before sending shows its field errors beside the fields instead.
+    return error.user_message if isinstance(error, InvalidRequestError) else in_words(error)

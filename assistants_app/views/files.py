@@ -28,7 +28,7 @@ from ..files import (
 )
 from ..models import Connection, FileRecord, ThreadRecord
 from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, NotFoundError
-from . import backend
+from . import backend, in_words
 
 CHUNK = 64 * 1024
 
@@ -50,7 +50,7 @@ def file_upload(request: HttpRequest) -> HttpResponse:
         try:
             upload(client, connection, request.user, uploaded, purpose=form.cleaned_data["purpose"])
         except AssistantsError as error:
-            form.add_error("files", f"{uploaded.name} was not uploaded. {_words(error)}")
+            form.add_error("files", f"{uploaded.name} was not uploaded. {in_words(error)}")
             if done:
                 messages.success(request, f"Uploaded {', '.join(done)}.")
             return render(request, "files/list.html", _list_context(request, form), status=422)
@@ -106,7 +106,7 @@ def file_delete(request: HttpRequest, file_id: str) -> HttpResponse:
         except NotFoundError:
             pass  # gone already: forget it here too
         except AssistantsError as error:
-            context["error"] = _words(error)
+            context["error"] = in_words(error)
             return render(request, "files/confirm_delete.html", context, status=422)
         FileRecord.objects.filter(connection=connection, file_id=file_id).delete()
         messages.success(request, f"Deleted {found.filename or file_id}.")
@@ -172,10 +172,3 @@ def _list_context(request: HttpRequest, form: FileUploadForm) -> dict[str, Any]:
     context["rows"] = file_rows(request.user, connection, page.data)
     context["next_cursor"] = page.last_id if page.has_more else None
     return context
-
-
-def _words(error: AssistantsError) -> str:
-    detail = getattr(error, "message", "")
-    if detail and detail not in error.user_message:
-        return f"{error.user_message} (The service said: {detail})"
-    return error.user_message

@@ -17,8 +17,8 @@ from ..message_files import note_step_files, tool_call_view
 from ..models import RunRecord, ThreadRecord, ToolOutputSubmission
 from ..services import AssistantsError
 from ..services.types import FunctionToolCall, ToolCallsStepDetails
-from . import backend, fragment
-from .threads import _in_words, conversation, run_context
+from . import backend, fragment, in_words
+from .threads import conversation, run_context
 
 STATUS_TEMPLATE = "threads/detail.html#run_status"
 
@@ -62,7 +62,7 @@ def run_submit_outputs(request: HttpRequest, pk: int, run_id: str) -> HttpRespon
         )
     except AssistantsError as error:
         # Nothing typed is lost: the cards come back filled in, with the reason.
-        failed = {"tool_form": form, "tool_error": _in_words(error)}
+        failed = {"tool_form": form, "tool_error": in_words(error)}
         if request.htmx:
             return render(request, STATUS_TEMPLATE, {**context, **failed}, status=422)
         page = {**conversation(request, thread), **failed}
@@ -83,7 +83,7 @@ def run_cancel(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
         run = client.threads.runs.cancel(run_id, thread_id=thread.thread_id)
     except AssistantsError as error:
         context = run_context(request, thread, record, client)
-        context["cancel_error"] = f"Could not cancel the run. {_in_words(error)}"
+        context["cancel_error"] = f"Could not cancel the run. {in_words(error)}"
         return _status_or_page(request, thread, context, status=422)
     remember_run(record, run)
     context = run_context(request, thread, record, client, run=run)
@@ -99,7 +99,7 @@ def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         start_run(thread, backend(thread.connection), request.user, last.options if last else {})
     except AssistantsError as error:
-        start_error = _in_words(error)
+        start_error = in_words(error)
     if request.htmx:
         context = conversation(request, thread, start_error=start_error)
         return render(request, "threads/detail.html#conversation", context)

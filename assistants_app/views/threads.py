@@ -33,7 +33,7 @@ from ..message_files import attachments_form, decorate
 from ..models import Connection, RunRecord, ThreadRecord
 from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, NotFoundError
 from ..services.types import Run
-from . import backend, fragment
+from . import backend, fragment, in_words
 
 BUSY_REASONS = {
     "queued": "The assistant is about to answer; you can write again when it has.",
@@ -122,14 +122,14 @@ def thread_send(request: HttpRequest, pk: int) -> HttpResponse:
             metadata={"sent_by": request.user.get_username()},
         )
     except AssistantsError as error:
-        return _send_failed(request, thread, form, _in_words(error), attach)
+        return _send_failed(request, thread, form, in_words(error), attach)
     thread.note_user_message(text)
     start_error = ""
     try:
         start_run(thread, client, request.user, form.run_options())
     except AssistantsError as error:
         # The message is in the thread; only the run is missing: "Try again" starts it.
-        start_error = _in_words(error)
+        start_error = in_words(error)
     if request.htmx:
         context = conversation(request, thread, start_error=start_error)
         context["retitle"] = True  # the first message may have given the thread its title
@@ -297,10 +297,3 @@ def _send_failed(
     context = conversation(request, thread, composer=form, attach=attach, send_error=error)
     template = fragment(request, "threads/detail.html", "conversation")
     return render(request, template, context, status=422)
-
-
-def _in_words(error: AssistantsError) -> str:
-    detail = getattr(error, "message", "")
-    if detail and detail not in error.user_message:
-        return f"{error.user_message} (The service said: {detail})"
-    return error.user_message

@@ -32,7 +32,7 @@ from ..models import Connection, VectorStoreRecord
 from ..roles import manages_files
 from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, NotFoundError
 from ..services.types import VectorStore
-from . import backend, fragment
+from . import backend, fragment, in_words
 
 DETAIL = "vector_stores/detail.html"
 STATUS_POLL_MS = 1000
@@ -46,7 +46,7 @@ def _backend_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         try:
             return view(request, *args, **kwargs)
         except AssistantsError as error:
-            context = {"nav": "vector_stores", "error": _words(error), "retry": request.path}
+            context = {"nav": "vector_stores", "error": in_words(error), "retry": request.path}
             return render(request, "vector_stores/unavailable.html", context, status=502)
 
     return wrapped
@@ -97,7 +97,7 @@ def store_create(request: HttpRequest) -> HttpResponse:
             name=form.cleaned_data["name"], file_ids=file_ids or NOT_GIVEN
         )
     except AssistantsError as error:
-        form.add_error(None, f"The vector store was not created. {_words(error)}")
+        form.add_error(None, f"The vector store was not created. {in_words(error)}")
         return render(request, "vector_stores/new.html", context, status=422)
     VectorStoreRecord.objects.create(
         connection=connection,
@@ -128,7 +128,7 @@ def store_detail(request: HttpRequest, store_id: str) -> HttpResponse:
                 {"result": r, "readable": r.file_id in readable} for r in found.data
             ]
         except AssistantsError as error:
-            context["search_error"] = _words(error)
+            context["search_error"] = in_words(error)
     return render(request, fragment(request, DETAIL, "search_results"), context)
 
 
@@ -156,7 +156,7 @@ def store_add_files(request: HttpRequest, store_id: str) -> HttpResponse:
             else:
                 client.vector_stores.file_batches.create(store_id, file_ids=file_ids)
         except AssistantsError as error:
-            form.add_error(None, f"The files were not added. {_words(error)}")
+            form.add_error(None, f"The files were not added. {in_words(error)}")
         else:
             count = len(file_ids)
             messages.success(
@@ -178,7 +178,7 @@ def store_remove_file(request: HttpRequest, store_id: str, file_id: str) -> Http
     except NotFoundError:
         messages.info(request, "That file was not in the store any more.")
     except AssistantsError as error:
-        messages.error(request, f"The file was not removed. {_words(error)}")
+        messages.error(request, f"The file was not removed. {in_words(error)}")
     else:
         messages.success(request, "Removed the file from the store; it is still in Files.")
     return redirect("vector_store_detail", store_id)
@@ -200,7 +200,7 @@ def store_delete(request: HttpRequest, store_id: str) -> HttpResponse:
         except NotFoundError:
             pass  # gone already: forget it here too
         except AssistantsError as error:
-            context["error"] = _words(error)
+            context["error"] = in_words(error)
             return render(request, "vector_stores/confirm_delete.html", context, status=422)
         VectorStoreRecord.objects.filter(connection=connection, vector_store_id=store_id).delete()
         messages.success(request, f"Deleted the vector store {store.name or store.id}.")
@@ -284,10 +284,3 @@ def _gather_files(
         upload(client, connection, request.user, f).file_id for f in form.cleaned_data["files"]
     ]
     return list(dict.fromkeys(uploaded + list(form.cleaned_data.get("existing") or [])))
-
-
-def _words(error: AssistantsError) -> str:
-    detail = getattr(error, "message", "")
-    if detail and detail not in error.user_message:
-        return f"{error.user_message} (The service said: {detail})"
-    return error.user_message
