@@ -4,8 +4,6 @@ examples, modify, delete, lists with order/limit and cursors in both directions.
 import openai
 import pytest
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 MATH_TUTOR = (
     "You are a personal math tutor. When asked a question, write and run Python code to "
     "answer the question."

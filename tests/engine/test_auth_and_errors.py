@@ -11,8 +11,6 @@ from django.core.management import call_command
 from engine.auth import dashboard_key
 from engine.models import EngineKey
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 
 def client(engine_url: str, key: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=engine_url, api_key=key, max_retries=0, timeout=10)

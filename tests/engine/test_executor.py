@@ -11,8 +11,6 @@ from engine.executor import PromptTooLong, build_request
 from engine.models import Assistant, Message, Run, RunStep, Thread
 from tests.fakes.chat_server import Fail, Reply
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 
 @pytest.fixture
 def thread(db):

@@ -11,8 +11,6 @@ from django.utils import timezone
 
 from engine.models import Run
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 WEATHER = {
     "type": "function",
     "function": {

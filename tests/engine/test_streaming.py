@@ -8,8 +8,6 @@ import openai
 import pytest
 from openai import AssistantEventHandler
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 WEATHER = {
     "type": "function",
     "function": {

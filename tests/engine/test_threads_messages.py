@@ -3,8 +3,6 @@
 import openai
 import pytest
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 
 def test_thread_with_messages_keeps_their_order(openai_client):
     thread = openai_client.beta.threads.create(

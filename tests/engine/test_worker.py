@@ -19,8 +19,6 @@ from engine.models import Message, Run, RunStep
 from engine.worker import start_in_thread
 from tests.fakes.chat_server import Reply
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 SLOW = Reply(text="slowly " * 60, chunk_size=7, delay=0.1)  # about six seconds of streaming
 
 

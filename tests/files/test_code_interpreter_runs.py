@@ -9,8 +9,6 @@ import pytest
 
 from engine.files import sandbox
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 PLOT = """Please plot my data.
 
 ```python

@@ -5,11 +5,8 @@ quoting the best chunk with a file_citation, and records a file_search run step.
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from .conftest import wait_for_files
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 INCLUDE = "step_details.tool_calls[*].file_search.results[*].content"
 

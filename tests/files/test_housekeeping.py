@@ -11,8 +11,6 @@ from engine.files.models import File, VectorStore
 from engine.files.tools import thread_workdir
 from engine.models import Thread
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 PAGES = ["file", "vectorstore", "vectorstorefile", "filebatch", "chunk"]
 
 

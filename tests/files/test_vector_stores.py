@@ -321,7 +321,6 @@ def test_an_ingestion_whose_worker_died_is_queued_again(openai_client, upload, e
     assert openai_client.vector_stores.search(store.id, query="walruses").data
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # beta.assistants
 def test_an_assistant_created_with_a_new_store_gets_it_made_and_filled(
     openai_client, upload, engine_worker
 ):
@@ -339,7 +338,6 @@ def test_an_assistant_created_with_a_new_store_gets_it_made_and_filled(
     assert hits.data[0].file_id == file_id
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # beta.assistants
 def test_new_store_helpers_are_checked(openai_client, upload):
     file_id = upload("a.txt", b"alpha").id
     with pytest.raises(openai.NotFoundError) as missing:

@@ -12,7 +12,6 @@ from assistants_app.models import AuditEvent
 # The SDK marks its Assistants API (beta) deprecated; using it is the point here.
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
 
 

@@ -31,7 +31,6 @@ from tests.test_deploy_check import PRODUCTION_ENV
 # The SDK marks its Assistants API (beta) deprecated; using it is the point here.
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
 
 HOST = "studio.example.com"

@@ -12,7 +12,6 @@ from engine.models import EngineKey
 # The SDK marks its Assistants API (beta) deprecated; using it is the point here.
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
 
 

@@ -1,14 +1,11 @@
 """Two worker processes on one database (PostgreSQL in CI, SQLite here) never execute the same
 run: every run is claimed once, answered once, and both workers share the work."""
 
-import pytest
 from django_tasks_db.models import DBTaskResult
 
 from engine.models import Listener, Message, Run, RunStep
 from tests.engine.test_worker import WorkerProcess, wait_until
 from tests.fakes.chat_server import Reply
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 RUNS = 16
 
