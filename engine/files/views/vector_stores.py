@@ -60,7 +60,7 @@ def _file_page(request: HttpRequest, listed: QuerySet[VectorStoreFile]) -> HttpR
 @endpoint("GET", "POST")
 def vector_stores(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        return paginate(request, VectorStore.objects.all())
+        return paginate(request, VectorStore.objects.with_counts())
     data = body(request, CreateVectorStore)
     files = lookups.files(data.file_ids)
     with transaction.atomic():
