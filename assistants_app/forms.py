@@ -9,6 +9,7 @@ from jsonschema import Draft202012Validator, SchemaError
 from jsonschema.validators import validator_for
 from pydantic import ValidationError as PydanticValidationError
 
+from .services import InvalidRequestError
 from .services.types import AssistantCreateParams
 
 
@@ -551,7 +552,7 @@ class AssistantBuilder:
         try:
             AssistantCreateParams.model_validate(self.payload())
         except PydanticValidationError as error:
-            self.add_api_errors(_field_errors(error))
+            self.add_api_errors(InvalidRequestError(error).field_errors())
             return False
         return True
 
@@ -600,11 +601,3 @@ class AssistantBuilder:
         if for_update:
             return body
         return {key: value for key, value in body.items() if value is not None}
-
-
-def _field_errors(error: PydanticValidationError) -> dict[str, list[str]]:
-    fields: dict[str, list[str]] = {}
-    for item in error.errors():
-        name = str(item["loc"][0]) if item["loc"] else ""
-        fields.setdefault(name, []).append(item["msg"])
-    return fields

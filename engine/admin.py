@@ -98,6 +98,7 @@ class ThreadAdmin(InspectOnly):
 @admin.register(Message)
 class MessageAdmin(InspectOnly):
     list_display = ["id", "thread", "role", "status", "run", "created_at"]
+    list_select_related = ["thread", "run"]  # run is nullable: Django would not join it itself
     list_filter = ["status", "role", "created_at"]
     search_fields = ["id", "thread__id", "run__id", "assistant_id"]
     raw_id_fields = ["thread", "run"]
