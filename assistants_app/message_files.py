@@ -79,6 +79,14 @@ def decorate(
         if row.run_id and row.run_id not in seen_runs:
             seen_runs.add(row.run_id)
             first_of_run.add(row.id)
+    # What is known of the runs' steps locally, in one query and one cache read for the page.
+    run_ids = {row.run_id for row in rows if row.id in first_of_run and row.role == "assistant"}
+    finished = set(
+        RunRecord.objects.filter(
+            thread=thread, run_id__in=run_ids, status__in=RunRecord.TERMINAL_STATUSES
+        ).values_list("run_id", flat=True)
+    )
+    cached = cache.get_many([_steps_key(run_id) for run_id in run_ids])
     for row in rows:
         message = by_id.get(row.id)
         if message is None:
@@ -93,7 +101,13 @@ def decorate(
         for item in _path_links(message):
             outputs[item[0]] = item[1]
         if row.id in first_of_run and row.role == "assistant":
-            files.tool_calls = run_tool_calls(thread, row.run_id, client)
+            files.tool_calls = run_tool_calls(
+                thread,
+                row.run_id,
+                client,
+                cached=cached.get(_steps_key(row.run_id)),
+                finished=row.run_id in finished,
+            )
             _collect(files.tool_calls, refs, outputs)
         if files:
             row.files = files
@@ -218,22 +232,35 @@ def _tool_words(kind: str) -> str:
 
 
 def run_tool_calls(
-    thread: ThreadRecord, run_id: str, client: AssistantsClient
+    thread: ThreadRecord, run_id: str, client: AssistantsClient, **known: Any
 ) -> list[dict[str, Any]]:
     """The run's code interpreter and file search calls, for the chat pane."""
     calls = []
-    for step in run_steps(thread, run_id, client):
+    for step in run_steps(thread, run_id, client, **known):
         if isinstance(step.step_details, ToolCallsStepDetails):
             views = (tool_call_view(call, thread) for call in step.step_details.tool_calls)
             calls += [view for view in views if view is not None]
     return calls
 
 
-def run_steps(thread: ThreadRecord, run_id: str, client: AssistantsClient) -> list[RunStep]:
+def _steps_key(run_id: str) -> str:
+    return f"dashboard:steps:{run_id}"
+
+
+def run_steps(
+    thread: ThreadRecord,
+    run_id: str,
+    client: AssistantsClient,
+    *,
+    cached: list[dict] | None = None,
+    finished: bool | None = None,
+) -> list[RunStep]:
     """A run's steps, oldest first; kept in the cache once the run is over (they no longer
-    change), so a thread page asks for each finished run's steps once."""
-    key = f"dashboard:steps:{run_id}"
-    cached = cache.get(key)
+    change), so a thread page asks for each finished run's steps once. A caller that already
+    read the cache entry or the run's status passes them in."""
+    key = _steps_key(run_id)
+    if cached is None:
+        cached = cache.get(key)
     if cached is not None:
         return [RunStep.model_validate(step) for step in cached]
     try:
@@ -242,9 +269,10 @@ def run_steps(thread: ThreadRecord, run_id: str, client: AssistantsClient) -> li
         ).data
     except AssistantsError:
         return []  # the text is still shown; the steps are a bonus
-    finished = RunRecord.objects.filter(
-        thread=thread, run_id=run_id, status__in=RunRecord.TERMINAL_STATUSES
-    ).exists()
+    if finished is None:
+        finished = RunRecord.objects.filter(
+            thread=thread, run_id=run_id, status__in=RunRecord.TERMINAL_STATUSES
+        ).exists()
     if finished:
         cache.set(key, [s.model_dump(mode="json") for s in steps], STEPS_KEEP_SECONDS)
     return steps

@@ -236,3 +236,25 @@ def test_bad_run_options_are_field_errors_and_keep_the_message(client, owner, ma
     assert "\nKeep me</textarea>" in html or ">Keep me</textarea>" in html
     assert '<details class="run-options" open>' in html
     assert not RunRecord.objects.exists()
+
+
+def _page_queries(client, thread) -> int:
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()  # cold: nothing known of the runs' steps yet
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(thread.get_absolute_url()).status_code == 200
+    return len(queries)
+
+
+def test_the_thread_page_queries_do_not_grow_with_its_runs(client, owner, make_thread):
+    client.force_login(owner)
+    short, long = make_thread(owner), make_thread(owner)
+    for thread, turns in ((short, 1), (long, 4)):
+        for turn in range(turns):
+            send(client, thread, f"Hello {turn}")
+            run_id = RunRecord.objects.filter(thread=thread).first().run_id
+            poll(client, thread, run_id, until=stopped)
+    assert _page_queries(client, long) == _page_queries(client, short)
