@@ -238,9 +238,7 @@ class FunctionToolForm(forms.Form):
         required=False,
         label="Parameters (JSON Schema)",
         help_text='Empty means "no parameters".',
-        widget=forms.Textarea(
-            attrs={"rows": 8, "class": "code", "spellcheck": "false", "data-json-schema": "1"}
-        ),
+        widget=forms.Textarea(attrs={"rows": 8, "class": "code", "spellcheck": "false"}),
     )
     strict = forms.BooleanField(
         required=False, help_text="The model must follow the schema exactly."

@@ -281,9 +281,6 @@ class ThreadRecord(models.Model):
         self.last_activity_at = timezone.now()
         self.save(update_fields=["last_activity_at"])
 
-    def active_run(self) -> RunRecord | None:
-        return self.runs.filter(status__in=RunRecord.ACTIVE_STATUSES).order_by("-pk").first()
-
 
 class RunRecord(models.Model):
     """Who started which run on which thread, and the last status the dashboard saw."""

@@ -129,14 +129,3 @@ def ensure_groups_exist() -> None:
 
     if Group.objects.filter(name__in=[ADMINISTRATORS, MEMBERS]).count() < 2:
         ensure_roles()
-
-
-def administrators():
-    """Active accounts holding the administrator role."""
-    from django.contrib.auth import get_user_model
-
-    return (
-        get_user_model()
-        .objects.filter(Q(is_superuser=True) | Q(groups__name=ADMINISTRATORS), is_active=True)
-        .distinct()
-    )

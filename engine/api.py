@@ -113,7 +113,7 @@ def endpoint(*methods: str) -> Callable[[View], View]:
                 response = server_error().response()
             if response.status_code == 405:
                 response["Allow"] = ", ".join(methods)
-            response["x-request-id"] = getattr(request, "request_id", None) or request_id()
+            response["x-request-id"] = request_id()
             return response
 
         return csrf_exempt(login_not_required(wrapper))

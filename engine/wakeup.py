@@ -56,10 +56,6 @@ class _PortCache:
                 self.expires = time.monotonic() + self.ttl
             return self.value
 
-    def clear(self) -> None:
-        with self.lock:
-            self.expires = 0.0
-
 
 _web_ports = _PortCache("web", ttl=1.0)
 

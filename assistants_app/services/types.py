@@ -224,10 +224,6 @@ class Assistant(APIModel):
     response_format: ResponseFormat | None = None
     reasoning_effort: str | None = None
 
-    @property
-    def function_tools(self) -> list[FunctionTool]:
-        return [tool for tool in self.tools if isinstance(tool, FunctionTool)]
-
 
 class Thread(APIModel):
     id: str

@@ -62,12 +62,12 @@ def test_run_status_written_only_when_it_changes(thread, owner, django_assert_nu
     run = RunRecord.objects.create(
         thread=thread, run_id="run_1", assistant_id="a", started_by=owner
     )
-    assert run.is_active and thread.active_run() == run
+    assert run.is_active
     with django_assert_num_queries(0):
         run.note_status("queued")
     with django_assert_num_queries(1):
         run.note_status("failed", "Rate limit reached")
-    assert not run.is_active and thread.active_run() is None
+    assert not run.is_active
 
 
 def test_assistant_record_attributes_changes(owner, teammate):
