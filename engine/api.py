@@ -79,12 +79,11 @@ def get_or_404(queryset: QuerySet[M], kind: str, object_id: str, field: str = "p
     return found
 
 
+SERVER_ERROR_MESSAGE = "The server had an error while processing your request. Sorry about that!"
+
+
 def server_error() -> ApiError:
-    return ApiError(
-        500,
-        "The server had an error while processing your request. Sorry about that!",
-        type="server_error",
-    )
+    return ApiError(500, SERVER_ERROR_MESSAGE, type="server_error")
 
 
 def endpoint(*methods: str) -> Callable[[View], View]:

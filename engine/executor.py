@@ -21,6 +21,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from . import wakeup
+from .api import SERVER_ERROR_MESSAGE
 from .files import tools as builtin_tools
 from .models import Message, Run, RunStep, call_id, engine_setting, lease_deadline
 from .providers.base import (
@@ -37,7 +38,6 @@ from .providers.base import (
 logger = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.05  # how often streamed text reaches the database (and stream followers)
-SERVER_ERROR = "The server had an error while processing your request. Sorry about that!"
 
 
 class Lost(Exception):
@@ -408,7 +408,7 @@ class Execution:
             self.fail(error.code, error.message)
         except Exception:
             logger.exception("Run %s failed", self.run.pk)
-            self.fail("server_error", SERVER_ERROR)
+            self.fail("server_error", SERVER_ERROR_MESSAGE)
 
     # -- events --------------------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, JsonResponse
 
+from . import api  # a module reference: engine.api imports this module
+
 
 def refused(request: HttpRequest) -> JsonResponse | None:
     """A 429 response when the request's key is over its limit, else None (go on)."""
@@ -37,20 +39,11 @@ def refused(request: HttpRequest) -> JsonResponse | None:
     if count <= limit:
         return None
     wait = max(1, math.ceil(start + window - now))
-    response = JsonResponse(
-        {
-            "error": {
-                "message": (
-                    f"Rate limit reached for this API key ({key.name}): {limit} requests per "
-                    f"{window} s. Please try again in {wait} s."
-                ),
-                "type": "requests",
-                "param": None,
-                "code": "rate_limit_exceeded",
-            }
-        },
-        status=429,
+    message = (
+        f"Rate limit reached for this API key ({key.name}): {limit} requests per {window} s. "
+        f"Please try again in {wait} s."
     )
+    response = api.ApiError(429, message, type="requests", code="rate_limit_exceeded").response()
     response["Retry-After"] = str(wait)
     response["x-ratelimit-limit-requests"] = str(limit)
     response["x-ratelimit-remaining-requests"] = "0"

@@ -20,6 +20,7 @@ from django.db import close_old_connections
 from django.http import StreamingHttpResponse
 
 from . import wakeup
+from .api import ApiError
 from .models import Message, Run, RunStep
 
 logger = logging.getLogger(__name__)
@@ -39,10 +40,8 @@ def done() -> bytes:
 
 
 def error_event(message: str, code: str = "server_error") -> bytes:
-    return sse(
-        "error",
-        {"error": {"message": message, "type": "server_error", "param": None, "code": code}},
-    )
+    # The SDK raises APIError on an `error` event carrying the API's envelope.
+    return sse("error", ApiError(500, message, type="server_error", code=code).payload())
 
 
 def response(events: Iterable[bytes]) -> StreamingHttpResponse:
