@@ -285,6 +285,15 @@ class CreateMessage(Strict):
                 parts.append(part.model_dump(exclude_none=True))
         return parts
 
+    def message_fields(self) -> dict[str, Any]:
+        """The keyword arguments of Thread.add_message for this request."""
+        return {
+            "role": self.role,
+            "content": self.content_parts(),
+            "attachments": [dump(a) for a in self.attachments or []],
+            "metadata": self.metadata,
+        }
+
 
 class ModifyMetadata(Strict):
     metadata: Metadata = None

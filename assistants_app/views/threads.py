@@ -6,6 +6,7 @@ chat", views/sharing.py): every view finds it through ThreadRecord.objects.visib
 """
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -97,7 +98,7 @@ def thread_earlier(request: HttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(ThreadRecord.objects.visible_to(request.user), pk=pk)
     earlier_than = request.GET.get("earlier_than", "")
     if not request.htmx:
-        return redirect(f"{thread.get_absolute_url()}?earlier_than={earlier_than}")
+        return redirect(f"{thread.get_absolute_url()}?{urlencode({'earlier_than': earlier_than})}")
     context = {"thread": thread}
     context.update(_messages(backend(thread.connection), thread, earlier_than))
     return render(request, "threads/detail.html#earlier", context)

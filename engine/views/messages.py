@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 
 from ..api import ApiError, body, endpoint, ok, paginate
 from ..models import Thread
-from ..schemas import CreateMessage, ModifyMetadata, dump
+from ..schemas import CreateMessage, ModifyMetadata
 from . import lookups
 
 
@@ -26,12 +26,7 @@ def messages(request: HttpRequest, thread_id: str) -> HttpResponse:
             raise ApiError(
                 400, f"Can't add messages to {locked.id} while a run {active.id} is active."
             )
-        message = locked.add_message(
-            role=data.role,
-            content=data.content_parts(),
-            attachments=[dump(a) for a in data.attachments or []],
-            metadata=data.metadata,
-        )
+        message = locked.add_message(**data.message_fields())
     return ok(message.to_api())
 
 

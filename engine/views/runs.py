@@ -64,12 +64,7 @@ def runs(request: HttpRequest, thread_id: str) -> HttpResponse:
         if active := locked.active_run():
             raise ApiError(400, f"Thread {locked.id} already has an active run {active.id}.")
         for message in data.additional_messages or []:
-            locked.add_message(
-                role=message.role,
-                content=message.content_parts(),
-                attachments=[dump(a) for a in message.attachments or []],
-                metadata=message.metadata,
-            )
+            locked.add_message(**message.message_fields())
         run = locked.start_run(assistant, **run_config(data))
     if data.stream:
         prelude = [

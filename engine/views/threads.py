@@ -21,12 +21,7 @@ def _create_thread(data: CreateThread | None) -> Thread:
         metadata=data.metadata or {}, tool_resources=create_helper_stores(resources)
     )
     for message in data.messages:
-        thread.add_message(
-            role=message.role,
-            content=message.content_parts(),
-            attachments=[dump(a) for a in message.attachments or []],
-            metadata=message.metadata,
-        )
+        thread.add_message(**message.message_fields())
     return thread
 
 
