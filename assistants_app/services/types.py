@@ -981,7 +981,8 @@ ASSISTANT_TOOLS_MAX = 128
 RUN_TOOLS_MAX = 20
 CODE_INTERPRETER_FILES_MAX = 20
 VECTOR_STORE_IDS_MAX = 1
-FUNCTION_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
+FUNCTION_NAME_MAX = 64
+FUNCTION_NAME_PATTERN = rf"^[a-zA-Z0-9_-]{{1,{FUNCTION_NAME_MAX}}}$"
 MIN_TOKENS_LIMIT = 256
 
 MetadataKey = Annotated[str, StringConstraints(max_length=METADATA_KEY_MAX)]
@@ -991,7 +992,9 @@ def _check_metadata(value: dict[str, str]) -> dict[str, str]:
     # One readable message per broken rule, for the form that shows it.
     if len(value) > METADATA_MAX_PAIRS:
         raise PydanticCustomError(
-            "metadata_too_many", "At most {max} metadata pairs are allowed", {"max": 16}
+            "metadata_too_many",
+            "At most {max} metadata pairs are allowed",
+            {"max": METADATA_MAX_PAIRS},
         )
     for key, item in value.items():
         if not key or len(key) > METADATA_KEY_MAX:
