@@ -20,22 +20,6 @@ def _body(response) -> bytes:
     return b"".join(response.streaming_content)
 
 
-@pytest.mark.parametrize(
-    "name,args",
-    [
-        ("file_list", []),
-        ("file_upload", []),
-        ("file_content", ["file-1"]),
-        ("file_delete", ["file-1"]),
-        ("thread_file", [1, "file-1"]),
-    ],
-)
-def test_anonymous_is_sent_to_login(client, owner, name, args):
-    response = client.get(reverse(name, args=args))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
-
-
 def test_upload_lists_who_uploaded_what(client, owner, teammate, api):
     client.force_login(owner)
     response = client.post(

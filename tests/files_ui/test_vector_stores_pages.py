@@ -47,22 +47,6 @@ def store(client, owner, api):
     return api.vector_stores.retrieve(store_id)
 
 
-@pytest.mark.parametrize(
-    "name,args",
-    [
-        ("vector_store_list", []),
-        ("vector_store_create", []),
-        ("vector_store_detail", ["vs_1"]),
-        ("vector_store_status", ["vs_1"]),
-        ("vector_store_delete", ["vs_1"]),
-    ],
-)
-def test_anonymous_is_sent_to_login(client, owner, name, args):
-    response = client.get(reverse(name, args=args))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
-
-
 def test_create_from_new_and_existing_files(client, owner, api, library_file):
     old = library_file("faq.md", b"# FAQ\n\nReturns are accepted for 30 days.")
     client.force_login(owner)

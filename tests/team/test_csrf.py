@@ -5,25 +5,10 @@ import re
 
 import pytest
 from django.test import Client
-from django.urls import URLResolver, get_resolver
+
+from tests.support import every_route
 
 pytestmark = pytest.mark.django_db
-
-SAMPLE = {"int": "1", "str": "x", "path": "x", "": "x"}
-
-
-def every_route(patterns=None, prefix=""):
-    """(path, view) for every URL of the project, with sample values for its parameters."""
-    for entry in patterns if patterns is not None else get_resolver().url_patterns:
-        if isinstance(entry, URLResolver):
-            yield from every_route(entry.url_patterns, prefix + str(entry.pattern))
-            continue
-        route = prefix + str(entry.pattern)
-        if "^" in route or "(?P" in route:
-            continue  # a regex catch-all (the admin's, /v1's unknown URLs): covered below
-        path = re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLE[m[1] or ""], route)
-        yield "/" + path, entry.callback
-
 
 ROUTES = list(every_route())
 DASHBOARD = [(path, view) for path, view in ROUTES if not path.startswith(("/v1/", "/admin/"))]

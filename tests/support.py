@@ -1,0 +1,51 @@
+"""Helpers shared by every test package (plain functions, not fixtures)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+from django.urls import URLResolver, get_resolver
+
+T = TypeVar("T")
+
+
+def wait_until(
+    condition: Callable[[], T],
+    *,
+    timeout: float = 20.0,
+    message: str | Callable[[], str] = "the condition",
+    interval: float = 0.05,
+) -> T:
+    """Call `condition` until it returns something truthy, and return that.
+
+    Fails after `timeout` seconds saying what it waited for (`message`, or a function giving
+    it, called only then: for the last state seen). An AssertionError raised by `condition`
+    fails at once, for a state the wait can never leave (a process that died)."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            said = message() if callable(message) else message
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {said}")
+        time.sleep(interval)
+    return value
+
+
+_SAMPLE = {"int": "1", "str": "x", "path": "x", "": "x"}
+
+
+def every_route(patterns=None, prefix: str = "") -> Iterator[tuple[str, Callable]]:
+    """(path, view) for every URL of the project, with sample values for its parameters.
+
+    Regex catch-alls (the admin's, /v1's unknown URLs) are left out: they have no one path."""
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from every_route(entry.url_patterns, prefix + str(entry.pattern))
+            continue
+        route = prefix + str(entry.pattern)
+        if "^" in route or "(?P" in route:
+            continue
+        path = re.sub(r"<(?:(\w+):)?\w+>", lambda m: _SAMPLE[m[1] or ""], route)
+        yield "/" + path, entry.callback
