@@ -57,6 +57,23 @@ _function_name = RegexValidator(
 )
 
 
+# Deeper JSON would make the meta-schema check (and the engine) recurse past Python's limit.
+SCHEMA_DEPTH_MAX = 64
+_TOO_DEEP = f"This schema is nested more than {SCHEMA_DEPTH_MAX} levels deep; flatten it."
+
+
+def json_depth(value: object) -> int:
+    """How deeply objects and arrays nest in `value`, without recursing."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse_json_schema(text: str, *, require_object: bool = False) -> dict:
     """A JSON Schema typed by a person, or a ValidationError saying where it is wrong."""
     try:
@@ -65,8 +82,12 @@ def parse_json_schema(text: str, *, require_object: bool = False) -> dict:
         raise forms.ValidationError(
             f"This is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
         ) from error
+    except RecursionError as error:  # thousands deep: the parser itself gives up
+        raise forms.ValidationError(_TOO_DEEP) from error
     if not isinstance(schema, dict):
         raise forms.ValidationError('A JSON Schema is an object: it starts with "{".')
+    if json_depth(schema) > SCHEMA_DEPTH_MAX:
+        raise forms.ValidationError(_TOO_DEEP)
     validator = validator_for(schema, default=Draft202012Validator)
     try:
         validator.check_schema(schema)
