@@ -1,20 +1,50 @@
 from __future__ import annotations
 
 import json
+from typing import Any, get_args
 
 from django import forms
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import SetPasswordMixin
 from django.core.validators import RegexValidator
 from jsonschema import Draft202012Validator, SchemaError
 from jsonschema.validators import validator_for
+from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from .services import InvalidRequestError
-from .services.types import AssistantCreateParams
+from .services.types import (
+    ASSISTANT_TOOLS_MAX,
+    DESCRIPTION_MAX,
+    FUNCTION_NAME_MAX,
+    FUNCTION_NAME_PATTERN,
+    INSTRUCTIONS_MAX,
+    METADATA_KEY_MAX,
+    METADATA_MAX_PAIRS,
+    METADATA_VALUE_MAX,
+    NAME_MAX,
+    AssistantCreateParams,
+    ReasoningEffort,
+    Temperature,
+    TopP,
+)
 
 
-class AdministratorForm(forms.Form):
+class NewAccountPasswordMixin(SetPasswordMixin):
+    """Django's password checks, against the account the form is about to create."""
+
+    def validate_new_password(self, field: str) -> None:
+        cleaned = self.cleaned_data
+        person = get_user_model()(
+            username=cleaned.get("username", ""), email=cleaned.get("email", "")
+        )
+        self.validate_password_for_user(person, field)
+
+
+class AdministratorForm(NewAccountPasswordMixin, forms.Form):
     """The first-run form: the administrator's username, email and a checked password."""
+
+    error_messages = {"password_mismatch": "The two passwords differ."}
 
     username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autofocus": True}))
     email = forms.EmailField()
@@ -28,33 +58,53 @@ class AdministratorForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
-        if p1 and p2 and p1 != p2:
-            self.add_error("password2", "The two passwords differ.")
-        elif p1:
-            user = get_user_model()(
-                username=cleaned.get("username", ""), email=cleaned.get("email", "")
-            )
-            try:
-                password_validation.validate_password(p1, user)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
+        self.validate_passwords()
+        if not self.has_error("password2", "password_mismatch"):
+            self.validate_new_password("password1")
         return cleaned
 
 
 # --- Assistant builder ------------------------------------------------------------------
 # Every limit of the Assistants API is checked here, with a field error a person can act on,
-# before anything is sent. The API's own answer is still shown if it disagrees.
+# before anything is sent. The limits are the client's (services.types); the API's own answer
+# is still shown if it disagrees.
 
-NAME_MAX, DESCRIPTION_MAX, INSTRUCTIONS_MAX = 256, 512, 256_000
-TOOLS_MAX, METADATA_MAX, METADATA_KEY_MAX, METADATA_VALUE_MAX = 128, 16, 64, 512
-FUNCTION_NAME_RE = r"^[a-zA-Z0-9_-]{1,64}$"
-REASONING_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+
+def _bounds(number_type: Any) -> tuple[float, float]:
+    """The API's range for a number, read from the client's type (Temperature: 0 to 2)."""
+    schema = TypeAdapter(number_type).json_schema()
+    return schema["minimum"], schema["maximum"]
+
+
+TEMPERATURE_RANGE, TOP_P_RANGE = _bounds(Temperature), _bounds(TopP)
+REASONING_EFFORTS = list(get_args(ReasoningEffort))
 
 _function_name = RegexValidator(
-    FUNCTION_NAME_RE,
-    "Use 1 to 64 letters, digits, underscores or dashes (no spaces), e.g. get_weather.",
+    FUNCTION_NAME_PATTERN,
+    f"Use 1 to {FUNCTION_NAME_MAX} letters, digits, underscores or dashes (no spaces), "
+    "e.g. get_weather.",
 )
+
+
+def _number_field(bounds: tuple[float, float], **kwargs: Any) -> forms.FloatField:
+    """An optional number in the API's range, with a slider beside it (static/js/app.js)."""
+    low, high = bounds
+    return forms.FloatField(
+        required=False,
+        min_value=low,
+        max_value=high,
+        widget=forms.NumberInput(attrs={"step": "0.01", "data-slider": f"{low}-{high}"}),
+        **kwargs,
+    )
+
+
+def _model_field(**kwargs: Any) -> forms.CharField:
+    """A model name: suggestions from the connection's /models, any name accepted."""
+    return forms.CharField(
+        max_length=256,
+        widget=forms.TextInput(attrs={"list": "model-choices", "autocomplete": "off"}),
+        **kwargs,
+    )
 
 
 # Deeper JSON would make the meta-schema check (and the engine) recurse past Python's limit.
@@ -125,10 +175,8 @@ class AssistantForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"data-count-limit": str(NAME_MAX)}),
     )
-    model = forms.CharField(
-        max_length=256,
-        help_text="Pick one the connection offers, or type any model name it accepts.",
-        widget=forms.TextInput(attrs={"list": "model-choices", "autocomplete": "off"}),
+    model = _model_field(
+        help_text="Pick one the connection offers, or type any model name it accepts."
     )
     description = forms.CharField(
         max_length=DESCRIPTION_MAX,
@@ -144,20 +192,17 @@ class AssistantForm(forms.Form):
     )
     code_interpreter = forms.BooleanField(required=False, label="Code interpreter")
     file_search = forms.BooleanField(required=False, label="File search")
-    temperature = forms.FloatField(
-        required=False,
-        min_value=0,
-        max_value=2,
-        help_text="0 to 2. Lower is more focused, higher more varied. Empty: the default (1).",
-        widget=forms.NumberInput(attrs={"step": "0.01", "data-slider": "0-2"}),
+    temperature = _number_field(
+        TEMPERATURE_RANGE,
+        help_text="{} to {}. Lower is more focused, higher more varied. "
+        "Empty: the default (1).".format(*TEMPERATURE_RANGE),
     )
-    top_p = forms.FloatField(
-        required=False,
-        min_value=0,
-        max_value=1,
+    top_p = _number_field(
+        TOP_P_RANGE,
         label="Top P",
-        help_text="0 to 1. Change this or temperature, not both. Empty: the default (1).",
-        widget=forms.NumberInput(attrs={"step": "0.01", "data-slider": "0-1"}),
+        help_text="{} to {}. Change this or temperature, not both. Empty: the default (1).".format(
+            *TOP_P_RANGE
+        ),
     )
     response_format = forms.ChoiceField(choices=RESPONSE_FORMATS, initial="auto")
     json_schema_name = forms.CharField(
@@ -249,7 +294,7 @@ class AssistantForm(forms.Form):
 
 
 class FunctionToolForm(forms.Form):
-    name = forms.CharField(max_length=64, validators=[_function_name])
+    name = forms.CharField(max_length=FUNCTION_NAME_MAX, validators=[_function_name])
     description = forms.CharField(
         required=False,
         help_text="Tell the model when to call it.",
@@ -311,7 +356,7 @@ FunctionToolFormSet = forms.formset_factory(
     formset=BaseFunctionToolFormSet,
     extra=0,
     can_delete=True,
-    max_num=TOOLS_MAX,
+    max_num=ASSISTANT_TOOLS_MAX,
     validate_max=True,
 )
 
@@ -326,8 +371,8 @@ class BaseMetadataFormSet(forms.BaseFormSet):
         if any(self.errors):
             return
         keys = [f.cleaned_data["key"] for f in self.live_forms()]
-        if len(keys) > METADATA_MAX:
-            raise forms.ValidationError(f"At most {METADATA_MAX} metadata pairs are allowed.")
+        if len(keys) > METADATA_MAX_PAIRS:
+            raise forms.ValidationError(f"At most {METADATA_MAX_PAIRS} metadata pairs are allowed.")
         for duplicate in {k for k in keys if keys.count(k) > 1}:
             raise forms.ValidationError(f"The key {duplicate!r} appears twice: keys must differ.")
 
@@ -343,7 +388,7 @@ MetadataFormSet = forms.formset_factory(
     formset=BaseMetadataFormSet,
     extra=0,
     can_delete=True,
-    max_num=METADATA_MAX,
+    max_num=METADATA_MAX_PAIRS,
     validate_max=True,
 )
 
@@ -428,24 +473,14 @@ class MessageForm(forms.Form):
         ),
         error_messages={"required": "Type a message first."},
     )
-    model = forms.CharField(
-        max_length=256,
-        required=False,
-        help_text="Empty: the assistant's model.",
-        widget=forms.TextInput(attrs={"list": "model-choices", "autocomplete": "off"}),
-    )
+    model = _model_field(required=False, help_text="Empty: the assistant's model.")
     additional_instructions = forms.CharField(
         max_length=INSTRUCTIONS_MAX,
         required=False,
         help_text="Added to the assistant's instructions for this run only.",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    temperature = forms.FloatField(
-        required=False,
-        min_value=0,
-        max_value=2,
-        widget=forms.NumberInput(attrs={"step": "0.01", "data-slider": "0-2"}),
-    )
+    temperature = _number_field(TEMPERATURE_RANGE)
     tool_choice = forms.CharField(
         required=False,
         help_text="auto, none, required, or the name of one function to call.",
@@ -557,7 +592,7 @@ class AssistantBuilder:
             tools.append(function_template_initial(arg))
         elif kind == "remove_function" and arg.isdigit() and int(arg) < len(tools):
             del tools[int(arg)]
-        elif kind == "add_metadata" and len(metadata) < METADATA_MAX:
+        elif kind == "add_metadata" and len(metadata) < METADATA_MAX_PAIRS:
             metadata.append({})
         elif kind == "remove_metadata" and arg.isdigit() and int(arg) < len(metadata):
             del metadata[int(arg)]

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import get_user_model
 from django.utils.html import escape
 
+from .forms import NewAccountPasswordMixin
 from .models import Connection, ThreadRecord
 from .roles import ROLE_CHOICES
 
 
-class PersonForm(forms.Form):
+class PersonForm(NewAccountPasswordMixin, forms.Form):
     """Add a person: who they are, their role, and how they get their first password."""
 
     HOW_CHOICES = [
@@ -47,13 +48,7 @@ class PersonForm(forms.Form):
             if not password:
                 self.add_error("password", "Type the temporary password, or choose the link.")
             else:
-                person = get_user_model()(
-                    username=cleaned.get("username", ""), email=cleaned.get("email", "")
-                )
-                try:
-                    password_validation.validate_password(password, person)
-                except forms.ValidationError as error:
-                    self.add_error("password", error)
+                self.validate_new_password("password")
         return cleaned
 
 

@@ -12,11 +12,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import assistant_files, audit
 from ..catalog import assistant_rows, find_assistants, model_choices
-from ..forms import FUNCTION_TEMPLATES, METADATA_MAX, AssistantBuilder, parse_json_schema
+from ..forms import FUNCTION_TEMPLATES, AssistantBuilder, parse_json_schema
 from ..models import AssistantRecord, Connection
 from ..services import AssistantsError, InvalidRequestError, NotFoundError
-from ..services.types import Assistant
-from . import backend, fragment, in_words
+from ..services.types import METADATA_MAX_PAIRS, Assistant
+from . import backend, fragment, in_words, saying_errors
 
 # Starter functions offered as buttons (the "blank" template is the "Add a function" button).
 TEMPLATE_LABELS = [(key, key) for key in FUNCTION_TEMPLATES if key != "blank"]
@@ -27,13 +27,11 @@ def assistant_list(request: HttpRequest) -> HttpResponse:
     query, after = request.GET.get("q", "").strip(), request.GET.get("after", "")
     connection = Connection.objects.default()
     context = {"nav": "assistants", "query": query, "after": after, "rows": []}
-    try:
+    with saying_errors(context):
         found, context["next_cursor"] = find_assistants(
             backend(connection), query=query, after=after
         )
         context["rows"] = assistant_rows(connection, found)
-    except AssistantsError as error:
-        context["error"] = error.user_message
     return render(request, fragment(request, "assistants/list.html", "results"), context)
 
 
@@ -110,7 +108,7 @@ def assistant_duplicate(request: HttpRequest, assistant_id: str) -> HttpResponse
     try:
         copy = client.assistants.create(name=name, **fields)
     except AssistantsError as error:
-        messages.error(request, f"Could not duplicate the assistant. {error.user_message}")
+        messages.error(request, f"Could not duplicate the assistant. {in_words(error)}")
         return redirect("assistant_edit", assistant_id)
     audit.assistant_saved(connection, request.user, None, copy)
     messages.success(request, f"Created {name}: change what you need and save.")
@@ -127,7 +125,7 @@ def assistant_delete(request: HttpRequest, assistant_id: str) -> HttpResponse:
         try:
             client.assistants.delete(assistant_id)
         except AssistantsError as error:
-            context["error"] = error.user_message
+            context["error"] = in_words(error)
             return render(request, "assistants/confirm_delete.html", context, status=422)
         audit.assistant_deleted(connection, request.user, assistant)
         messages.success(request, f"Deleted the assistant {assistant.name or assistant.id}.")
@@ -177,7 +175,7 @@ def _render_builder(
         "show_errors": builder.is_bound,
         "assistant": assistant,
         "function_templates": TEMPLATE_LABELS,
-        "metadata_max": METADATA_MAX,
+        "metadata_max": METADATA_MAX_PAIRS,
         "check_url": reverse("assistant_check_schema"),
     }
     if error is not None:
@@ -191,7 +189,7 @@ def _render_builder(
     try:
         context["model_choices"] = model_choices(connection, backend(connection))
     except AssistantsError as models_error:
-        context["model_choices"], context["models_error"] = [], models_error.user_message
+        context["model_choices"], context["models_error"] = [], in_words(models_error)
     if not builder.is_bound and not builder.form.initial.get("model"):
         # A new assistant starts on the connection's default model, so "Create" just works.
         suggestions = context["model_choices"]
@@ -205,4 +203,4 @@ def _render_builder(
 
 def _api_error_text(error: AssistantsError) -> str:
     # A request refused before sending shows its field errors beside the fields instead.
-    return error.user_message if isinstance(error, InvalidRequestError) else in_words(error)
+    return in_words(error)
