@@ -7,6 +7,8 @@ import shutil
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.support import WEATHER_TOOL
+
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
 # tests themselves are still synchronous, so the async-safety guard would misfire.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -156,6 +158,59 @@ def openai_client(engine_url, engine_key):
 
 
 # --- end Engine fixtures ----------------------------------------------------------------------
+
+
+# --- Dashboard fixtures: the dashboard talks to the built-in engine over real HTTP -------------
+
+
+@pytest.fixture
+def engine(live_server, settings, engine_worker) -> str:
+    """The built-in connection pointed at the live server's /v1, with runs progressing."""
+    from django.core.cache import cache
+
+    settings.ENGINE_BASE_URL = live_server.url + "/v1"
+    cache.clear()  # run statuses and model lists from another test's engine must not leak
+    yield settings.ENGINE_BASE_URL
+    cache.clear()
+
+
+@pytest.fixture
+def api(engine):
+    """The dashboard's own client for the built-in connection, to set up and check state."""
+    from assistants_app.models import Connection
+    from assistants_app.services import client_for
+
+    return client_for(Connection.objects.default())
+
+
+@pytest.fixture
+def weather_assistant(api):
+    """An assistant on the demo model with one function tool (tests.support.WEATHER_TOOL)."""
+    return api.assistants.create(model="demo", name="Weather helper", tools=[WEATHER_TOOL])
+
+
+@pytest.fixture
+def make_thread(api, request):
+    """make_thread(user, assistant=weather_assistant, *, title, sharing) -> a ThreadRecord owned
+    by user, with a real thread on the engine."""
+    from assistants_app.models import Connection, ThreadRecord
+
+    def make(user, assistant=None, *, title: str = "", sharing: str = "private"):
+        assistant = assistant or request.getfixturevalue("weather_assistant")
+        return ThreadRecord.objects.create(
+            connection=Connection.objects.default(),
+            thread_id=api.threads.create().id,
+            owner=user,
+            assistant_id=assistant.id,
+            assistant_name=assistant.name or "",
+            title=title,
+            sharing=sharing,
+        )
+
+    return make
+
+
+# --- end Dashboard fixtures -------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")

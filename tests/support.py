@@ -11,6 +11,19 @@ from django.urls import URLResolver, get_resolver
 
 T = TypeVar("T")
 
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+
 
 def wait_until(
     condition: Callable[[], T],

@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from assistants_app.models import AssistantRecord, Connection
+from tests.support import WEATHER_TOOL
 
-from .conftest import WEATHER_TOOL
 from .support import HTMX, builder_data
 
 pytestmark = pytest.mark.django_db(transaction=True)

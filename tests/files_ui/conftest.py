@@ -7,10 +7,6 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.dashboard.conftest import WEATHER_TOOL, api, engine
-
-__all__ = ["WEATHER_TOOL", "api", "engine"]
-
 
 @pytest.fixture(autouse=True)
 def _file_storage(isolated_file_storage):
@@ -30,25 +26,5 @@ def library_file(api, owner):
     def make(name: str = "notes.txt", data: bytes = b"some notes", user=None):
         connection = Connection.objects.default()
         return upload(api, connection, user or owner, upload_file(name, data))
-
-    return make
-
-
-@pytest.fixture
-def make_thread(api):
-    """make_thread(user, assistant) -> a ThreadRecord owned by user, with a real thread."""
-    from assistants_app.models import Connection, ThreadRecord
-
-    def make(user, assistant, *, title: str = "", sharing: str = "private"):
-        thread = api.threads.create()
-        return ThreadRecord.objects.create(
-            connection=Connection.objects.default(),
-            thread_id=thread.id,
-            owner=user,
-            assistant_id=assistant.id,
-            assistant_name=assistant.name or "",
-            title=title,
-            sharing=sharing,
-        )
 
     return make

@@ -12,8 +12,9 @@ from django.urls import reverse
 from assistants_app.models import FileRecord, ThreadFile, ThreadRecord
 from engine.files import sandbox
 from tests.dashboard.support import HTMX, poll, stopped
+from tests.support import WEATHER_TOOL
 
-from .conftest import WEATHER_TOOL, upload_file
+from .conftest import upload_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

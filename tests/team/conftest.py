@@ -1,4 +1,4 @@
-"""Fixtures for the team tests: the engine on the live server, and a tiny echoing backend."""
+"""Fixtures for the team tests: a tiny echoing backend (the engine's are in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,6 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-# The dashboard tests' fixtures: the engine on the live server with a worker, the dashboard's
-# client for it, an assistant with a function tool, and threads owned by someone.
-from tests.dashboard.conftest import api, engine, make_thread, weather_assistant  # noqa: F401
 
 
 class _Echo(BaseHTTPRequestHandler):

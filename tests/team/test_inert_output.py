@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 
 from assistants_app.models import Connection, RunRecord, ThreadRecord
-from tests.dashboard.conftest import WEATHER_TOOL
 from tests.dashboard.support import HTMX, poll, send, stopped, waiting_for_outputs
 from tests.fakes.chat_server import Reply
+from tests.support import WEATHER_TOOL
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
