@@ -11,18 +11,25 @@ from django.urls import URLResolver, get_resolver
 
 T = TypeVar("T")
 
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Current weather for a city",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
+
+def weather_tool(parameter: str = "city") -> dict:
+    """A get_weather function tool taking one string, which the demo model fills from
+    `get_weather <parameter>=…` in a message."""
+    return {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": f"Current weather for a {parameter}",
+            "parameters": {
+                "type": "object",
+                "properties": {parameter: {"type": "string"}},
+                "required": [parameter],
+            },
         },
-    },
-}
+    }
+
+
+WEATHER_TOOL = weather_tool()
 
 
 def wait_until(

@@ -3,13 +3,15 @@ truncation, token budgets, tool calls with their outputs, JSON modes, provider f
 cancelling a run while the model is still streaming."""
 
 import json
-import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from engine.executor import PromptTooLong, build_request
 from engine.models import Assistant, Message, Run, RunStep, Thread
 from tests.fakes.chat_server import Fail, Reply
+from tests.support import wait_until
 
 
 @pytest.fixture
@@ -168,10 +170,12 @@ def test_cancel_while_the_model_streams(openai_client, engine_worker, chat_model
     run = openai_client.beta.threads.create_and_run(
         assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": "Talk"}]}
     )
-    deadline = time.monotonic() + 10
-    while not Message.objects.filter(run_id=run.id).exclude(content=[]).exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    wait_until(
+        lambda: Message.objects.filter(run_id=run.id).exclude(content=[]).exists(),
+        timeout=10,
+        message="the first words of the answer",
+        interval=0.01,
+    )
     assert openai_client.beta.threads.runs.cancel(run.id, thread_id=run.thread_id).status in (
         "cancelling",
     )
@@ -201,8 +205,8 @@ def test_a_heartbeat_renews_the_runs_a_worker_executes(thread):
     from engine import executor
 
     run = make_run(thread, status=Run.IN_PROGRESS, worker_id="w1")
-    Run.objects.filter(pk=run.pk).update(lease_expires_at=executor.lease_deadline())
-    before = Run.objects.get(pk=run.pk).lease_expires_at
-    time.sleep(0.01)
+    # A lease about to run out (a second left), as the previous heartbeat left it.
+    before = timezone.now() + timedelta(seconds=1)
+    Run.objects.filter(pk=run.pk).update(lease_expires_at=before)
     executor.renew_leases("w1")
-    assert Run.objects.get(pk=run.pk).lease_expires_at > before
+    assert Run.objects.get(pk=run.pk).lease_expires_at >= before + timedelta(seconds=1)

@@ -10,19 +10,9 @@ import pytest
 from django.utils import timezone
 
 from engine.models import Run
+from tests.support import wait_until, weather_tool
 
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Get weather information for a location",
-        "parameters": {
-            "type": "object",
-            "properties": {"location": {"type": "string"}},
-            "required": ["location"],
-        },
-    },
-}
+WEATHER = weather_tool("location")
 
 
 @pytest.fixture
@@ -315,10 +305,11 @@ def test_worker_expires_waiting_runs_without_a_read(openai_client, engine_worker
         thread_id=thread.id, assistant_id=forecaster.id, poll_interval_ms=20
     )
     _travel_past_expiry(run.id)
-    deadline = timezone.now() + timedelta(seconds=10)
-    while Run.objects.get(pk=run.id).status != Run.EXPIRED:
-        assert timezone.now() < deadline, "the worker never expired the run"
-        threading.Event().wait(0.05)
+    wait_until(
+        lambda: Run.objects.get(pk=run.id).status == Run.EXPIRED,
+        timeout=10,
+        message="the worker to expire the run",
+    )
 
 
 def test_two_concurrent_submissions_exactly_one_accepted(openai_client, engine_worker, forecaster):

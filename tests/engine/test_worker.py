@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
+import threading
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,18 +16,11 @@ from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from engine.models import Message, Run, RunStep
-from engine.worker import start_in_thread
+from engine.worker import EngineWorker, start_in_thread
 from tests.fakes.chat_server import Reply
+from tests.support import wait_until
 
 SLOW = Reply(text="slowly " * 60, chunk_size=7, delay=0.1)  # about six seconds of streaming
-
-
-def wait_until(condition, timeout: float = 20.0, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-    return value
 
 
 def database_url() -> str:
@@ -109,7 +102,10 @@ def test_worker_killed_mid_run_is_recovered_and_retried(
     chat_server.script(SLOW, Reply(text="Recovered answer."))
     doomed = spawn_worker()
     run = start_slow_run(openai_client, chat_model)
-    wait_until(lambda: streaming_attempt(run.id, 1), what=f"the first attempt\n{doomed.output()}")
+    wait_until(
+        lambda: streaming_attempt(run.id, 1),
+        message=lambda: f"the first attempt\n{doomed.output()}",
+    )
     doomed.kill()
     assert Run.objects.get(pk=run.id).status == Run.IN_PROGRESS
 
@@ -117,7 +113,7 @@ def test_worker_killed_mid_run_is_recovered_and_retried(
     try:
         finished = wait_until(
             lambda: Run.objects.filter(pk=run.id, status__in=Run.TERMINAL).first(),
-            what="the recovered run to finish",
+            message="the recovered run to finish",
         )
     finally:
         worker.stop()
@@ -143,17 +139,19 @@ def test_run_whose_worker_dies_twice_fails_with_server_error(
     chat_server.script(SLOW, SLOW)
     first = spawn_worker()
     run = start_slow_run(openai_client, chat_model)
-    wait_until(lambda: streaming_attempt(run.id, 1), what=f"attempt 1\n{first.output()}")
+    wait_until(lambda: streaming_attempt(run.id, 1), message=lambda: f"attempt 1\n{first.output()}")
     first.kill()
     second = spawn_worker()  # recovers the run once the lease ran out, retries it
-    wait_until(lambda: streaming_attempt(run.id, 2), what=f"attempt 2\n{second.output()}")
+    wait_until(
+        lambda: streaming_attempt(run.id, 2), message=lambda: f"attempt 2\n{second.output()}"
+    )
     second.kill()
 
     worker, thread = start_in_thread(threads=1, poll=0.05)
     try:
         wait_until(
             lambda: Run.objects.filter(pk=run.id, status__in=Run.TERMINAL).exists(),
-            what="the run to be abandoned",
+            message="the run to be abandoned",
         )
     finally:
         worker.stop()
@@ -180,7 +178,7 @@ def test_two_workers_never_execute_the_same_run(openai_client, engine_worker):
         ]
         wait_until(
             lambda: Run.objects.filter(status=Run.COMPLETED).count() == len(runs),
-            what="every run to complete",
+            message="every run to complete",
         )
     finally:
         other.stop()
@@ -192,11 +190,27 @@ def test_two_workers_never_execute_the_same_run(openai_client, engine_worker):
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
 
 
+class WakeEvent(threading.Event):
+    """The worker's wake-up event, which also tells when the worker first sleeps on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slept = threading.Event()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.slept.set()
+        return super().wait(timeout)
+
+
 def test_a_queued_run_wakes_the_worker(openai_client):
     # The fallback poll is a minute: only the wake-up datagram can start the run in time.
-    worker, thread = start_in_thread(threads=1, poll=60)
+    worker = EngineWorker(threads=1, poll=60)
+    worker.wake = WakeEvent()
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
     try:
-        time.sleep(0.2)  # the worker is asleep on its wake-up event
+        # Queued only once the worker sleeps: its first look for work must not find the run.
+        assert worker.wake.slept.wait(10), "the worker never went to sleep"
         assistant = openai_client.beta.assistants.create(model="demo")
         run = openai_client.beta.threads.create_and_run(
             assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": "Hi"}]}
@@ -204,7 +218,7 @@ def test_a_queued_run_wakes_the_worker(openai_client):
         wait_until(
             lambda: Run.objects.filter(pk=run.id, status=Run.COMPLETED).exists(),
             timeout=10,
-            what="the run to complete",
+            message="the run to complete",
         )
     finally:
         worker.stop()
