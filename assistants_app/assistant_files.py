@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest
 
+from .error_words import in_words
 from .file_forms import CODE_FILES_MAX, MultipleFileField, clean_ids
 from .files import file_names, library_files, readable_ids, upload, visible_store_ids
 from .models import Connection, VectorStoreRecord
@@ -89,7 +90,7 @@ class AssistantFilesForm(forms.Form):
                 try:
                     target.append(upload(client, connection, user, uploaded).file_id)
                 except AssistantsError as error:
-                    self.add_error(field, f"{uploaded.name} was not uploaded. {error.user_message}")
+                    self.add_error(field, f"{uploaded.name} was not uploaded. {in_words(error)}")
                     return False
         for picked in self.cleaned_data.get("code_pick") or []:
             if picked not in self.code_ids:

@@ -13,9 +13,10 @@
             ├── NotFoundError 404, ConflictError 409, UnprocessableEntityError 422,
             └── RateLimitError 429, InternalServerError 5xx
 
-Every error has `.message` (for logs), `.user_message` (one sentence a non-programmer can act
-on), and, where the backend said so, `.status`, `.request_id` (x-request-id), `.code`, `.param`.
-Views turn them into page messages; nothing below the view layer should.
+Errors carry data, not sentences: `.message` (the API's own words, or ours for what happened
+before or beside it), and where the backend said so `.status`, `.code`, `.param`, `.type`,
+`.request_id` (x-request-id) and `.body`. The words a person reads are chosen at the boundary
+(`assistants_app.error_words.in_words`), never in the client.
 """
 
 from __future__ import annotations
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
 class AssistantsError(Exception):
     """Base of every error this client raises."""
 
-    user_message = "Something went wrong talking to the assistant service; please try again."
-
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
@@ -52,8 +51,6 @@ class InvalidRequestError(AssistantsError, ValueError):
     Wraps the pydantic `ValidationError`; `errors()` returns its list, `field_errors()` maps
     each top-level field ("name", "tools", "metadata"…) to readable messages, for forms.
     """
-
-    user_message = "Some values are not valid; correct the highlighted fields and try again."
 
     def __init__(self, error: pydantic.ValidationError, *, model: str = "") -> None:
         self.validation_error = error
@@ -100,6 +97,7 @@ class APIError(AssistantsError):
         code: str | None = None,
         param: str | None = None,
         type: str | None = None,
+        request_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.request = request
@@ -110,9 +108,9 @@ class APIError(AssistantsError):
         self.type = type
         if response is not None:
             self.status = response.status_code
-        self.request_id: str | None = (
-            response.headers.get("x-request-id") if response is not None else None
-        )
+        if request_id is None and response is not None:
+            request_id = response.headers.get("x-request-id")
+        self.request_id = request_id
 
     def __str__(self) -> str:
         details = [
@@ -136,22 +134,15 @@ class APIError(AssistantsError):
 
 
 class APIConnectionError(APIError):
-    user_message = (
-        "The assistant service could not be reached; check that it is running and that the "
-        "connection's address is right."
-    )
+    """The backend could not be reached (refused, reset, DNS, TLS…)."""
 
 
 class APITimeoutError(APIConnectionError):
-    user_message = "The assistant service took too long to answer; please try again in a moment."
+    """The backend did not answer within the timeout."""
 
 
 class PollTimeoutError(APITimeoutError):
     """`runs.poll` gave up: the run did not stop before the deadline. `.run` is the last seen."""
-
-    user_message = (
-        "The assistant is taking longer than expected; the answer will appear when it is ready."
-    )
 
     def __init__(self, message: str, *, run: Run) -> None:
         super().__init__(message)
@@ -159,16 +150,11 @@ class PollTimeoutError(APITimeoutError):
 
 
 class APIResponseValidationError(APIError):
-    user_message = (
-        "The assistant service answered with something this dashboard does not understand; "
-        "check that the connection points at an Assistants API."
-    )
+    """A 2xx answer that is not JSON or does not fit the expected model."""
 
 
 class APIStreamError(APIError):
     """An `error` event in a stream: the backend gave up part-way through a run."""
-
-    user_message = "The assistant stopped with an error while answering; please try again."
 
 
 class APIStatusError(APIError):
@@ -177,59 +163,37 @@ class APIStatusError(APIError):
     # Seconds the backend asked us to wait (Retry-After), when it said so.
     retry_after: float | None = None
 
-    @property
-    def user_message(self) -> str:  # type: ignore[override]
-        return f"The assistant service refused the request: {_sentence(self.message)}"
-
 
 class BadRequestError(APIStatusError):
     status = 400
 
-    @property
-    def user_message(self) -> str:  # type: ignore[override]
-        return f"The assistant service did not accept the request: {_sentence(self.message)}"
-
 
 class AuthenticationError(APIStatusError):
     status = 401
-    user_message = "The backend rejected the API key; ask an administrator to check the connection."
 
 
 class PermissionDeniedError(APIStatusError):
     status = 403
-    user_message = (
-        "The connection's API key may not do this; ask an administrator to check its permissions."
-    )
 
 
 class NotFoundError(APIStatusError):
     status = 404
-    user_message = "That item no longer exists on the assistant service; it may have been deleted."
 
 
 class ConflictError(APIStatusError):
     status = 409
-    user_message = "Something changed at the same moment; reload the page and try again."
 
 
 class UnprocessableEntityError(APIStatusError):
     status = 422
 
-    @property
-    def user_message(self) -> str:  # type: ignore[override]
-        return f"The assistant service could not process the request: {_sentence(self.message)}"
-
 
 class RateLimitError(APIStatusError):
     status = 429
-    user_message = "The assistant service is busy or over its usage limit; wait a minute and retry."
 
 
 class InternalServerError(APIStatusError):
-    user_message = (
-        "The assistant service had an internal problem; try again in a moment, and tell an "
-        "administrator if it keeps happening."
-    )
+    """Any 5xx answer."""
 
 
 STATUS_ERRORS: dict[int, type[APIStatusError]] = {
@@ -241,11 +205,6 @@ STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     422: UnprocessableEntityError,
     429: RateLimitError,
 }
-
-
-def _sentence(text: str) -> str:
-    text = (text or "no reason given").strip()
-    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def status_error(response: httpx.Response) -> APIStatusError:

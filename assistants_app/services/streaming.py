@@ -100,6 +100,7 @@ def _stream_error(payload: Any, response: httpx.Response | None) -> APIStreamErr
         code=str(code) if code is not None else None,
         param=error.get("param"),
         type=error.get("type"),
+        request_id=response.headers.get("x-request-id") if response is not None else None,
     )
 
 

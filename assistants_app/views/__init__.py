@@ -1,7 +1,14 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from django.http import HttpRequest
 
+from ..error_words import in_words
 from ..models import Connection
 from ..services import AssistantsClient, AssistantsError, client_for
+
+__all__ = ["backend", "fragment", "in_words", "saying_errors"]
 
 
 def fragment(request: HttpRequest, template: str, partial: str) -> str:
@@ -17,10 +24,11 @@ def backend(connection: Connection, **overrides) -> AssistantsClient:
     return client_for(connection, **{"max_retries": 1, **overrides})
 
 
-def in_words(error: AssistantsError) -> str:
-    """What a page says of a backend error: the client's sentence for a person, plus the
-    API's own words when they add something."""
-    detail = getattr(error, "message", "")
-    if detail and detail not in error.user_message:
-        return f"{error.user_message} (The service said: {detail})"
-    return error.user_message
+@contextmanager
+def saying_errors(context: dict[str, Any], key: str = "error") -> Iterator[None]:
+    """Run the block; a backend error is put in the page's context, in words, under `key`,
+    and the page renders on with what it has (set its fallbacks before the block)."""
+    try:
+        yield
+    except AssistantsError as error:
+        context[key] = in_words(error)

@@ -18,6 +18,7 @@ from ..roles import MANAGE_CONNECTIONS
 from ..services import AssistantsError, AuthenticationError, NotFoundError, client_for
 from ..signals import client_ip
 from ..team_forms import ConnectionForm
+from . import in_words
 
 Action = AuditEvent.Action
 admins_only = permission_required(MANAGE_CONNECTIONS, raise_exception=True)
@@ -124,7 +125,7 @@ def test_connection(connection: Connection) -> dict[str, Any]:
             "(HTTP 404). Check that the address ends with the API's version, e.g. /v1.",
         )
     except AssistantsError as error:
-        return _result(connection, False, error.user_message)
+        return _result(connection, False, in_words(error))
     elapsed = (time.monotonic() - started) * 1000
     count = f"more than {len(assistants.data)}" if assistants.has_more else len(assistants.data)
     words = f"Connected in {elapsed:.0f} ms. It has {count} assistant{'s' if count != 1 else ''}"

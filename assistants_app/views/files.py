@@ -96,7 +96,7 @@ def file_delete(request: HttpRequest, file_id: str) -> HttpResponse:
         FileRecord.objects.filter(connection=connection, file_id=file_id).delete()
         raise Http404("That file is already gone.") from error
     except AssistantsError as error:
-        messages.error(request, f"Could not find the file. {error.user_message}")
+        messages.error(request, f"Could not find the file. {in_words(error)}")
         return redirect("file_list")
     context: dict[str, Any] = {"nav": "files", "file": found, "size": human_size(found.bytes)}
     context["record"] = file_record(connection, file_id)
@@ -124,7 +124,7 @@ def stream_file(client: AssistantsClient, file_id: str) -> HttpResponse:
         raise Http404("That file is gone from the assistant service.") from error
     except AssistantsError as error:
         return HttpResponse(
-            f"Could not fetch the file. {error.user_message}", status=502, content_type="text/plain"
+            f"Could not fetch the file. {in_words(error)}", status=502, content_type="text/plain"
         )
     kind = upstream.headers.get("content-type", "").split(";")[0].strip().lower()
     inline = kind in INLINE_IMAGE_TYPES
@@ -167,7 +167,7 @@ def _list_context(request: HttpRequest, form: FileUploadForm) -> dict[str, Any]:
             purpose=purpose or NOT_GIVEN,
         )
     except AssistantsError as error:
-        context["error"] = error.user_message
+        context["error"] = in_words(error)
         return context
     context["rows"] = file_rows(request.user, connection, page.data)
     context["next_cursor"] = page.last_id if page.has_more else None

@@ -124,7 +124,7 @@ def run_steps(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
             run_id, thread_id=thread.thread_id, order="asc", limit=100
         ).data
     except AssistantsError as error:
-        context["error"] = error.user_message
+        context["error"] = in_words(error)
         steps = []
     submissions = {
         s.tool_call_id: s

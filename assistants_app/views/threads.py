@@ -34,7 +34,7 @@ from ..message_files import attachments_form, decorate
 from ..models import Connection, RunRecord, ThreadRecord
 from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, NotFoundError
 from ..services.types import Run
-from . import backend, fragment, in_words
+from . import backend, fragment, in_words, saying_errors
 
 BUSY_REASONS = {
     "queued": "The assistant is about to answer; you can write again when it has.",
@@ -51,12 +51,10 @@ def thread_list(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"nav": "threads", "threads": page, "page_obj": page}
     # Threads others shared with the team (issue 6), newest activity first.
     context["shared"] = ThreadRecord.objects.shared_with(request.user).select_related("owner")[:50]
-    try:
+    with saying_errors(context, "assistants_error"):
         context["assistants"] = (
             backend(Connection.objects.default()).assistants.list(limit=100).data
         )
-    except AssistantsError as error:
-        context["assistants_error"] = error.user_message
     return render(request, "threads/list.html", context)
 
 
@@ -72,7 +70,7 @@ def thread_create(request: HttpRequest) -> HttpResponse:
         assistant = client.assistants.retrieve(form.cleaned_data["assistant_id"])
         thread = client.threads.create(metadata={"created_by": request.user.get_username()})
     except AssistantsError as error:
-        messages.error(request, f"Could not start the chat. {error.user_message}")
+        messages.error(request, f"Could not start the chat. {in_words(error)}")
         return redirect("thread_list")
     record = ThreadRecord.objects.create(
         connection=connection,
@@ -166,7 +164,7 @@ def thread_delete(request: HttpRequest, pk: int) -> HttpResponse:
         except NotFoundError:
             pass  # already gone on the backend: forget it here too
         except AssistantsError as error:
-            context["error"] = error.user_message
+            context["error"] = in_words(error)
             return render(request, "threads/confirm_delete.html", context, status=422)
         delete_thread_files(client, thread)  # its attachments and outputs go with it
         thread.delete()
@@ -245,7 +243,7 @@ def run_context(
         # The backend did not answer: say so, and keep polling (slowly) in case it comes back.
         context.update(
             status_words="Could not reach the assistant service",
-            status_note=error.user_message,
+            status_note=in_words(error),
             elapsed=0,
             polling=True,
             delay=delay,
@@ -281,7 +279,7 @@ def _messages(client: AssistantsClient, thread: ThreadRecord, earlier_than: str)
             after=earlier_than or NOT_GIVEN,
         )
     except AssistantsError as error:
-        return {"messages": [], "messages_error": error.user_message, "earlier_cursor": None}
+        return {"messages": [], "messages_error": in_words(error), "earlier_cursor": None}
     rows = message_rows(page.data)
     decorate(rows, page.data, thread, client)  # citations, images, attachments, code steps
     return {"messages": rows, "earlier_cursor": page.last_id if page.has_more else None}

@@ -62,7 +62,7 @@ def store_list(request: HttpRequest) -> HttpResponse:
             limit=100, order="desc", after=after or NOT_GIVEN
         )
     except AssistantsError as error:
-        context["error"] = error.user_message
+        context["error"] = in_words(error)
         return render(request, "vector_stores/list.html", context)
     visible = visible_store_ids(request.user, connection, [s.id for s in page.data])
     records = {
@@ -252,7 +252,7 @@ def _detail_context(
     try:
         entries = client.vector_stores.files.list(store.id, limit=100, order="desc").data
     except AssistantsError as error:
-        context["files_error"] = error.user_message
+        context["files_error"] = in_words(error)
         entries = []
     ids = [e.id for e in entries]
     # The full page may ask the backend for names it does not know; the poll never does.

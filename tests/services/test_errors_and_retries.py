@@ -8,6 +8,7 @@ import socket
 import httpx
 import pytest
 
+from assistants_app.error_words import in_words
 from assistants_app.services import (
     APIConnectionError,
     APIResponseValidationError,
@@ -80,7 +81,7 @@ def test_retries_stop_after_max_retries(client, clock, respx_mock):
         client.assistants.retrieve("asst_1")
     assert route.call_count == 3  # the first try and max_retries=2
     assert caught.value.status == 503
-    assert "internal problem" in caught.value.user_message
+    assert "internal problem" in in_words(caught.value)
 
 
 def test_retry_after_beyond_the_cap_is_not_waited_for(client, clock, respx_mock):
@@ -124,7 +125,7 @@ def test_connection_refused_is_retried_then_reported(client, clock, respx_mock):
     assert len(clock.sleeps) == 2
     assert not isinstance(caught.value, APITimeoutError)
     assert caught.value.status is None
-    assert "could not be reached" in caught.value.user_message
+    assert "could not be reached" in in_words(caught.value)
 
 
 def test_connection_refused_over_real_tcp():
@@ -157,7 +158,7 @@ def test_read_timeout_on_create_message_is_not_repeated(client, clock, respx_moc
         client.threads.messages.create("thread_1", role="user", content="hello")
     assert route.call_count == 1  # it may have arrived: sending again could post it twice
     assert clock.sleeps == []
-    assert "too long" in caught.value.user_message
+    assert "too long" in in_words(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -223,7 +224,7 @@ def test_malformed_json_is_a_response_validation_error(client, respx_mock):
     with pytest.raises(APIResponseValidationError) as caught:
         client.assistants.retrieve("asst_1")
     assert "is not JSON" in caught.value.message
-    assert "does not understand" in caught.value.user_message
+    assert "does not understand" in in_words(caught.value)
 
 
 def test_a_body_of_the_wrong_shape_is_a_response_validation_error(client, respx_mock):
@@ -249,7 +250,10 @@ def test_400_with_param_surfaces_on_the_right_field(client, respx_mock):
     assert error.param == "tools[0].function.name"
     assert error.type == "invalid_request_error"
     assert error.field_errors() == {"tools": [error.message]}
-    assert error.user_message.startswith("The assistant service did not accept the request:")
+    assert in_words(error) == (
+        "The assistant service did not accept the request: "
+        "Invalid 'tools[0].function.name': string does not match pattern."
+    )
     assert "req_123" in str(error)
 
 
@@ -276,7 +280,7 @@ def test_each_status_has_its_class(respx_mock, status, cls):
     assert type(caught.value) is cls
     assert caught.value.status == status
     assert caught.value.message == f"status {status}"
-    assert caught.value.user_message.endswith(".")
+    assert not hasattr(caught.value, "user_message")  # sentences are chosen by in_words
 
 
 def test_401_explains_itself_to_a_person(client, respx_mock):
@@ -285,8 +289,9 @@ def test_401_explains_itself_to_a_person(client, respx_mock):
     )
     with pytest.raises(AuthenticationError) as caught:
         client.assistants.list()
-    assert caught.value.user_message == (
-        "The backend rejected the API key; ask an administrator to check the connection."
+    assert in_words(caught.value) == (
+        "The backend rejected the API key; ask an administrator to check the connection. "
+        "(The service said: Incorrect API key provided: sk-te…test.)"
     )
 
 

@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from assistants_app.error_words import in_words
 from assistants_app.services import (
     APIConnectionError,
     APIResponseValidationError,
@@ -98,14 +99,18 @@ def test_crlf_framing_and_no_done_end_cleanly(client, respx_mock):
 )  # fmt: skip
 def test_a_mid_stream_error_event_raises(client, respx_mock, payload):
     body = sse(("thread.run.created", run_json()), ("error", payload), ("done", "[DONE]"))
-    respx_mock.post(RUNS).respond(content=body, headers=SSE)
+    respx_mock.post(RUNS).respond(content=body, headers={**SSE, "x-request-id": "req_stream"})
     stream = client.threads.runs.create("thread_1", assistant_id="asst_1", stream=True)
     assert isinstance(next(stream), types.RunEvent)
     with pytest.raises(APIStreamError) as caught:
         next(stream)
     assert caught.value.message == "The model is overloaded"
     assert caught.value.code == "server_error"
-    assert "stopped with an error" in caught.value.user_message
+    assert in_words(caught.value) == (
+        "The assistant stopped with an error while answering; please try again. "
+        "(The service said: The model is overloaded)"
+    )
+    assert caught.value.request_id == "req_stream"
 
 
 def test_unknown_events_are_kept_not_fatal(client, respx_mock):
