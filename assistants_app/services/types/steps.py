@@ -1,0 +1,223 @@
+"""Run steps, their details and tool calls, and their stream deltas."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, Field, Tag
+
+from .shared import UNKNOWN, APIModel, LastError, Usage, _type_tag
+from .tools import FileSearchRankingOptions
+
+
+class MessageCreation(APIModel):
+    message_id: str = ""
+
+
+class MessageCreationStepDetails(APIModel):
+    type: Literal["message_creation"] = "message_creation"
+    message_creation: MessageCreation = Field(default_factory=MessageCreation)
+
+
+class CodeInterpreterLogs(APIModel):
+    type: Literal["logs"] = "logs"
+    logs: str = ""
+    index: int | None = None  # present in deltas only
+
+
+class CodeInterpreterImage(APIModel):
+    file_id: str | None = None
+
+
+class CodeInterpreterOutputImage(APIModel):
+    type: Literal["image"] = "image"
+    image: CodeInterpreterImage = Field(default_factory=CodeInterpreterImage)
+    index: int | None = None
+
+
+class UnknownCodeOutput(APIModel):
+    type: str
+
+
+CodeInterpreterOutput = Annotated[
+    Annotated[CodeInterpreterLogs, Tag("logs")]
+    | Annotated[CodeInterpreterOutputImage, Tag("image")]
+    | Annotated[UnknownCodeOutput, Tag(UNKNOWN)],
+    Discriminator(_type_tag({"logs", "image"})),
+]
+
+
+class CodeInterpreter(APIModel):
+    input: str = ""
+    outputs: list[CodeInterpreterOutput] = Field(default_factory=list)
+
+
+class CodeInterpreterToolCall(APIModel):
+    id: str = ""
+    type: Literal["code_interpreter"] = "code_interpreter"
+    code_interpreter: CodeInterpreter = Field(default_factory=CodeInterpreter)
+
+
+class FileSearchResultContent(APIModel):
+    type: str | None = None
+    text: str | None = None
+
+
+class FileSearchResult(APIModel):
+    file_id: str = ""
+    file_name: str = ""
+    score: float = 0.0
+    content: list[FileSearchResultContent] | None = None
+
+
+class FileSearchCall(APIModel):
+    ranking_options: FileSearchRankingOptions | None = None
+    results: list[FileSearchResult] | None = None
+
+
+class FileSearchToolCall(APIModel):
+    id: str = ""
+    type: Literal["file_search"] = "file_search"
+    file_search: FileSearchCall = Field(default_factory=FileSearchCall)
+
+
+class StepFunction(APIModel):
+    name: str = ""
+    arguments: str = ""
+    output: str | None = None
+
+
+class FunctionToolCall(APIModel):
+    id: str = ""
+    type: Literal["function"] = "function"
+    function: StepFunction = Field(default_factory=StepFunction)
+
+
+class UnknownToolCall(APIModel):
+    type: str
+
+
+ToolCall = Annotated[
+    Annotated[CodeInterpreterToolCall, Tag("code_interpreter")]
+    | Annotated[FileSearchToolCall, Tag("file_search")]
+    | Annotated[FunctionToolCall, Tag("function")]
+    | Annotated[UnknownToolCall, Tag(UNKNOWN)],
+    Discriminator(_type_tag({"code_interpreter", "file_search", "function"})),
+]
+
+
+class ToolCallsStepDetails(APIModel):
+    type: Literal["tool_calls"] = "tool_calls"
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+
+
+class UnknownStepDetails(APIModel):
+    type: str
+
+
+StepDetails = Annotated[
+    Annotated[MessageCreationStepDetails, Tag("message_creation")]
+    | Annotated[ToolCallsStepDetails, Tag("tool_calls")]
+    | Annotated[UnknownStepDetails, Tag(UNKNOWN)],
+    Discriminator(_type_tag({"message_creation", "tool_calls"})),
+]
+
+
+class RunStep(APIModel):
+    id: str
+    object: str = "thread.run.step"
+    created_at: int = 0
+    assistant_id: str = ""
+    thread_id: str = ""
+    run_id: str = ""
+    type: Literal["message_creation", "tool_calls"] | str = "message_creation"
+    status: Literal["in_progress", "cancelled", "failed", "completed", "expired"] | str = (
+        "in_progress"
+    )
+    step_details: StepDetails | None = None
+    last_error: LastError | None = None
+    expired_at: int | None = None
+    expires_at: int | None = None
+    cancelled_at: int | None = None
+    failed_at: int | None = None
+    completed_at: int | None = None
+    metadata: dict[str, str] | None = None
+    usage: Usage | None = None
+
+
+class FunctionDelta(APIModel):
+    name: str | None = None
+    arguments: str | None = None
+    output: str | None = None
+
+
+class FunctionToolCallDelta(APIModel):
+    index: int = 0
+    type: Literal["function"] = "function"
+    id: str | None = None
+    function: FunctionDelta | None = None
+
+
+class CodeInterpreterDelta(APIModel):
+    input: str | None = None
+    outputs: list[CodeInterpreterOutput] | None = None
+
+
+class CodeInterpreterToolCallDelta(APIModel):
+    index: int = 0
+    type: Literal["code_interpreter"] = "code_interpreter"
+    id: str | None = None
+    code_interpreter: CodeInterpreterDelta | None = None
+
+
+class FileSearchToolCallDelta(APIModel):
+    index: int = 0
+    type: Literal["file_search"] = "file_search"
+    id: str | None = None
+    file_search: dict[str, Any] | None = None
+
+
+class UnknownToolCallDelta(APIModel):
+    index: int = 0
+    type: str
+
+
+ToolCallDelta = Annotated[
+    Annotated[FunctionToolCallDelta, Tag("function")]
+    | Annotated[CodeInterpreterToolCallDelta, Tag("code_interpreter")]
+    | Annotated[FileSearchToolCallDelta, Tag("file_search")]
+    | Annotated[UnknownToolCallDelta, Tag(UNKNOWN)],
+    Discriminator(_type_tag({"function", "code_interpreter", "file_search"})),
+]
+
+
+class ToolCallsStepDetailsDelta(APIModel):
+    type: Literal["tool_calls"] = "tool_calls"
+    tool_calls: list[ToolCallDelta] | None = None
+
+
+class MessageCreationDelta(APIModel):
+    message_id: str | None = None
+
+
+class MessageCreationStepDetailsDelta(APIModel):
+    type: Literal["message_creation"] = "message_creation"
+    message_creation: MessageCreationDelta | None = None
+
+
+StepDetailsDelta = Annotated[
+    Annotated[ToolCallsStepDetailsDelta, Tag("tool_calls")]
+    | Annotated[MessageCreationStepDetailsDelta, Tag("message_creation")]
+    | Annotated[UnknownStepDetails, Tag(UNKNOWN)],
+    Discriminator(_type_tag({"tool_calls", "message_creation"})),
+]
+
+
+class RunStepDeltaBody(APIModel):
+    step_details: StepDetailsDelta | None = None
+
+
+class RunStepDelta(APIModel):
+    id: str
+    object: str = "thread.run.step.delta"
+    delta: RunStepDeltaBody = Field(default_factory=RunStepDeltaBody)

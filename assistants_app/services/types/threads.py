@@ -1,0 +1,38 @@
+"""Threads (`/threads`), and the body of create-thread-and-run."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .messages import MessageCreateParams
+from .runs import _RunOverrides
+from .shared import APIModel, DeletedObject, Metadata, NonEmpty, Params
+from .tools import ToolResources, ToolResourcesParam
+
+
+class Thread(APIModel):
+    id: str
+    object: str = "thread"
+    created_at: int = 0
+    tool_resources: ToolResources | None = None
+    metadata: dict[str, str] | None = Field(default_factory=dict)
+
+
+class ThreadCreateParams(Params):
+    messages: list[MessageCreateParams] | None = None
+    tool_resources: ToolResourcesParam | None = None
+    metadata: Metadata | None = None
+
+
+class ThreadUpdateParams(Params):
+    tool_resources: ToolResourcesParam | None = None
+    metadata: Metadata | None = None
+
+
+class ThreadCreateAndRunParams(_RunOverrides):
+    assistant_id: NonEmpty
+    thread: ThreadCreateParams | None = None
+    tool_resources: ToolResourcesParam | None = None
+
+
+ThreadDeleted = DeletedObject
