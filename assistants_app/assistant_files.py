@@ -16,8 +16,8 @@ from django.http import HttpRequest
 
 from .error_words import in_words
 from .file_forms import CODE_FILES_MAX, MultipleFileField, clean_ids
-from .files import file_names, library_files, readable_ids, upload, visible_store_ids
-from .models import Connection, VectorStoreRecord
+from .files import file_names, library_choices, upload
+from .models import Connection, FileRecord, VectorStoreRecord
 from .services import AssistantsClient, AssistantsError
 from .services.types import Assistant
 
@@ -150,7 +150,7 @@ def initial_form(
         code_ids=code_ids,
         store_id=store_id,
         store_choices=_store_choices(request, client, connection, store_id),
-        library=_library(connection),
+        library=library_choices(connection),
     )
 
 
@@ -165,7 +165,8 @@ def bound_form(
 
     def allowed(ids: list[str]) -> set[str]:
         # An id posted back must be the assistant's already, or a file the person may read.
-        return set(ids) & set(current_codes) | readable_ids(request.user, connection, ids)
+        readable = FileRecord.objects.readable_ids(request.user, connection, ids)
+        return set(ids) & set(current_codes) | readable
 
     posted = request.POST
     code_ids = clean_ids(posted.getlist("files-code_ids"), allowed)
@@ -177,7 +178,7 @@ def bound_form(
         pending_ids=clean_ids(posted.getlist("files-pending_ids"), allowed),
         removed=posted.getlist("files-code_remove"),
         store_choices=_store_choices(request, client, connection, current_store),
-        library=_library(connection),
+        library=library_choices(connection),
     )
     if form.is_valid():
         form.upload_new(client, connection, request.user)
@@ -199,14 +200,13 @@ def _store_choices(
         stores = client.vector_stores.list(limit=100, order="desc").data
     except AssistantsError:
         stores = []
-    visible = visible_store_ids(request.user, connection, [s.id for s in stores]) | {current}
+    visible = VectorStoreRecord.objects.visible_ids(
+        request.user, connection, [s.id for s in stores]
+    )
+    visible.add(current)
     choices = [
         (s.id, f"{s.name or s.id} ({s.file_counts.total} files)") for s in stores if s.id in visible
     ]
     if current and current not in {c[0] for c in choices}:
         choices.insert(0, (current, current))
     return choices
-
-
-def _library(connection: Connection) -> list[tuple[str, str]]:
-    return [(r.file_id, r.filename or r.file_id) for r in library_files(connection)]

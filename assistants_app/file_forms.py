@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterable
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
 
-from .files import UPLOAD_PURPOSES, human_size, max_upload_bytes, upload
+from .files import UPLOAD_PURPOSES, max_upload_bytes, upload
 from .models import FileRecord, ThreadRecord
 from .services import AssistantsClient
 from .services.types import CODE_INTERPRETER_FILES_MAX
@@ -80,9 +81,9 @@ class MultipleFileField(forms.FileField):
         limit = max_upload_bytes()
         too_big = [f for f in cleaned if f.size > limit]
         if too_big:
-            names = ", ".join(f"{f.name} ({human_size(f.size)})" for f in too_big)
+            names = ", ".join(f"{f.name} ({filesizeformat(f.size)})" for f in too_big)
             raise forms.ValidationError(
-                f"Too large: {names}. Files may be at most {human_size(limit)} each.",
+                f"Too large: {names}. Files may be at most {filesizeformat(limit)} each.",
                 code="too_large",
             )
         if len(cleaned) > self.limit_files:

@@ -19,8 +19,7 @@ from contextlib import suppress
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from .models import Connection, FileRecord, ThreadFile, ThreadRecord, VectorStoreRecord
-from .roles import manages_files
+from .models import Connection, FileRecord, ThreadFile, ThreadRecord, deletable
 from .services import AssistantsClient, AssistantsError
 from .services.types import FileObject
 
@@ -31,25 +30,10 @@ UPLOAD_PURPOSES = [
     ("user_data", "User data"),
     ("vision", "Vision (images for a model to look at)"),
 ]
-OUTPUT_PURPOSE = "assistants_output"  # files the code interpreter wrote
+OUTPUT_PURPOSE = FileRecord.OUTPUT_PURPOSE  # files the code interpreter wrote
 # Raster images a browser may show inline; everything else downloads (an SVG or HTML file
 # from a model must never be rendered by the dashboard's origin).
 INLINE_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
-
-
-def human_size(count: int | None) -> str:
-    if count is None:
-        return "—"
-    size = float(count)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return (
-                f"{size:.0f} {unit}"
-                if unit == "bytes"
-                else f"{size:.1f}".removesuffix(".0") + f" {unit}"
-            )
-        size /= 1024
-    return f"{count} bytes"
 
 
 def max_upload_bytes() -> int:
@@ -80,36 +64,19 @@ def upload(
     )
 
 
-def readable_ids(user, connection: Connection, file_ids: Iterable[str]) -> set[str]:
-    """The ids among `file_ids` that `user` may read (download, attach, give an assistant)."""
-    wanted = set(file_ids)
-    if not wanted or not user.is_authenticated:
-        return set()
-    if manages_files(user):
-        return wanted
-    recorded = FileRecord.objects.visible_to(user).filter(connection=connection, file_id__in=wanted)
-    found = set(recorded.values_list("file_id", flat=True))
-    referenced = ThreadFile.objects.filter(
-        file_id__in=wanted - found,
-        thread__in=ThreadRecord.objects.visible_to(user).filter(connection=connection),
-    )
-    return found | set(referenced.values_list("file_id", flat=True))
-
-
 def may_read(user, connection: Connection, file_id: str) -> bool:
-    return file_id in readable_ids(user, connection, [file_id])
-
-
-def file_record(connection: Connection, file_id: str) -> FileRecord | None:
-    query = FileRecord.objects.select_related("uploaded_by", "thread")
-    return query.filter(connection=connection, file_id=file_id).first()
+    return file_id in FileRecord.objects.readable_ids(user, connection, [file_id])
 
 
 def may_delete(user, connection: Connection, file_id: str) -> bool:
-    record = file_record(connection, file_id)
-    if record is None:
-        return manages_files(user)
-    return record.can_delete(user) and may_read(user, connection, file_id)
+    record = FileRecord.objects.find(connection, file_id)
+    return deletable(record, user) and (record is None or may_read(user, connection, file_id))
+
+
+def library_choices(connection: Connection) -> list[tuple[str, str]]:
+    """The team-library files a person may pick for a vector store or an assistant, newest
+    first."""
+    return [(r.file_id, str(r)) for r in FileRecord.objects.library(connection)[:200]]
 
 
 def known_names(connection: Connection, file_ids: Iterable[str]) -> dict[str, str]:
@@ -184,7 +151,7 @@ def file_rows(user, connection: Connection, files: list[FileObject]) -> list[dic
     """One page of backend files as the Files page shows them: only those `user` may read,
     with who uploaded each and where it belongs."""
     ids = [f.id for f in files]
-    readable = readable_ids(user, connection, ids)
+    readable = FileRecord.objects.readable_ids(user, connection, ids)
     records = {
         r.file_id: r
         for r in FileRecord.objects.filter(connection=connection, file_id__in=ids).select_related(
@@ -200,10 +167,9 @@ def file_rows(user, connection: Connection, files: list[FileObject]) -> list[dic
             {
                 "file": found,
                 "record": record,
-                "size": human_size(found.bytes),
                 "by": _by_whom(found, record),
                 "thread": record.thread if record else None,
-                "can_delete": record.can_delete(user) if record else manages_files(user),
+                "can_delete": deletable(record, user),
             }
         )
     return rows
@@ -215,27 +181,3 @@ def _by_whom(found: FileObject, record: FileRecord | None) -> str:
     if found.purpose == OUTPUT_PURPOSE:
         return "the code interpreter"
     return "outside the dashboard" if record is None else "someone no longer here"
-
-
-def visible_store_ids(user, connection: Connection, store_ids: Iterable[str]) -> set[str]:
-    """Vector stores a member may see: those made through the dashboard (all of them for
-    administrators)."""
-    wanted = set(store_ids)
-    if manages_files(user):
-        return wanted
-    recorded = VectorStoreRecord.objects.filter(
-        connection=connection, vector_store_id__in=wanted
-    ).values_list("vector_store_id", flat=True)
-    return set(recorded)
-
-
-def store_record(connection: Connection, store_id: str) -> VectorStoreRecord | None:
-    query = VectorStoreRecord.objects.select_related("created_by")
-    return query.filter(connection=connection, vector_store_id=store_id).first()
-
-
-def library_files(connection: Connection) -> list[FileRecord]:
-    """Files a person may pick for a vector store or an assistant: the team library, newest
-    first (a chat's attachments stay in their chat)."""
-    query = FileRecord.objects.filter(connection=connection, thread__isnull=True)
-    return list(query.exclude(purpose=OUTPUT_PURPOSE).select_related("uploaded_by")[:200])

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
@@ -143,7 +145,7 @@ class AssistantRecord(models.Model):
     """Who created and who last changed an assistant: the API itself does not know.
 
     Assistants are shared by the team, so there is no owner filter; the record only
-    attributes changes. Issue 6's audit trail (field-by-field diffs) builds on top of it.
+    attributes changes; the audit trail (AuditEvent) keeps the field-by-field diffs.
     """
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
@@ -188,7 +190,7 @@ class AssistantRecord(models.Model):
 
 class ThreadRecordQuerySet(models.QuerySet):
     def visible_to(self, user) -> ThreadRecordQuerySet:
-        """Threads a person may open: their own, and (issue 6) those shared with the team."""
+        """Threads a person may open: their own, and those shared with the team."""
         if not user.is_authenticated:
             return self.none()
         return self.filter(Q(owner=user) | ~Q(sharing=ThreadRecord.Sharing.PRIVATE))
@@ -384,6 +386,7 @@ class AuditEvent(models.Model):
         CONNECTION_MADE_DEFAULT = "connection_made_default", "made a connection the default"
         ENGINE_KEY_CREATED = "engine_key_created", "created an engine key"
         ENGINE_KEY_REVOKED = "engine_key_revoked", "revoked an engine key"
+        ENGINE_KEY_CHANGED = "engine_key_changed", "changed an engine key's access"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -471,6 +474,32 @@ class FileRecordQuerySet(models.QuerySet):
         return self.filter(Q(thread__isnull=True) | Q(thread__in=threads))
 
 
+    def readable_ids(self, user, connection: Connection, file_ids: Iterable[str]) -> set[str]:
+        """The ids among `file_ids` that `user` may read (download, attach, give an assistant):
+        visible records, and files a thread they may open refers to."""
+        wanted = set(file_ids)
+        if not wanted or not user.is_authenticated:
+            return set()
+        if manages_files(user):
+            return wanted
+        recorded = self.visible_to(user).filter(connection=connection, file_id__in=wanted)
+        found = set(recorded.values_list("file_id", flat=True))
+        referenced = ThreadFile.objects.filter(
+            file_id__in=wanted - found,
+            thread__in=ThreadRecord.objects.visible_to(user).filter(connection=connection),
+        )
+        return found | set(referenced.values_list("file_id", flat=True))
+
+    def find(self, connection: Connection, file_id: str) -> FileRecord | None:
+        query = self.select_related("uploaded_by", "thread")
+        return query.filter(connection=connection, file_id=file_id).first()
+
+    def library(self, connection: Connection) -> FileRecordQuerySet:
+        """Files a person may pick for a vector store or an assistant: the team library (a
+        chat's attachments and outputs stay in their chat)."""
+        query = self.filter(connection=connection, thread__isnull=True)
+        return query.exclude(purpose=FileRecord.OUTPUT_PURPOSE)
+
 class FileRecord(models.Model):
     """Who uploaded a file and where it belongs: the API's file object says neither.
 
@@ -481,6 +510,8 @@ class FileRecord(models.Model):
     """
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    OUTPUT_PURPOSE = "assistants_output"  # files the code interpreter wrote
+
     file_id = models.CharField(max_length=100)
     filename = models.CharField(max_length=255, blank=True)
     purpose = models.CharField(max_length=40, blank=True)
@@ -506,6 +537,10 @@ class FileRecord(models.Model):
         return self.filename or self.file_id
 
     def can_delete(self, user) -> bool:
+    @classmethod
+    def forget(cls, *, connection: Connection, file_id: str) -> None:
+        cls.objects.filter(connection=connection, file_id=file_id).delete()
+
         if manages_files(user) or (self.uploaded_by_id and self.uploaded_by_id == user.pk):
             return True
         return self.thread is not None and self.thread.owner_id == user.pk
@@ -536,6 +571,21 @@ class ThreadFile(models.Model):
 
 
 class VectorStoreRecord(models.Model):
+class VectorStoreRecordQuerySet(models.QuerySet):
+    def visible_ids(self, user, connection: Connection, store_ids: Iterable[str]) -> set[str]:
+        """Vector stores a member may see: those made through the dashboard (all of them for
+        administrators)."""
+        wanted = set(store_ids)
+        if manages_files(user):
+            return wanted
+        recorded = self.filter(connection=connection, vector_store_id__in=wanted)
+        return set(recorded.values_list("vector_store_id", flat=True))
+
+    def find(self, connection: Connection, store_id: str) -> VectorStoreRecord | None:
+        query = self.select_related("created_by")
+        return query.filter(connection=connection, vector_store_id=store_id).first()
+
+
     """Who created a vector store through the dashboard. Stores are shared by the team (every
     member may search them and add or remove files); the creator and administrators may
     delete them. Stores without a record (made elsewhere, or by the engine for a thread's
@@ -550,6 +600,8 @@ class VectorStoreRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+    objects = VectorStoreRecordQuerySet.as_manager()
+
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
@@ -561,6 +613,16 @@ class VectorStoreRecord(models.Model):
         return self.name or self.vector_store_id
 
     def can_delete(self, user) -> bool:
+    @classmethod
+    def forget(cls, *, connection: Connection, vector_store_id: str) -> None:
+        cls.objects.filter(connection=connection, vector_store_id=vector_store_id).delete()
+
         return manages_files(user) or (
             self.created_by_id is not None and self.created_by_id == user.pk
         )
+
+
+def deletable(record: FileRecord | VectorStoreRecord | None, user) -> bool:
+    """Who may delete a file or a store: what its record says; one made outside the dashboard
+    (no record) only those who manage files."""
+    return record.can_delete(user) if record is not None else manages_files(user)

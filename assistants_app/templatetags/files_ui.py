@@ -1,19 +1,21 @@
 """Template helpers of the Files and Vector stores pages and of the chat's files."""
 
 from django import template
+from django.template.defaultfilters import filesizeformat
 from django.utils.safestring import SafeString, mark_safe
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from ..files import human_size, max_upload_bytes
+from ..files import max_upload_bytes
 
 register = template.Library()
 
 
 @register.filter
 def filesize(count: int | None) -> str:
-    return human_size(count)
+    """Django's filesizeformat, and a dash when the backend did not give the size."""
+    return "—" if count is None else filesizeformat(count)
 
 
 @register.simple_tag

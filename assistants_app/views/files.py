@@ -6,6 +6,7 @@ backend's /files/{id}/content through the client, never holding a whole file in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -16,16 +17,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..file_forms import FileUploadForm
-from ..files import (
-    INLINE_IMAGE_TYPES,
-    UPLOAD_PURPOSES,
-    file_record,
-    file_rows,
-    human_size,
-    may_delete,
-    may_read,
-    upload,
-)
+from ..files import INLINE_IMAGE_TYPES, UPLOAD_PURPOSES, file_rows, may_delete, may_read, upload
 from ..models import Connection, FileRecord, ThreadRecord
 from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, NotFoundError
 from . import backend, in_words
@@ -93,25 +85,33 @@ def file_delete(request: HttpRequest, file_id: str) -> HttpResponse:
     try:
         found = client.files.retrieve(file_id)
     except NotFoundError as error:
-        FileRecord.objects.filter(connection=connection, file_id=file_id).delete()
+        FileRecord.forget(connection=connection, file_id=file_id)
         raise Http404("That file is already gone.") from error
     except AssistantsError as error:
         messages.error(request, f"Could not find the file. {in_words(error)}")
         return redirect("file_list")
-    context: dict[str, Any] = {"nav": "files", "file": found, "size": human_size(found.bytes)}
-    context["record"] = file_record(connection, file_id)
+    record = FileRecord.objects.find(connection, file_id)
+    context: dict[str, Any] = {"nav": "files", "file": found, "record": record}
     if request.method == "POST":
-        try:
-            client.files.delete(file_id)
-        except NotFoundError:
-            pass  # gone already: forget it here too
-        except AssistantsError as error:
-            context["error"] = in_words(error)
+        if not deleted_on_backend(lambda: client.files.delete(file_id), context):
             return render(request, "files/confirm_delete.html", context, status=422)
-        FileRecord.objects.filter(connection=connection, file_id=file_id).delete()
+        FileRecord.forget(connection=connection, file_id=file_id)
         messages.success(request, f"Deleted {found.filename or file_id}.")
         return redirect("file_list")
     return render(request, "files/confirm_delete.html", context)
+
+
+def deleted_on_backend(delete: Callable[[], object], context: dict[str, Any]) -> bool:
+    """Delete something on the backend; already gone counts as deleted. Another error is put
+    in the page's context, in words, and the answer is False."""
+    try:
+        delete()
+    except NotFoundError:
+        pass  # gone already: the caller forgets it here too
+    except AssistantsError as error:
+        context["error"] = in_words(error)
+        return False
+    return True
 
 
 def stream_file(client: AssistantsClient, file_id: str) -> HttpResponse:

@@ -18,21 +18,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..file_forms import AddStoreFilesForm, SearchForm, StoreFilesForm, VectorStoreForm
-from ..files import (
-    file_names,
-    human_size,
-    known_names,
-    library_files,
-    readable_ids,
-    store_record,
-    upload,
-    visible_store_ids,
-)
-from ..models import Connection, VectorStoreRecord
-from ..roles import manages_files
+from ..files import file_names, known_names, library_choices, upload
+from ..models import Connection, FileRecord, VectorStoreRecord, deletable
 from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, NotFoundError
 from ..services.types import VectorStore
 from . import backend, fragment, in_words
+from .files import deleted_on_backend
 
 DETAIL = "vector_stores/detail.html"
 STATUS_POLL_MS = 1000
@@ -64,7 +55,9 @@ def store_list(request: HttpRequest) -> HttpResponse:
     except AssistantsError as error:
         context["error"] = in_words(error)
         return render(request, "vector_stores/list.html", context)
-    visible = visible_store_ids(request.user, connection, [s.id for s in page.data])
+    visible = VectorStoreRecord.objects.visible_ids(
+        request.user, connection, [s.id for s in page.data]
+    )
     records = {
         r.vector_store_id: r
         for r in VectorStoreRecord.objects.filter(
@@ -72,9 +65,7 @@ def store_list(request: HttpRequest) -> HttpResponse:
         ).select_related("created_by")
     }
     context["rows"] = [
-        {"store": s, "record": records.get(s.id), "size": human_size(s.usage_bytes)}
-        for s in page.data
-        if s.id in visible
+        {"store": s, "record": records.get(s.id)} for s in page.data if s.id in visible
     ]
     context["next_cursor"] = page.last_id if page.has_more else None
     return render(request, "vector_stores/list.html", context)
@@ -83,7 +74,7 @@ def store_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def store_create(request: HttpRequest) -> HttpResponse:
     connection = Connection.objects.default()
-    library = _library_choices(connection)
+    library = library_choices(connection)
     form = VectorStoreForm(request.POST or None, request.FILES or None, library=library)
     context: dict[str, Any] = {"nav": "vector_stores", "form": form}
     if request.method == "GET" or not form.is_valid():
@@ -123,7 +114,9 @@ def store_detail(request: HttpRequest, store_id: str) -> HttpResponse:
                 query=search.cleaned_data["q"],
                 max_num_results=search.cleaned_data["max_num_results"] or 10,
             )
-            readable = readable_ids(request.user, connection, [r.file_id for r in found.data])
+            readable = FileRecord.objects.readable_ids(
+                request.user, connection, [r.file_id for r in found.data]
+            )
             context["results"] = [
                 {"result": r, "readable": r.file_id in readable} for r in found.data
             ]
@@ -147,7 +140,7 @@ def store_status(request: HttpRequest, store_id: str) -> HttpResponse:
 @_backend_errors
 def store_add_files(request: HttpRequest, store_id: str) -> HttpResponse:
     connection, client, store = _store_or_404(request, store_id)
-    form = AddStoreFilesForm(request.POST, request.FILES, library=_library_choices(connection))
+    form = AddStoreFilesForm(request.POST, request.FILES, library=library_choices(connection))
     if form.is_valid():
         try:
             file_ids = _gather_files(client, connection, request, form)
@@ -188,21 +181,16 @@ def store_remove_file(request: HttpRequest, store_id: str, file_id: str) -> Http
 @_backend_errors
 def store_delete(request: HttpRequest, store_id: str) -> HttpResponse:
     connection, client, store = _store_or_404(request, store_id)
-    record = store_record(connection, store_id)
-    if not (record.can_delete(request.user) if record else manages_files(request.user)):
+    record = VectorStoreRecord.objects.find(connection, store_id)
+    if not deletable(record, request.user):
         raise PermissionDenied(
             "Only the person who created a store, or an administrator, may delete it."
         )
     context: dict[str, Any] = {"nav": "vector_stores", "store": store, "record": record}
     if request.method == "POST":
-        try:
-            client.vector_stores.delete(store_id)
-        except NotFoundError:
-            pass  # gone already: forget it here too
-        except AssistantsError as error:
-            context["error"] = in_words(error)
+        if not deleted_on_backend(lambda: client.vector_stores.delete(store_id), context):
             return render(request, "vector_stores/confirm_delete.html", context, status=422)
-        VectorStoreRecord.objects.filter(connection=connection, vector_store_id=store_id).delete()
+        VectorStoreRecord.forget(connection=connection, vector_store_id=store_id)
         messages.success(request, f"Deleted the vector store {store.name or store.id}.")
         return redirect("vector_store_list")
     return render(request, "vector_stores/confirm_delete.html", context)
@@ -215,13 +203,13 @@ def _store_or_404(
     request: HttpRequest, store_id: str
 ) -> tuple[Connection, AssistantsClient, VectorStore]:
     connection = Connection.objects.default()
-    if not visible_store_ids(request.user, connection, [store_id]):
+    if not VectorStoreRecord.objects.visible_ids(request.user, connection, [store_id]):
         raise Http404("No such vector store.")
     client = backend(connection)
     try:
         return connection, client, client.vector_stores.retrieve(store_id)
     except NotFoundError as error:
-        VectorStoreRecord.objects.filter(connection=connection, vector_store_id=store_id).delete()
+        VectorStoreRecord.forget(connection=connection, vector_store_id=store_id)
         raise Http404("That vector store is gone.") from error
 
 
@@ -234,19 +222,18 @@ def _detail_context(
     full: bool = True,
     add_form: StoreFilesForm | None = None,
 ) -> dict[str, Any]:
-    record = store_record(connection, store.id)
+    record = VectorStoreRecord.objects.find(connection, store.id)
     counts = store.file_counts
     done = counts.completed + counts.failed + counts.cancelled
     context: dict[str, Any] = {
         "nav": "vector_stores",
         "store": store,
         "record": record,
-        "size": human_size(store.usage_bytes),
         "done": done,
         "percent": round(100 * done / counts.total) if counts.total else 100,
         "polling": counts.in_progress > 0,
         "poll_ms": STATUS_POLL_MS,
-        "can_delete": record.can_delete(request.user) if record else manages_files(request.user),
+        "can_delete": deletable(record, request.user),
         "files": [],
     }
     try:
@@ -257,23 +244,18 @@ def _detail_context(
     ids = [e.id for e in entries]
     # The full page may ask the backend for names it does not know; the poll never does.
     names = file_names(client, connection, ids) if full else known_names(connection, ids)
-    readable = readable_ids(request.user, connection, ids)
+    readable = FileRecord.objects.readable_ids(request.user, connection, ids)
     context["files"] = [
         {
             "entry": e,
             "name": names.get(e.id, e.id),
             "readable": e.id in readable,
-            "size": human_size(e.usage_bytes) if e.usage_bytes else "",
         }
         for e in entries
     ]
     if full:
-        context["add_form"] = add_form or AddStoreFilesForm(library=_library_choices(connection))
+        context["add_form"] = add_form or AddStoreFilesForm(library=library_choices(connection))
     return context
-
-
-def _library_choices(connection: Connection) -> list[tuple[str, str]]:
-    return [(r.file_id, r.filename or r.file_id) for r in library_files(connection)]
 
 
 def _gather_files(

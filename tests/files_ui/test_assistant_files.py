@@ -70,7 +70,7 @@ def test_limits_are_checked_before_anything_is_sent(client, owner, api, settings
         ),
     )
     assert response.status_code == 422
-    assert "Too large: big.csv (11 bytes)" in response.content.decode()
+    assert "Too large: big.csv (11\N{NO-BREAK SPACE}bytes)" in response.content.decode()
     assert api.files.list().data == [] and api.assistants.list().data == []
 
 
