@@ -462,7 +462,8 @@ def field_changes(before: dict, after: dict, fields: list[str]) -> dict[str, lis
     }
 
 
-# --- Files and vector stores (issue 7): who uploaded what, and where it may be seen. --------
+# --- Files and vector stores: who uploaded what, and where it may be seen. ------------------
+# The rules in words are in assistants_app/files.py.
 
 
 class FileRecordQuerySet(models.QuerySet):
@@ -472,7 +473,6 @@ class FileRecordQuerySet(models.QuerySet):
             return self.none()
         threads = ThreadRecord.objects.visible_to(user)
         return self.filter(Q(thread__isnull=True) | Q(thread__in=threads))
-
 
     def readable_ids(self, user, connection: Connection, file_ids: Iterable[str]) -> set[str]:
         """The ids among `file_ids` that `user` may read (download, attach, give an assistant):
@@ -500,6 +500,7 @@ class FileRecordQuerySet(models.QuerySet):
         query = self.filter(connection=connection, thread__isnull=True)
         return query.exclude(purpose=FileRecord.OUTPUT_PURPOSE)
 
+
 class FileRecord(models.Model):
     """Who uploaded a file and where it belongs: the API's file object says neither.
 
@@ -509,9 +510,9 @@ class FileRecord(models.Model):
     Backend files without a record (made outside the dashboard) are shown to administrators.
     """
 
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
     OUTPUT_PURPOSE = "assistants_output"  # files the code interpreter wrote
 
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
     file_id = models.CharField(max_length=100)
     filename = models.CharField(max_length=255, blank=True)
     purpose = models.CharField(max_length=40, blank=True)
@@ -536,11 +537,11 @@ class FileRecord(models.Model):
     def __str__(self) -> str:
         return self.filename or self.file_id
 
-    def can_delete(self, user) -> bool:
     @classmethod
     def forget(cls, *, connection: Connection, file_id: str) -> None:
         cls.objects.filter(connection=connection, file_id=file_id).delete()
 
+    def can_delete(self, user) -> bool:
         if manages_files(user) or (self.uploaded_by_id and self.uploaded_by_id == user.pk):
             return True
         return self.thread is not None and self.thread.owner_id == user.pk
@@ -570,7 +571,6 @@ class ThreadFile(models.Model):
             cls.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-class VectorStoreRecord(models.Model):
 class VectorStoreRecordQuerySet(models.QuerySet):
     def visible_ids(self, user, connection: Connection, store_ids: Iterable[str]) -> set[str]:
         """Vector stores a member may see: those made through the dashboard (all of them for
@@ -586,6 +586,7 @@ class VectorStoreRecordQuerySet(models.QuerySet):
         return query.filter(connection=connection, vector_store_id=store_id).first()
 
 
+class VectorStoreRecord(models.Model):
     """Who created a vector store through the dashboard. Stores are shared by the team (every
     member may search them and add or remove files); the creator and administrators may
     delete them. Stores without a record (made elsewhere, or by the engine for a thread's
@@ -599,9 +600,9 @@ class VectorStoreRecordQuerySet(models.QuerySet):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
     objects = VectorStoreRecordQuerySet.as_manager()
 
+    class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
@@ -612,11 +613,11 @@ class VectorStoreRecordQuerySet(models.QuerySet):
     def __str__(self) -> str:
         return self.name or self.vector_store_id
 
-    def can_delete(self, user) -> bool:
     @classmethod
     def forget(cls, *, connection: Connection, vector_store_id: str) -> None:
         cls.objects.filter(connection=connection, vector_store_id=vector_store_id).delete()
 
+    def can_delete(self, user) -> bool:
         return manages_files(user) or (
             self.created_by_id is not None and self.created_by_id == user.pk
         )
