@@ -6,7 +6,9 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
+from urllib.parse import quote
 
+from django.db import connection
 from django.urls import URLResolver, get_resolver
 
 T = TypeVar("T")
@@ -69,3 +71,14 @@ def every_route(patterns=None, prefix: str = "") -> Iterator[tuple[str, Callable
             continue
         path = re.sub(r"<(?:(\w+):)?\w+>", lambda m: _SAMPLE[m[1] or ""], route)
         yield "/" + path, entry.callback
+
+
+def database_url() -> str:
+    """The test database as DATABASE_URL, for a worker in another process."""
+    config = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{config['NAME']}"
+    user, password = quote(config["USER"] or ""), quote(config["PASSWORD"] or "")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host, port = config["HOST"] or "127.0.0.1", config["PORT"] or 5432
+    return f"postgres://{auth}{host}:{port}/{config['NAME']}"

@@ -1,9 +1,9 @@
 """Helpers for the dashboard's view tests (not fixtures: plain functions)."""
 
-import time
-
 from django.test import Client
 from django.urls import reverse
+
+from tests.support import wait_until
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -26,14 +26,17 @@ def builder_data(**fields) -> dict:
 def poll(client: Client, thread, run_id: str, *, until, timeout: float = 15.0):
     """GET the run-status fragment as htmx does until `until(response)` holds."""
     url = reverse("run_status", args=[thread.pk, run_id])
-    deadline = time.monotonic() + timeout
-    while True:
-        response = client.get(url, {"delay": 200}, **HTMX)
-        if until(response):
-            return response
-        if time.monotonic() > deadline:
-            raise AssertionError(f"run did not get there: {response.content.decode()[:2000]}")
-        time.sleep(0.05)
+    seen = []
+
+    def arrived():
+        seen.append(client.get(url, {"delay": 200}, **HTMX))
+        return seen[-1] if until(seen[-1]) else None
+
+    return wait_until(
+        arrived,
+        timeout=timeout,
+        message=lambda: f"the run to get there: {seen[-1].content.decode()[:2000]}",
+    )
 
 
 def stopped(response) -> bool:

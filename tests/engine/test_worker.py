@@ -8,30 +8,17 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from engine.models import Message, Run, RunStep
 from engine.worker import EngineWorker, start_in_thread
 from tests.fakes.chat_server import Reply
-from tests.support import wait_until
+from tests.support import database_url, wait_until
 
 SLOW = Reply(text="slowly " * 60, chunk_size=7, delay=0.1)  # about six seconds of streaming
-
-
-def database_url() -> str:
-    """The test database as DATABASE_URL, for a worker in another process."""
-    config = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{config['NAME']}"
-    user, password = quote(config["USER"] or ""), quote(config["PASSWORD"] or "")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host, port = config["HOST"] or "127.0.0.1", config["PORT"] or 5432
-    return f"postgres://{auth}{host}:{port}/{config['NAME']}"
 
 
 class WorkerProcess:

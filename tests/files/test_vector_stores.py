@@ -9,6 +9,8 @@ import io
 import openai
 import pytest
 
+from tests.support import wait_until
+
 from .conftest import wait_for_files
 from .documents import of_type
 
@@ -211,14 +213,13 @@ def test_cancelled_ingestion_writes_nothing(openai_client, upload, engine_worker
     batch = openai_client.vector_stores.file_batches.create(store.id, file_ids=[created.id])
     openai_client.vector_stores.file_batches.cancel(batch.id, vector_store_id=store.id)
     engine_worker_factory()  # the queued task now runs, and must lose to the cancel
-    import time
-
-    deadline = time.monotonic() + 10
     from django_tasks_db.models import DBTaskResult
 
-    while DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(
+        lambda: not DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists(),
+        timeout=10,
+        message="the queued ingestion to run",
+    )
     entry = openai_client.vector_stores.files.retrieve(created.id, vector_store_id=store.id)
     assert entry.status == "cancelled"
     assert openai_client.vector_stores.search(store.id, query="cancelled ingestion").data == []

@@ -4,15 +4,13 @@ chat readable exactly by those who may open the chat."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.urls import reverse
 
 from assistants_app.models import FileRecord, ThreadFile, ThreadRecord
 from engine.files import sandbox
 from tests.dashboard.support import HTMX, poll, stopped
-from tests.support import WEATHER_TOOL
+from tests.support import WEATHER_TOOL, wait_until
 
 from .conftest import upload_file
 
@@ -56,10 +54,11 @@ def thread_file_url(thread, file_id: str) -> str:
 
 
 def wait_for_store(api, store_id: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while api.vector_stores.retrieve(store_id).file_counts.in_progress:
-        assert time.monotonic() < deadline, "the store's files were not read in time"
-        time.sleep(0.1)
+    wait_until(
+        lambda: not api.vector_stores.retrieve(store_id).file_counts.in_progress,
+        timeout=timeout,
+        message="the store's files to be read",
+    )
 
 
 def body(response) -> bytes:

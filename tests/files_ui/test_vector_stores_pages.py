@@ -4,13 +4,12 @@ administrator."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.urls import reverse
 
 from assistants_app.models import FileRecord, VectorStoreRecord
 from assistants_app.services import NotFoundError
+from tests.support import wait_until
 
 from .conftest import upload_file
 
@@ -23,13 +22,13 @@ WARRANTY = b"The blender warranty lasts two years and covers the motor."
 def wait_until_read(client, store_id: str, timeout: float = 20.0) -> str:
     """Poll the status fragment as htmx does until it stops asking to be polled."""
     url = reverse("vector_store_status", args=[store_id])
-    deadline = time.monotonic() + timeout
-    while True:
-        html = client.get(url, **HTMX).content.decode()
-        if "hx-trigger" not in html:
-            return html
-        assert time.monotonic() < deadline, html
-        time.sleep(0.1)
+    seen = []
+
+    def read():
+        seen.append(client.get(url, **HTMX).content.decode())
+        return seen[-1] if "hx-trigger" not in seen[-1] else None
+
+    return wait_until(read, timeout=timeout, message=lambda: f"the files to be read: {seen[-1]}")
 
 
 @pytest.fixture

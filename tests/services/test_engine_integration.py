@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -16,19 +15,7 @@ from assistants_app.services import (
     client_for,
     types,
 )
-
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "The weather in a city",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    },
-}
+from tests.support import WEATHER_TOOL, wait_until
 
 
 @pytest.fixture
@@ -39,7 +26,7 @@ def studio(engine_url, engine_key):
 
 def test_the_whole_function_call_loop(studio, engine_worker):
     assistant = studio.assistants.create(
-        model="demo", name="Weather", instructions="You report the weather.", tools=[WEATHER]
+        model="demo", name="Weather", instructions="You report the weather.", tools=[WEATHER_TOOL]
     )
     thread = studio.threads.create(metadata={"owner": "olivia"})
     studio.threads.messages.create(thread.id, role="user", content="get_weather city=Oslo")
@@ -75,7 +62,7 @@ def test_the_whole_function_call_loop(studio, engine_worker):
 
 
 def test_the_function_call_loop_streamed(studio, engine_worker):
-    assistant = studio.assistants.create(model="demo", tools=[WEATHER])
+    assistant = studio.assistants.create(model="demo", tools=[WEATHER_TOOL])
     with studio.threads.create_and_run(
         assistant_id=assistant.id,
         thread={"messages": [{"role": "user", "content": "get_weather city=Lima"}]},
@@ -138,13 +125,14 @@ def test_files_and_vector_store_search(studio, engine_worker):
     assert uploaded.id in [file.id for file in studio.files.list(purpose="assistants")]
 
     store = studio.vector_stores.create(name="Policies", file_ids=[uploaded.id])
-    deadline = time.monotonic() + 30
-    while (
-        studio.vector_stores.files.retrieve(uploaded.id, vector_store_id=store.id).status
-        == "in_progress"
-        and time.monotonic() < deadline
-    ):
-        time.sleep(0.05)
+    wait_until(
+        lambda: (
+            studio.vector_stores.files.retrieve(uploaded.id, vector_store_id=store.id).status
+            != "in_progress"
+        ),
+        timeout=30,
+        message="the file to be read",
+    )
     results = studio.vector_stores.search(store.id, query="refunds")
     assert results.data[0].file_id == uploaded.id
     assert "30 days" in results.data[0].content[0].text

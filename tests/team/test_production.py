@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from django.contrib.auth import get_user_model
 
 from assistants_app.roles import set_role
 from engine.models import EngineKey
-from tests.engine.test_worker import database_url
+from tests.support import database_url, wait_until
 from tests.test_deploy_check import PRODUCTION_ENV
 
 # The SDK marks its Assistants API (beta) deprecated; using it is the point here.
@@ -91,16 +90,14 @@ class Deployment:
         )
 
     def wait_until_up(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.web.poll() is None, self.output()
+        def healthy() -> bool:
+            assert self.web.poll() is None, self.output()  # gunicorn died: no use waiting
             try:
-                if httpx.get(self.url + "/healthz", headers=proxied()).status_code == 200:
-                    return
+                return httpx.get(self.url + "/healthz", headers=proxied()).status_code == 200
             except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"gunicorn did not answer\n{self.output()}")
+                return False
+
+        wait_until(healthy, timeout=30, interval=0.1, message=lambda: f"gunicorn\n{self.output()}")
 
     def output(self) -> str:
         return Path(self.log.name).read_text()
@@ -162,11 +159,13 @@ class Person:
         )
         assert sent.status_code == 200, sent.text[:500]
         status_url = re.search(r'hx-get="(/threads/\d+/runs/run_\w+/status/)', sent.text)[1]
-        deadline = time.monotonic() + 30
-        while (polled := self.request("GET", status_url, htmx=True)).status_code != 286:
-            assert polled.status_code == 200 and time.monotonic() < deadline, polled.text[:500]
-            time.sleep(0.1)
-        return polled.text
+
+        def finished() -> httpx.Response | None:
+            polled = self.request("GET", status_url, htmx=True)
+            assert polled.status_code in (200, 286), polled.text[:500]
+            return polled if polled.status_code == 286 else None
+
+        return wait_until(finished, timeout=30, interval=0.1, message="the run to end").text
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ run: every run is claimed once, answered once, and both workers share the work."
 from django_tasks_db.models import DBTaskResult
 
 from engine.models import Listener, Message, Run, RunStep
-from tests.engine.test_worker import WorkerProcess, wait_until
+from tests.engine.test_worker import WorkerProcess
 from tests.fakes.chat_server import Reply
+from tests.support import wait_until
 
 RUNS = 16
 
@@ -21,7 +22,7 @@ def test_two_worker_processes_never_run_the_same_run(openai_client, chat_model, 
             lambda: (
                 set(Listener.objects.filter(kind="worker").values_list("pid", flat=True)) >= pids
             ),
-            what="both workers to start\n" + "\n".join(w.output() for w in workers),
+            message=lambda: "both workers to start\n" + "\n".join(w.output() for w in workers),
         )
         assistant = openai_client.beta.assistants.create(model=chat_model)
         runs = [
@@ -34,7 +35,7 @@ def test_two_worker_processes_never_run_the_same_run(openai_client, chat_model, 
         wait_until(
             lambda: Run.objects.filter(status__in=Run.TERMINAL).count() == RUNS,
             timeout=60,
-            what="every run to finish\n" + "\n".join(w.output() for w in workers),
+            message=lambda: "every run to finish\n" + "\n".join(w.output() for w in workers),
         )
     finally:
         for worker in workers:
