@@ -34,7 +34,6 @@ from .errors import (
     APIConnectionError,
     APIResponseValidationError,
     APITimeoutError,
-    InvalidRequestError,
     retry_after,
     status_error,
 )
@@ -88,24 +87,6 @@ class RequestOptions(TypedDict, total=False):
     extra_headers: Mapping[str, str]
     extra_query: Mapping[str, Any]
     extra_body: Mapping[str, Any]
-
-
-def build_body(
-    params_model: type[pydantic.BaseModel], values: Mapping[str, Any], *, skip: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """Validate a method's arguments (its `locals()`) against a params model; the JSON body.
-
-    Arguments left out (NOT_GIVEN), `self`, `options` and the names in `skip` (path ids) are
-    not part of the body."""
-    ignored = {"self", "options", "path", *skip}
-    given = {
-        key: value for key, value in values.items() if value is not NOT_GIVEN and key not in ignored
-    }
-    try:
-        params = params_model.model_validate(given)
-    except pydantic.ValidationError as error:
-        raise InvalidRequestError(error, model=params_model.__name__) from None
-    return params.to_body()  # type: ignore[attr-defined]
 
 
 def path_id(value: str, name: str) -> str:
@@ -333,15 +314,3 @@ class BaseClient:
         )
         response = self.send(request, safe=safe, max_retries=(options or {}).get("max_retries"))
         return self.parse(response, cast_to)
-
-    def request_raw(
-        self,
-        method: str,
-        path: str,
-        *,
-        safe: bool,
-        beta: bool = True,
-        options: RequestOptions | None = None,
-    ) -> httpx.Response:
-        request = self.build_request(method, path, beta=beta, options=options)
-        return self.send(request, safe=safe, max_retries=(options or {}).get("max_retries"))

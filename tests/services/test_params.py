@@ -156,6 +156,25 @@ def test_bodies_hold_what_was_given_and_null_clears(client, respx_mock):
     }
 
 
+def test_fields_and_request_options_part_and_a_misspelt_name_is_refused(client, respx_mock):
+    route = respx_mock.get(url("assistants")).respond(json={"data": []})
+    client.assistants.list(limit=5, order="asc", extra_query={"q": "x"}, timeout=3)
+    request = route.calls.last.request
+    assert dict(request.url.params) == {"limit": "5", "order": "asc", "q": "x"}
+    assert request.extensions["timeout"]["read"] == 3
+    create = respx_mock.post(url("threads/t/runs")).respond(json={"id": "r", "thread_id": "t"})
+    client.threads.runs.create("t", assistant_id="a", temperature=0.5, max_retries=0)
+    assert json.loads(create.calls.last.request.content) == {
+        "assistant_id": "a",
+        "temperature": 0.5,
+    }
+    with pytest.raises(TypeError, match="limt"):
+        client.assistants.list(limt=5)
+    with pytest.raises(TypeError, match="temprature"):
+        client.threads.runs.create("t", assistant_id="a", temprature=1)
+    assert route.call_count == 1 and create.call_count == 1
+
+
 def test_params_round_trip_for_forms():
     params = RunCreateParams(
         assistant_id="asst_1",

@@ -109,13 +109,6 @@ def test_submit_tool_outputs_and_poll(client, clock, respx_mock):
     assert submit.call_count == 1
 
 
-def test_create_and_run_poll(client, clock, respx_mock):
-    respx_mock.post(url("threads/runs")).respond(json=run_json())
-    respx_mock.get(RUN_URL).mock(side_effect=statuses("requires_action"))
-    run = client.threads.create_and_run_poll(assistant_id="asst_1")
-    assert run.status == "requires_action"
-
-
 def test_a_request_timeout_and_a_poll_deadline_go_together(client, clock, respx_mock):
     # `timeout` is each request's HTTP timeout, as on every method; `poll_timeout` the deadline.
     submit = respx_mock.post(url("threads/thread_1/runs/run_1/submit_tool_outputs")).respond(

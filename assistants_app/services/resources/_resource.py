@@ -1,11 +1,73 @@
+"""What every resource shares: the client, request bodies checked against their params model,
+and cursor lists whose query and options come as keyword arguments."""
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import pydantic
+
+from .._base import NOT_GIVEN, NotGiven, RequestOptions
+from ..errors import InvalidRequestError
+from ..pagination import CursorPage
+from ..types import ListParams
 
 if TYPE_CHECKING:
     from .._client import AssistantsClient
+
+T = TypeVar("T")
+OPTION_KEYS = RequestOptions.__optional_keys__
+
+
+class ListQuery(RequestOptions, total=False):
+    """A cursor list's query (checked by `ListParams`) and the per-call options."""
+
+    limit: int | NotGiven
+    order: Literal["asc", "desc"] | NotGiven
+    after: str | NotGiven
+    before: str | NotGiven
+
+
+def checked(params: type[pydantic.BaseModel], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON body (or query) of `values`, arguments left out (NOT_GIVEN) dropped, refused
+    with `InvalidRequestError` where it breaks one of the API's limits."""
+    given = {key: value for key, value in values.items() if value is not NOT_GIVEN}
+    try:
+        return params.model_validate(given).to_body()  # type: ignore[attr-defined]
+    except pydantic.ValidationError as error:
+        raise InvalidRequestError(error, model=params.__name__) from None
+
+
+def split(
+    arguments: Mapping[str, Any], params: type[pydantic.BaseModel]
+) -> tuple[dict[str, Any], RequestOptions]:
+    """Keyword arguments parted into the fields of `params` and the request options; any other
+    name is refused, as Python refuses an unknown keyword argument."""
+    own = {key: value for key, value in arguments.items() if key in params.model_fields}
+    options = {key: value for key, value in arguments.items() if key not in own}
+    unknown = set(options) - OPTION_KEYS
+    if unknown:
+        raise TypeError(f"Unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    return own, options  # type: ignore[return-value]
 
 
 class Resource:
     def __init__(self, client: AssistantsClient) -> None:
         self._client = client
+
+    def _list(
+        self,
+        path: str,
+        item_type: type[T],
+        arguments: Mapping[str, Any],
+        query_params: type[pydantic.BaseModel] = ListParams,
+        *,
+        beta: bool = True,
+        extra_query: Mapping[str, Any] | None = None,
+    ) -> CursorPage[T]:
+        query, options = split(arguments, query_params)
+        query = {**checked(query_params, query), **(extra_query or {})}
+        return CursorPage.fetch(
+            self._client, path, item_type, query=query, beta=beta, options=options
+        )

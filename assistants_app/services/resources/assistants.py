@@ -1,37 +1,33 @@
 from __future__ import annotations
 
-from typing import Any, Literal, Unpack
+from typing import Any, Unpack
 
-from .._base import NOT_GIVEN, NotGiven, RequestOptions, build_body, path_id
+from .._base import NOT_GIVEN, NotGiven, RequestOptions, path_id
 from ..pagination import CursorPage
-from ..types import (
-    Assistant,
-    AssistantCreateParams,
-    AssistantDeleted,
-    AssistantUpdateParams,
-    ListParams,
-)
-from ._resource import Resource
+from ..types import Assistant, AssistantCreateParams, AssistantDeleted, AssistantUpdateParams
+from ._resource import ListQuery, Resource, checked, split
+
+
+class AssistantFields(RequestOptions, total=False):
+    """What an assistant is made of besides its model: the body of create and of update (the
+    params models hold the API's limits). None clears a field on update."""
+
+    name: str | None
+    description: str | None
+    instructions: str | None
+    reasoning_effort: str | None
+    tools: list[Any]
+    tool_resources: Any | None
+    metadata: dict[str, str] | None
+    temperature: float | None
+    top_p: float | None
+    response_format: Any | None
 
 
 class Assistants(Resource):
-    def create(
-        self,
-        *,
-        model: str,
-        name: str | NotGiven | None = NOT_GIVEN,
-        description: str | NotGiven | None = NOT_GIVEN,
-        instructions: str | NotGiven | None = NOT_GIVEN,
-        reasoning_effort: str | NotGiven | None = NOT_GIVEN,
-        tools: list[Any] | NotGiven = NOT_GIVEN,
-        tool_resources: Any | NotGiven | None = NOT_GIVEN,
-        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
-        temperature: float | NotGiven | None = NOT_GIVEN,
-        top_p: float | NotGiven | None = NOT_GIVEN,
-        response_format: Any | NotGiven | None = NOT_GIVEN,
-        **options: Unpack[RequestOptions],
-    ) -> Assistant:
-        body = build_body(AssistantCreateParams, locals())
+    def create(self, *, model: str, **fields: Unpack[AssistantFields]) -> Assistant:
+        given, options = split(fields, AssistantCreateParams)
+        body = checked(AssistantCreateParams, {"model": model, **given})
         return self._client.request(
             "POST", "assistants", Assistant, safe=False, body=body, options=options
         )
@@ -45,34 +41,16 @@ class Assistants(Resource):
         assistant_id: str,
         *,
         model: str | NotGiven = NOT_GIVEN,
-        name: str | NotGiven | None = NOT_GIVEN,
-        description: str | NotGiven | None = NOT_GIVEN,
-        instructions: str | NotGiven | None = NOT_GIVEN,
-        reasoning_effort: str | NotGiven | None = NOT_GIVEN,
-        tools: list[Any] | NotGiven = NOT_GIVEN,
-        tool_resources: Any | NotGiven | None = NOT_GIVEN,
-        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
-        temperature: float | NotGiven | None = NOT_GIVEN,
-        top_p: float | NotGiven | None = NOT_GIVEN,
-        response_format: Any | NotGiven | None = NOT_GIVEN,
-        **options: Unpack[RequestOptions],
+        **fields: Unpack[AssistantFields],
     ) -> Assistant:
         path = f"assistants/{path_id(assistant_id, 'assistant_id')}"
-        body = build_body(AssistantUpdateParams, locals(), skip=("assistant_id",))
+        given, options = split(fields, AssistantUpdateParams)
+        body = checked(AssistantUpdateParams, {"model": model, **given})
         # Setting fields to given values is idempotent: safe to retry.
         return self._client.request("POST", path, Assistant, safe=True, body=body, options=options)
 
-    def list(
-        self,
-        *,
-        limit: int | NotGiven = NOT_GIVEN,
-        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
-        after: str | NotGiven = NOT_GIVEN,
-        before: str | NotGiven = NOT_GIVEN,
-        **options: Unpack[RequestOptions],
-    ) -> CursorPage[Assistant]:
-        query = build_body(ListParams, locals())
-        return CursorPage.fetch(self._client, "assistants", Assistant, query=query, options=options)
+    def list(self, **query: Unpack[ListQuery]) -> CursorPage[Assistant]:
+        return self._list("assistants", Assistant, query)
 
     def delete(self, assistant_id: str, **options: Unpack[RequestOptions]) -> AssistantDeleted:
         path = f"assistants/{path_id(assistant_id, 'assistant_id')}"

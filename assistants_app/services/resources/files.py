@@ -6,10 +6,10 @@ from typing import IO, Any, Literal, Unpack
 
 import httpx
 
-from .._base import NOT_GIVEN, NotGiven, RequestOptions, build_body, path_id
+from .._base import NOT_GIVEN, NotGiven, RequestOptions, path_id
 from ..pagination import CursorPage
 from ..types import FileCreateParams, FileDeleted, FileListParams, FileObject, FilePurpose
-from ._resource import Resource
+from ._resource import Resource, checked
 
 # What `files.create(file=…)` accepts: bytes, a binary file object, a path, or the httpx-style
 # tuple (filename, content[, content_type]).
@@ -25,6 +25,15 @@ def _file_part(file: FileContent) -> Any:
     return file
 
 
+class FileListQuery(RequestOptions, total=False):
+    """The files list's query (checked by `FileListParams`) and the per-call options."""
+
+    purpose: str | NotGiven
+    limit: int | NotGiven
+    order: Literal["asc", "desc"] | NotGiven
+    after: str | NotGiven
+
+
 class Files(Resource):
     """`/files` (no OpenAI-Beta header, as the SDK does)."""
 
@@ -36,7 +45,8 @@ class Files(Resource):
         expires_after: dict[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
     ) -> FileObject:
-        fields = build_body(FileCreateParams, locals(), skip=("file",))
+        fields = checked(FileCreateParams, {"purpose": purpose, "expires_after": expires_after})
+        # Multipart form fields, nested the way the API reads them: expires_after[seconds]=…
         data = {"purpose": fields["purpose"]}
         for key, value in (fields.get("expires_after") or {}).items():
             data[f"expires_after[{key}]"] = str(value)
@@ -55,19 +65,8 @@ class Files(Resource):
         path = f"files/{path_id(file_id, 'file_id')}"
         return self._client.request("GET", path, FileObject, safe=True, beta=False, options=options)
 
-    def list(
-        self,
-        *,
-        purpose: str | NotGiven = NOT_GIVEN,
-        limit: int | NotGiven = NOT_GIVEN,
-        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
-        after: str | NotGiven = NOT_GIVEN,
-        **options: Unpack[RequestOptions],
-    ) -> CursorPage[FileObject]:
-        query = build_body(FileListParams, locals())
-        return CursorPage.fetch(
-            self._client, "files", FileObject, query=query, beta=False, options=options
-        )
+    def list(self, **query: Unpack[FileListQuery]) -> CursorPage[FileObject]:
+        return self._list("files", FileObject, query, FileListParams, beta=False)
 
     def delete(self, file_id: str, **options: Unpack[RequestOptions]) -> FileDeleted:
         path = f"files/{path_id(file_id, 'file_id')}"
@@ -77,8 +76,11 @@ class Files(Resource):
 
     def content(self, file_id: str, **options: Unpack[RequestOptions]) -> bytes:
         """The file's bytes, as uploaded (or as a tool produced them)."""
-        path = f"files/{path_id(file_id, 'file_id')}/content"
-        return self._client.request_raw("GET", path, safe=True, beta=False, options=options).content
+        response = self.content_stream(file_id, **options)
+        try:
+            return response.read()
+        finally:
+            response.close()
 
     def content_stream(self, file_id: str, **options: Unpack[RequestOptions]) -> httpx.Response:
         """The file's bytes as an open streamed response, for passing large files through

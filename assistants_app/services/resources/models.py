@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Unpack
 
-from .._base import RequestOptions, path_id
+from .._base import RequestOptions
 from ..pagination import CursorPage
 from ..types import Model
 from ._resource import Resource
@@ -15,7 +15,3 @@ class Models(Resource):
         return CursorPage.fetch(
             self._client, "models", Model, query={}, beta=False, options=options
         )
-
-    def retrieve(self, model: str, **options: Unpack[RequestOptions]) -> Model:
-        path = f"models/{path_id(model, 'model')}"
-        return self._client.request("GET", path, Model, safe=True, beta=False, options=options)

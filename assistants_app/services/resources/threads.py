@@ -6,13 +6,12 @@ from typing import Any, Literal, Unpack
 
 import httpx
 
-from .._base import NOT_GIVEN, NotGiven, RequestOptions, build_body, path_id
+from .._base import NOT_GIVEN, NotGiven, RequestOptions, path_id
 from ..errors import APIResponseValidationError, PollTimeoutError
 from ..pagination import CursorPage
 from ..streaming import AssistantStream
 from ..types import (
     RUN_STOP_STATUSES,
-    ListParams,
     Message,
     MessageCreateParams,
     MessageDeleted,
@@ -30,7 +29,7 @@ from ..types import (
     ThreadDeleted,
     ThreadUpdateParams,
 )
-from ._resource import Resource
+from ._resource import ListQuery, Resource, checked, split
 
 # Polling: start quickly (a short run is noticed at once), back off to ~2 s so a long run does
 # not hammer the backend, honour the backend's `openai-poll-after-ms`, and give up at a deadline.
@@ -63,6 +62,33 @@ def _stream(client: Any, path: str, body: dict[str, Any], options: RequestOption
     return AssistantStream(response)
 
 
+class RunFields(RequestOptions, total=False):
+    """What a run may override on its assistant: part of the body of create run and of create
+    thread and run (`RunCreateParams` / `ThreadCreateAndRunParams` hold the API's limits)."""
+
+    model: str | None
+    instructions: str | None
+    tools: list[Any] | None
+    metadata: dict[str, str] | None
+    temperature: float | None
+    top_p: float | None
+    max_prompt_tokens: int | None
+    max_completion_tokens: int | None
+    truncation_strategy: Any | None
+    tool_choice: Any | None
+    parallel_tool_calls: bool
+    response_format: Any | None
+
+
+class MessageListQuery(ListQuery, total=False):
+    run_id: str | NotGiven
+
+
+def _stream_flag(stream: bool) -> dict[str, Any]:
+    # `stream` is sent only when asked for, as the SDK does.
+    return {"stream": True} if stream else {}
+
+
 class Threads(Resource):
     def __init__(self, client: Any) -> None:
         super().__init__(client)
@@ -77,7 +103,10 @@ class Threads(Resource):
         metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
         **options: Unpack[RequestOptions],
     ) -> Thread:
-        body = build_body(ThreadCreateParams, locals())
+        body = checked(
+            ThreadCreateParams,
+            {"messages": messages, "tool_resources": tool_resources, "metadata": metadata},
+        )
         return self._client.request(
             "POST", "threads", Thread, safe=False, body=body, options=options
         )
@@ -95,7 +124,7 @@ class Threads(Resource):
         **options: Unpack[RequestOptions],
     ) -> Thread:
         path = f"threads/{path_id(thread_id, 'thread_id')}"
-        body = build_body(ThreadUpdateParams, locals(), skip=("thread_id",))
+        body = checked(ThreadUpdateParams, {"tool_resources": tool_resources, "metadata": metadata})
         return self._client.request("POST", path, Thread, safe=True, body=body, options=options)
 
     def delete(self, thread_id: str, **options: Unpack[RequestOptions]) -> ThreadDeleted:
@@ -107,49 +136,26 @@ class Threads(Resource):
         *,
         assistant_id: str,
         thread: Any | NotGiven = NOT_GIVEN,
-        model: str | NotGiven | None = NOT_GIVEN,
-        instructions: str | NotGiven | None = NOT_GIVEN,
-        tools: list[Any] | NotGiven | None = NOT_GIVEN,
         tool_resources: Any | NotGiven | None = NOT_GIVEN,
-        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
-        temperature: float | NotGiven | None = NOT_GIVEN,
-        top_p: float | NotGiven | None = NOT_GIVEN,
-        max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Any | NotGiven | None = NOT_GIVEN,
-        tool_choice: Any | NotGiven | None = NOT_GIVEN,
-        parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
-        response_format: Any | NotGiven | None = NOT_GIVEN,
         stream: bool = False,
-        **options: Unpack[RequestOptions],
+        **fields: Unpack[RunFields],
     ) -> Run | AssistantStream:
         """Create a thread and run it; with `stream=True`, an `AssistantStream` of events."""
-        values = dict(locals())
-        if not stream:
-            values.pop("stream")
-        body = build_body(ThreadCreateAndRunParams, values, skip=("values",))
+        given, options = split(fields, ThreadCreateAndRunParams)
+        body = checked(
+            ThreadCreateAndRunParams,
+            {
+                "assistant_id": assistant_id,
+                "thread": thread,
+                "tool_resources": tool_resources,
+                **given,
+                **_stream_flag(stream),
+            },
+        )
         if stream:
             return _stream(self._client, "threads/runs", body, options)
         return self._client.request(
             "POST", "threads/runs", Run, safe=False, body=body, options=options
-        )
-
-    def create_and_run_poll(
-        self,
-        *,
-        poll_interval_ms: int | NotGiven = NOT_GIVEN,
-        poll_timeout: float | None = DEFAULT_POLL_TIMEOUT,
-        **kwargs: Any,
-    ) -> Run:
-        if kwargs.get("stream"):
-            raise ValueError("create_and_run_poll does not stream; use create_and_run(stream=True)")
-        run = self.create_and_run(**kwargs)
-        assert isinstance(run, Run)
-        return self.runs.poll(
-            run.id,
-            thread_id=run.thread_id,
-            poll_interval_ms=poll_interval_ms,
-            poll_timeout=poll_timeout,
         )
 
 
@@ -165,18 +171,19 @@ class Messages(Resource):
         **options: Unpack[RequestOptions],
     ) -> Message:
         path = f"threads/{path_id(thread_id, 'thread_id')}/messages"
-        body = build_body(MessageCreateParams, locals(), skip=("thread_id",))
+        body = checked(
+            MessageCreateParams,
+            {"role": role, "content": content, "attachments": attachments, "metadata": metadata},
+        )
         # Unsafe: a retry after the request may have arrived would post the message twice.
         return self._client.request("POST", path, Message, safe=False, body=body, options=options)
 
     def retrieve(
         self, message_id: str, *, thread_id: str, **options: Unpack[RequestOptions]
     ) -> Message:
-        path = (
-            f"threads/{path_id(thread_id, 'thread_id')}"
-            f"/messages/{path_id(message_id, 'message_id')}"
+        return self._client.request(
+            "GET", _message(thread_id, message_id), Message, safe=True, options=options
         )
-        return self._client.request("GET", path, Message, safe=True, options=options)
 
     def update(
         self,
@@ -186,36 +193,29 @@ class Messages(Resource):
         metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
         **options: Unpack[RequestOptions],
     ) -> Message:
-        path = (
-            f"threads/{path_id(thread_id, 'thread_id')}"
-            f"/messages/{path_id(message_id, 'message_id')}"
+        body = checked(MessageUpdateParams, {"metadata": metadata})
+        return self._client.request(
+            "POST", _message(thread_id, message_id), Message, safe=True, body=body, options=options
         )
-        body = build_body(MessageUpdateParams, locals(), skip=("thread_id", "message_id"))
-        return self._client.request("POST", path, Message, safe=True, body=body, options=options)
 
-    def list(
-        self,
-        thread_id: str,
-        *,
-        limit: int | NotGiven = NOT_GIVEN,
-        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
-        after: str | NotGiven = NOT_GIVEN,
-        before: str | NotGiven = NOT_GIVEN,
-        run_id: str | NotGiven = NOT_GIVEN,
-        **options: Unpack[RequestOptions],
-    ) -> CursorPage[Message]:
+    def list(self, thread_id: str, **query: Unpack[MessageListQuery]) -> CursorPage[Message]:
         path = f"threads/{path_id(thread_id, 'thread_id')}/messages"
-        query = build_body(MessageListParams, locals(), skip=("thread_id",))
-        return CursorPage.fetch(self._client, path, Message, query=query, options=options)
+        return self._list(path, Message, query, MessageListParams)
 
     def delete(
         self, message_id: str, *, thread_id: str, **options: Unpack[RequestOptions]
     ) -> MessageDeleted:
-        path = (
-            f"threads/{path_id(thread_id, 'thread_id')}"
-            f"/messages/{path_id(message_id, 'message_id')}"
+        return self._client.request(
+            "DELETE", _message(thread_id, message_id), MessageDeleted, safe=True, options=options
         )
-        return self._client.request("DELETE", path, MessageDeleted, safe=True, options=options)
+
+
+def _message(thread_id: str, message_id: str) -> str:
+    return f"threads/{path_id(thread_id, 'thread_id')}/messages/{path_id(message_id, 'message_id')}"
+
+
+def _run(thread_id: str, run_id: str) -> str:
+    return f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}"
 
 
 class Runs(Resource):
@@ -229,30 +229,26 @@ class Runs(Resource):
         *,
         assistant_id: str,
         include: list[RunInclude] | NotGiven = NOT_GIVEN,
-        model: str | NotGiven | None = NOT_GIVEN,
         reasoning_effort: str | NotGiven | None = NOT_GIVEN,
-        instructions: str | NotGiven | None = NOT_GIVEN,
         additional_instructions: str | NotGiven | None = NOT_GIVEN,
         additional_messages: list[Any] | NotGiven | None = NOT_GIVEN,
-        tools: list[Any] | NotGiven | None = NOT_GIVEN,
-        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
-        temperature: float | NotGiven | None = NOT_GIVEN,
-        top_p: float | NotGiven | None = NOT_GIVEN,
-        max_prompt_tokens: int | NotGiven | None = NOT_GIVEN,
-        max_completion_tokens: int | NotGiven | None = NOT_GIVEN,
-        truncation_strategy: Any | NotGiven | None = NOT_GIVEN,
-        tool_choice: Any | NotGiven | None = NOT_GIVEN,
-        parallel_tool_calls: bool | NotGiven = NOT_GIVEN,
-        response_format: Any | NotGiven | None = NOT_GIVEN,
         stream: bool = False,
-        **options: Unpack[RequestOptions],
+        **fields: Unpack[RunFields],
     ) -> Run | AssistantStream:
         """Start a run; with `stream=True`, an `AssistantStream` of its events."""
         path = f"threads/{path_id(thread_id, 'thread_id')}/runs"
-        values = dict(locals())
-        if not stream:
-            values.pop("stream")
-        body = build_body(RunCreateParams, values, skip=("thread_id", "include", "values"))
+        given, options = split(fields, RunCreateParams)
+        body = checked(
+            RunCreateParams,
+            {
+                "assistant_id": assistant_id,
+                "reasoning_effort": reasoning_effort,
+                "additional_instructions": additional_instructions,
+                "additional_messages": additional_messages,
+                **given,
+                **_stream_flag(stream),
+            },
+        )
         query = _include_query(include)
         if query:
             options = {**options, "extra_query": {**query, **options.get("extra_query", {})}}
@@ -262,8 +258,7 @@ class Runs(Resource):
         return self._client.request("POST", path, Run, safe=False, body=body, options=options)
 
     def retrieve(self, run_id: str, *, thread_id: str, **options: Unpack[RequestOptions]) -> Run:
-        path = f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}"
-        return self._client.request("GET", path, Run, safe=True, options=options)
+        return self._client.request("GET", _run(thread_id, run_id), Run, safe=True, options=options)
 
     def update(
         self,
@@ -273,26 +268,16 @@ class Runs(Resource):
         metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
         **options: Unpack[RequestOptions],
     ) -> Run:
-        path = f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}"
-        body = build_body(RunUpdateParams, locals(), skip=("thread_id", "run_id"))
-        return self._client.request("POST", path, Run, safe=True, body=body, options=options)
+        body = checked(RunUpdateParams, {"metadata": metadata})
+        return self._client.request(
+            "POST", _run(thread_id, run_id), Run, safe=True, body=body, options=options
+        )
 
-    def list(
-        self,
-        thread_id: str,
-        *,
-        limit: int | NotGiven = NOT_GIVEN,
-        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
-        after: str | NotGiven = NOT_GIVEN,
-        before: str | NotGiven = NOT_GIVEN,
-        **options: Unpack[RequestOptions],
-    ) -> CursorPage[Run]:
-        path = f"threads/{path_id(thread_id, 'thread_id')}/runs"
-        query = build_body(ListParams, locals(), skip=("thread_id",))
-        return CursorPage.fetch(self._client, path, Run, query=query, options=options)
+    def list(self, thread_id: str, **query: Unpack[ListQuery]) -> CursorPage[Run]:
+        return self._list(f"threads/{path_id(thread_id, 'thread_id')}/runs", Run, query)
 
     def cancel(self, run_id: str, *, thread_id: str, **options: Unpack[RequestOptions]) -> Run:
-        path = f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}/cancel"
+        path = f"{_run(thread_id, run_id)}/cancel"
         # Not retried blindly: a second cancel of a cancelling run is refused with a 400.
         return self._client.request("POST", path, Run, safe=False, options=options)
 
@@ -306,12 +291,10 @@ class Runs(Resource):
         **options: Unpack[RequestOptions],
     ) -> Run | AssistantStream:
         """Answer a run's function calls, all in one request; `stream=True` streams the rest."""
-        path = (
-            f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}"
-            "/submit_tool_outputs"
+        path = f"{_run(thread_id, run_id)}/submit_tool_outputs"
+        body = checked(
+            RunSubmitToolOutputsParams, {"tool_outputs": tool_outputs, **_stream_flag(stream)}
         )
-        values = {"tool_outputs": tool_outputs, **({"stream": True} if stream else {})}
-        body = build_body(RunSubmitToolOutputsParams, values)
         if stream:
             return _stream(self._client, path, body, options)
         return self._client.request("POST", path, Run, safe=False, body=body, options=options)
@@ -338,7 +321,7 @@ class Runs(Resource):
         request options apply to each check, as everywhere in the client.
         """
         client = self._client
-        path = f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}"
+        path = _run(thread_id, run_id)
         headers = {"X-Stainless-Poll-Helper": "true"}
         if poll_interval_ms:
             headers["X-Stainless-Custom-Poll-Interval"] = str(poll_interval_ms)
@@ -434,17 +417,11 @@ class Steps(Resource):
         run_id: str,
         *,
         thread_id: str,
-        limit: int | NotGiven = NOT_GIVEN,
-        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
-        after: str | NotGiven = NOT_GIVEN,
-        before: str | NotGiven = NOT_GIVEN,
         include: list[RunInclude] | NotGiven = NOT_GIVEN,
-        **options: Unpack[RequestOptions],
+        **query: Unpack[ListQuery],
     ) -> CursorPage[RunStep]:
-        path = f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}/steps"
-        query = build_body(ListParams, locals(), skip=("thread_id", "run_id", "include"))
-        query.update(_include_query(include))
-        return CursorPage.fetch(self._client, path, RunStep, query=query, options=options)
+        path = f"{_run(thread_id, run_id)}/steps"
+        return self._list(path, RunStep, query, extra_query=_include_query(include))
 
     def retrieve(
         self,
@@ -455,10 +432,7 @@ class Steps(Resource):
         include: list[RunInclude] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
     ) -> RunStep:
-        path = (
-            f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}"
-            f"/steps/{path_id(step_id, 'step_id')}"
-        )
+        path = f"{_run(thread_id, run_id)}/steps/{path_id(step_id, 'step_id')}"
         return self._client.request(
             "GET", path, RunStep, safe=True, query=_include_query(include), options=options
         )

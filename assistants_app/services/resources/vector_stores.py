@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal, Unpack
 
-from .._base import NOT_GIVEN, NotGiven, RequestOptions, build_body, path_id
+from .._base import NOT_GIVEN, NotGiven, RequestOptions, path_id
 from ..pagination import CursorPage
 from ..types import (
     FileBatchCreateParams,
-    ListParams,
     VectorStore,
     VectorStoreCreateParams,
     VectorStoreDeleted,
@@ -23,11 +22,15 @@ from ..types import (
     VectorStoreSearchResultsPage,
     VectorStoreUpdateParams,
 )
-from ._resource import Resource
+from ._resource import ListQuery, Resource, checked
 
 
 def _store(vector_store_id: str) -> str:
     return f"vector_stores/{path_id(vector_store_id, 'vector_store_id')}"
+
+
+class StoreFileListQuery(ListQuery, total=False):
+    filter: Literal["in_progress", "completed", "failed", "cancelled"] | NotGiven
 
 
 class VectorStores(Resource):
@@ -47,7 +50,17 @@ class VectorStores(Resource):
         metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
         **options: Unpack[RequestOptions],
     ) -> VectorStore:
-        body = build_body(VectorStoreCreateParams, locals())
+        body = checked(
+            VectorStoreCreateParams,
+            {
+                "file_ids": file_ids,
+                "name": name,
+                "description": description,
+                "expires_after": expires_after,
+                "chunking_strategy": chunking_strategy,
+                "metadata": metadata,
+            },
+        )
         return self._client.request(
             "POST", "vector_stores", VectorStore, safe=False, body=body, options=options
         )
@@ -66,24 +79,16 @@ class VectorStores(Resource):
         metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
         **options: Unpack[RequestOptions],
     ) -> VectorStore:
-        body = build_body(VectorStoreUpdateParams, locals(), skip=("vector_store_id",))
+        body = checked(
+            VectorStoreUpdateParams,
+            {"name": name, "expires_after": expires_after, "metadata": metadata},
+        )
         return self._client.request(
             "POST", _store(vector_store_id), VectorStore, safe=True, body=body, options=options
         )
 
-    def list(
-        self,
-        *,
-        limit: int | NotGiven = NOT_GIVEN,
-        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
-        after: str | NotGiven = NOT_GIVEN,
-        before: str | NotGiven = NOT_GIVEN,
-        **options: Unpack[RequestOptions],
-    ) -> CursorPage[VectorStore]:
-        query = build_body(ListParams, locals())
-        return CursorPage.fetch(
-            self._client, "vector_stores", VectorStore, query=query, options=options
-        )
+    def list(self, **query: Unpack[ListQuery]) -> CursorPage[VectorStore]:
+        return self._list("vector_stores", VectorStore, query)
 
     def delete(self, vector_store_id: str, **options: Unpack[RequestOptions]) -> VectorStoreDeleted:
         return self._client.request(
@@ -101,7 +106,16 @@ class VectorStores(Resource):
         ranking_options: dict[str, Any] | NotGiven = NOT_GIVEN,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreSearchResultsPage:
-        body = build_body(VectorStoreSearchParams, locals(), skip=("vector_store_id",))
+        body = checked(
+            VectorStoreSearchParams,
+            {
+                "query": query,
+                "rewrite_query": rewrite_query,
+                "max_num_results": max_num_results,
+                "filters": filters,
+                "ranking_options": ranking_options,
+            },
+        )
         # Searching changes nothing: safe to retry.
         return self._client.request(
             "POST",
@@ -123,7 +137,10 @@ class VectorStoreFiles(Resource):
         attributes: dict[str, Any] | NotGiven | None = NOT_GIVEN,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFile:
-        body = build_body(VectorStoreFileCreateParams, locals(), skip=("vector_store_id",))
+        body = checked(
+            VectorStoreFileCreateParams,
+            {"file_id": file_id, "chunking_strategy": chunking_strategy, "attributes": attributes},
+        )
         # Attaching the same file twice is harmless (one file per id): safe to retry.
         return self._client.request(
             "POST",
@@ -149,32 +166,16 @@ class VectorStoreFiles(Resource):
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFile:
         path = f"{_store(vector_store_id)}/files/{path_id(file_id, 'file_id')}"
-        body = build_body(
-            VectorStoreFileUpdateParams, locals(), skip=("file_id", "vector_store_id")
-        )
+        body = checked(VectorStoreFileUpdateParams, {"attributes": attributes})
         return self._client.request(
             "POST", path, VectorStoreFile, safe=True, body=body, options=options
         )
 
     def list(
-        self,
-        vector_store_id: str,
-        *,
-        limit: int | NotGiven = NOT_GIVEN,
-        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
-        after: str | NotGiven = NOT_GIVEN,
-        before: str | NotGiven = NOT_GIVEN,
-        filter: Literal["in_progress", "completed", "failed", "cancelled"] | NotGiven = NOT_GIVEN,
-        **options: Unpack[RequestOptions],
+        self, vector_store_id: str, **query: Unpack[StoreFileListQuery]
     ) -> CursorPage[VectorStoreFile]:
-        query = build_body(VectorStoreFileListParams, locals(), skip=("vector_store_id",))
-        return CursorPage.fetch(
-            self._client,
-            f"{_store(vector_store_id)}/files",
-            VectorStoreFile,
-            query=query,
-            options=options,
-        )
+        path = f"{_store(vector_store_id)}/files"
+        return self._list(path, VectorStoreFile, query, VectorStoreFileListParams)
 
     def delete(
         self, file_id: str, *, vector_store_id: str, **options: Unpack[RequestOptions]
@@ -202,7 +203,15 @@ class FileBatches(Resource):
         attributes: dict[str, Any] | NotGiven | None = NOT_GIVEN,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFileBatch:
-        body = build_body(FileBatchCreateParams, locals(), skip=("vector_store_id",))
+        body = checked(
+            FileBatchCreateParams,
+            {
+                "file_ids": file_ids,
+                "files": files,
+                "chunking_strategy": chunking_strategy,
+                "attributes": attributes,
+            },
+        )
         return self._client.request(
             "POST",
             f"{_store(vector_store_id)}/file_batches",
@@ -225,19 +234,7 @@ class FileBatches(Resource):
         return self._client.request("POST", path, VectorStoreFileBatch, safe=False, options=options)
 
     def list_files(
-        self,
-        batch_id: str,
-        *,
-        vector_store_id: str,
-        limit: int | NotGiven = NOT_GIVEN,
-        order: Literal["asc", "desc"] | NotGiven = NOT_GIVEN,
-        after: str | NotGiven = NOT_GIVEN,
-        before: str | NotGiven = NOT_GIVEN,
-        filter: Literal["in_progress", "completed", "failed", "cancelled"] | NotGiven = NOT_GIVEN,
-        **options: Unpack[RequestOptions],
+        self, batch_id: str, *, vector_store_id: str, **query: Unpack[StoreFileListQuery]
     ) -> CursorPage[VectorStoreFile]:
         path = f"{_store(vector_store_id)}/file_batches/{path_id(batch_id, 'batch_id')}/files"
-        query = build_body(
-            VectorStoreFileListParams, locals(), skip=("batch_id", "vector_store_id")
-        )
-        return CursorPage.fetch(self._client, path, VectorStoreFile, query=query, options=options)
+        return self._list(path, VectorStoreFile, query, VectorStoreFileListParams)
