@@ -56,9 +56,11 @@ class InspectOnly(admin.ModelAdmin):
 
 @admin.register(Assistant)
 class AssistantAdmin(InspectOnly):
-    list_display = ["id", "name", "model", "created_at"]
-    list_filter = ["model", "created_at"]
+    list_display = ["id", "name", "model", "created_by_key", "created_at"]
+    list_filter = ["model", "created_by_key", "created_at"]
     search_fields = ["id", "name", "description"]
+    raw_id_fields = ["created_by_key"]
+    list_select_related = ["created_by_key"]
     date_hierarchy = "created_at"
 
 
@@ -88,9 +90,11 @@ class MessageInline(admin.TabularInline):
 
 @admin.register(Thread)
 class ThreadAdmin(InspectOnly):
-    list_display = ["id", "created_at"]
-    list_filter = ["created_at"]
+    list_display = ["id", "created_by_key", "created_at"]
+    list_filter = ["created_by_key", "created_at"]
     search_fields = ["id"]
+    raw_id_fields = ["created_by_key"]
+    list_select_related = ["created_by_key"]
     date_hierarchy = "created_at"
     inlines = [MessageInline, RunInline]
 
@@ -146,11 +150,19 @@ class ListenerAdmin(InspectOnly):
 
 @admin.register(EngineKey)
 class EngineKeyAdmin(admin.ModelAdmin):
-    """Inspection only: keys are created (shown once, never through a message cookie) and
-    revoked, with an audit entry, on the dashboard's Engine keys page."""
+    """Inspection only: keys are created (shown once, never through a message cookie),
+    given team access and revoked, with an audit entry, on the dashboard's Engine keys page."""
 
-    list_display = ["name", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
-    list_filter = ["revoked_at", "created_at"]
+    list_display = [
+        "name",
+        "prefix",
+        "team_access",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["team_access", "revoked_at", "created_at"]
     search_fields = ["id", "name", "prefix", "created_by__username"]
     raw_id_fields = ["created_by"]
     date_hierarchy = "created_at"
@@ -162,6 +174,7 @@ class EngineKeyAdmin(admin.ModelAdmin):
         "created_at",
         "last_used_at",
         "revoked_at",
+        "team_access",
     ]
     fields = readonly_fields
 

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .models import EngineKey
+from .models import EngineKey, TeamAccess
+
+# (value, label) for a form: what a key may do with the team's assistants and vector stores.
+TEAM_ACCESS_CHOICES: list[tuple[str, str]] = list(TeamAccess.choices)
 
 
 @dataclass(frozen=True)
@@ -22,10 +25,22 @@ class KeyInfo:
     created_by: str
     last_used_at: datetime | None
     revoked_at: datetime | None
+    team_access: str
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def pk(self) -> int:
+        return self.id
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def team_access_label(self) -> str:
+        return TeamAccess(self.team_access).label
 
 
 def _info(key: EngineKey) -> KeyInfo:
@@ -37,6 +52,7 @@ def _info(key: EngineKey) -> KeyInfo:
         created_by=key.created_by.get_username() if key.created_by else "",
         last_used_at=key.last_used_at,
         revoked_at=key.revoked_at,
+        team_access=key.team_access,
     )
 
 
@@ -58,3 +74,16 @@ def revoke_key(key_id: int) -> KeyInfo | None:
         return None
     key.revoke()
     return _info(key)
+
+
+def set_team_access(key_id: int, access: str) -> tuple[KeyInfo, str] | None:
+    """Set what the key may do with the team's assistants and vector stores it did not make
+    (one of TEAM_ACCESS_CHOICES); the key as it is now and the access it had, or None when
+    there is no such key. It applies to the key's next request."""
+    key = EngineKey.objects.filter(pk=key_id).select_related("created_by").first()
+    if key is None:
+        return None
+    before = key.team_access
+    key.team_access = TeamAccess(access)
+    key.save(update_fields=["team_access"])
+    return _info(key), before

@@ -72,6 +72,14 @@ class EngineKeyQuerySet(models.QuerySet["EngineKey"]):
         return self.filter(revoked_at__isnull=True)
 
 
+class TeamAccess(models.TextChoices):
+    """What a key may do with the team's assistants and vector stores it did not make."""
+
+    NONE = "none", "None"
+    READ = "read", "Read"  # list, read, run or search them
+    WRITE = "write", "Read and write"  # also change and delete them
+
+
 class EngineKey(models.Model):
     """An API key for /v1. Only a SHA-256 of the key is stored; the key is shown once."""
 
@@ -86,6 +94,13 @@ class EngineKey(models.Model):
     )
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    team_access = models.CharField(
+        max_length=8,
+        choices=TeamAccess,
+        default=TeamAccess.NONE,
+        help_text="The team's assistants and vector stores made elsewhere: set by an "
+        "administrator on the dashboard's Engine keys page.",
+    )
 
     objects = EngineKeyQuerySet.as_manager()
 
@@ -131,6 +146,40 @@ class EngineKey(models.Model):
             self.revoked_at = timezone.now()
             self.save(update_fields=["revoked_at"])
 
+    def reaches_team(self, *, write: bool) -> bool:
+        if write:
+            return self.team_access == TeamAccess.WRITE
+        return self.team_access in (TeamAccess.READ, TeamAccess.WRITE)
+
+
+# Who calls /v1: an issued key, or None for the dashboard's own key (engine.auth).
+Principal = EngineKey | None
+
+
+class KeyScopedQuerySet(models.QuerySet):
+    """Who may reach which API object, written once for every lookup and list.
+
+    Every object remembers the key that made it (`created_by_key`; None: the dashboard).
+    Threads (with their messages, runs and steps) and files are private to their maker: a key
+    sees its own, the dashboard its own, and nobody else's. Assistants and vector stores are
+    the team's (`TEAM` says which of them): the dashboard reaches all of them, a key those it
+    made and, when an administrator allows it (EngineKey.team_access), the others.
+    """
+
+    TEAM: models.Q | None = None  # which objects are the team's; None: all are private
+
+    def visible_to_key(self, key: Principal, *, write: bool = False) -> models.QuerySet:
+        mine = (
+            models.Q(created_by_key__isnull=True) if key is None else models.Q(created_by_key=key)
+        )
+        if self.TEAM is None or (key is not None and not key.reaches_team(write=write)):
+            return self.filter(mine)
+        return self.filter(mine | self.TEAM)
+
+
+class TeamQuerySet(KeyScopedQuerySet):
+    TEAM = models.Q(pk__isnull=False)  # every assistant is the team's
+
 
 # ---------------------------------------------------------------------------------------------
 # API objects
@@ -160,6 +209,16 @@ class Assistant(ApiObject):
     top_p = models.FloatField(null=True, blank=True, default=1.0)
     response_format = models.JSONField(default=auto, null=True, blank=True)
     reasoning_effort = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001
+    created_by_key = models.ForeignKey(
+        EngineKey,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The key that made it; empty: the dashboard.",
+    )
+
+    objects = TeamQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -186,6 +245,16 @@ class Assistant(ApiObject):
 class Thread(ApiObject):
     id = models.CharField(primary_key=True, max_length=40, default=thread_id, editable=False)
     tool_resources = models.JSONField(default=dict, null=True, blank=True)
+    created_by_key = models.ForeignKey(
+        EngineKey,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The key that made it, the only one that sees it; empty: the dashboard.",
+    )
+
+    objects = KeyScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -12,9 +12,19 @@ from .models import Chunk, File, FileBatch, VectorStore, VectorStoreFile
 
 @admin.register(File)
 class FileAdmin(InspectOnly):
-    list_display = ["id", "filename", "purpose", "bytes", "created_at", "expires_at"]
-    list_filter = ["purpose", "created_at"]
+    list_display = [
+        "id",
+        "filename",
+        "purpose",
+        "bytes",
+        "created_by_key",
+        "created_at",
+        "expires_at",
+    ]
+    list_filter = ["purpose", "created_by_key", "created_at"]
     search_fields = ["id", "filename"]
+    raw_id_fields = ["created_by_key"]
+    list_select_related = ["created_by_key"]
     date_hierarchy = "created_at"
 
 
@@ -33,9 +43,11 @@ class VectorStoreFileInline(admin.TabularInline):
 
 @admin.register(VectorStore)
 class VectorStoreAdmin(InspectOnly):
-    list_display = ["id", "name", "thread_id", "created_at", "last_active_at"]
-    list_filter = ["created_at"]
+    list_display = ["id", "name", "thread_id", "created_by_key", "private", "created_at"]
+    list_filter = ["private", "created_by_key", "created_at"]
     search_fields = ["id", "name", "thread_id"]
+    raw_id_fields = ["created_by_key"]
+    list_select_related = ["created_by_key"]
     date_hierarchy = "created_at"
     inlines = [VectorStoreFileInline]
 

@@ -18,6 +18,8 @@ from django.db import models, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from engine.models import EngineKey, KeyScopedQuerySet
+
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -54,7 +56,9 @@ def _storage_name(instance: File, filename: str) -> str:
 # Files
 
 
-class FileQuerySet(models.QuerySet["File"]):
+class FileQuerySet(KeyScopedQuerySet):
+    """Files are private to the key that made them (the dashboard's to the dashboard)."""
+
     def live(self, now: datetime | None = None) -> FileQuerySet:
         now = now or timezone.now()
         return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
@@ -72,6 +76,15 @@ class File(models.Model):
     content = models.FileField(upload_to=_storage_name, max_length=255)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    created_by_key = models.ForeignKey(
+        EngineKey,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The key that made it (for code interpreter output: the thread's), the only "
+        "one that sees it; empty: the dashboard.",
+    )
 
     objects = FileQuerySet.as_manager()
 
@@ -134,7 +147,10 @@ class Counts:
         return {s: totals[s] or 0 for s in (*Counts.STATUSES, "total")}
 
 
-class VectorStoreQuerySet(models.QuerySet):
+class VectorStoreQuerySet(KeyScopedQuerySet):
+    # The team's, except the stores the engine makes for one thread (see `private`).
+    TEAM = Q(private=False)
+
     def with_counts(self) -> VectorStoreQuerySet:
         """file_counts and usage_bytes in the same query as the stores (a list page of 100
         stores would otherwise make 200 aggregate queries)."""
@@ -147,6 +163,7 @@ class VectorStoreQuerySet(models.QuerySet):
 
 class VectorStore(models.Model):
     IN_PROGRESS, COMPLETED, EXPIRED = "in_progress", "completed", "expired"
+    ATTACHMENTS_NAME = "Files attached to a thread"
 
     id = models.CharField(primary_key=True, max_length=40, default=vector_store_id, editable=False)
     name = models.CharField(max_length=256, blank=True, default="")
@@ -157,6 +174,19 @@ class VectorStore(models.Model):
     last_active_at = models.DateTimeField(default=timezone.now)
     # Set on stores the engine makes from message attachments (one per thread).
     thread_id = models.CharField(max_length=40, blank=True, default="", db_index=True)
+    created_by_key = models.ForeignKey(
+        EngineKey,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The key that made it; empty: the dashboard.",
+    )
+    private = models.BooleanField(
+        default=False,
+        help_text="Made by the engine for one thread (its tool_resources helper or its "
+        "attachments): only the thread's maker sees it, whatever a key's team access.",
+    )
 
     objects = VectorStoreQuerySet.as_manager()
 

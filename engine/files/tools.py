@@ -30,7 +30,7 @@ from django.core.files import File as DjangoFile
 from django.db import transaction
 from django.utils import timezone
 
-from engine.models import Assistant, Message, RunStep, Thread, call_id
+from engine.models import Assistant, Message, Principal, RunStep, Thread, call_id
 from engine.providers.base import ChatMessage, ChatRequest, ProviderError, ToolCall, ToolCallDelta
 
 from . import sandbox, search, tooldefs
@@ -126,10 +126,17 @@ def tool_choice(choice: Any, tools: list[dict[str, Any]]) -> Any:
     return choice
 
 
-def store_from_helper(helper: dict[str, Any]) -> str:
+def store_from_helper(helper: dict[str, Any], key: Principal, *, private: bool) -> str:
     """A vector store made from a `vector_stores` helper ({file_ids, chunking_strategy,
-    metadata}) of tool_resources.file_search; its files are read in the background."""
-    store = VectorStore.objects.create(name="", metadata=helper.get("metadata") or {}, thread_id="")
+    metadata}) of tool_resources.file_search; its files are read in the background. A
+    thread's helper store is `private` to the thread's maker, as the thread is."""
+    store = VectorStore.objects.create(
+        name="",
+        metadata=helper.get("metadata") or {},
+        thread_id="",
+        created_by_key=key,
+        private=private,
+    )
     strategy = helper.get("chunking_strategy")
     static = None
     if isinstance(strategy, dict) and strategy.get("type") == "static":
@@ -141,9 +148,12 @@ def store_from_helper(helper: dict[str, Any]) -> str:
     return store.pk
 
 
-def create_helper_stores(tool_resources: dict[str, Any] | None) -> dict[str, Any] | None:
+def create_helper_stores(
+    tool_resources: dict[str, Any] | None, key: Principal, *, private: bool
+) -> dict[str, Any] | None:
     """tool_resources with its `vector_stores` helpers turned into new stores, as the API does
-    when an assistant or a thread is created with them (at most one store in all, else a 400)."""
+    when an assistant or a thread is created with them (at most one store in all, else a 400);
+    `key` made them (None: the dashboard) and must be able to reach their files."""
     from engine.api import ApiError
 
     from . import lookups
@@ -161,8 +171,10 @@ def create_helper_stores(tool_resources: dict[str, Any] | None) -> dict[str, Any
             param="tool_resources.file_search",
         )
     for helper in helpers:
-        lookups.files(helper.get("file_ids") or [])  # a 404 names the first missing file
-    search_resources["vector_store_ids"] = [store_from_helper(helper) for helper in helpers]
+        lookups.files(key, helper.get("file_ids") or [])  # a 404 names the first missing file
+    search_resources["vector_store_ids"] = [
+        store_from_helper(helper, key, private=private) for helper in helpers
+    ]
     return {**tool_resources, "file_search": search_resources}
 
 
@@ -329,8 +341,12 @@ class BuiltinTools:
         if attached:
             store = VectorStore.objects.filter(thread_id=thread.pk).first()
             if store is None:
+                # Private to the thread's maker, and not named after the thread.
                 store = VectorStore.objects.create(
-                    name=f"Files attached to {thread.pk}", thread_id=thread.pk
+                    name=VectorStore.ATTACHMENTS_NAME,
+                    thread_id=thread.pk,
+                    created_by_key_id=thread.created_by_key_id,
+                    private=True,
                 )
             known = set(store.files.values_list("file_id", flat=True))
             missing = [f for f in File.objects.filter(pk__in=attached) if f.pk not in known]
@@ -362,7 +378,7 @@ class BuiltinTools:
         if result.logs:
             outputs.append({"type": "logs", "logs": result.logs})
         for number, image in enumerate(result.images, start=1):
-            made = _store_output(image, f"{call.id}-figure-{number}.png")
+            made = _store_output(image, f"{call.id}-figure-{number}.png", self.run)
             image.unlink(missing_ok=True)
             if made is not None:
                 drawn += 1
@@ -371,7 +387,7 @@ class BuiltinTools:
         written = []
         for path in result.files:
             relative = str(path.relative_to(workdir))
-            made = _store_output(path, path.name)
+            made = _store_output(path, path.name, self.run)
             if made is not None:
                 self.paths[f"{tooldefs.WORKDIR}/{relative}"] = made.pk
                 written.append(relative)
@@ -483,11 +499,17 @@ def _place_inputs(workdir: Path, file_ids: list[str]) -> None:
     manifest_path.write_text(json.dumps(manifest))
 
 
-def _store_output(path: Path, filename: str) -> File | None:
-    """A file the code made, as an API file (purpose assistants_output); None if too large."""
+def _store_output(path: Path, filename: str, run: Run) -> File | None:
+    """A file the code made, as an API file (purpose assistants_output) of whoever made the
+    run's thread; None if too large."""
     size = path.stat().st_size
     if size > settings.ENGINE_FILE_MAX_BYTES:
         logger.warning("Not keeping %s: %d bytes is over ENGINE_FILE_MAX_BYTES", path, size)
         return None
     with open(path, "rb", opener=sandbox.open_no_follow) as handle:
-        return File.store(filename=filename, purpose=File.OUTPUT, upload=DjangoFile(handle))
+        return File.store(
+            filename=filename,
+            purpose=File.OUTPUT,
+            upload=DjangoFile(handle),
+            created_by_key_id=run.thread.created_by_key_id,
+        )

@@ -14,27 +14,36 @@ from . import lookups
 
 @endpoint("GET", "POST")
 def assistants(request: HttpRequest) -> HttpResponse:
+    key = request.engine_key
     if request.method == "GET":
-        return paginate(request, Assistant.objects.all())
+        return paginate(request, Assistant.objects.visible_to_key(key))
     values = body(request, CreateAssistant).values()
     values.setdefault("metadata", {})
     if values.get("response_format") is None:
         values["response_format"] = "auto"
+    lookups.resources(key, values.get("tool_resources"))
     with transaction.atomic():
         if values.get("tool_resources"):
-            values["tool_resources"] = create_helper_stores(values["tool_resources"])
-        return ok(Assistant.objects.create(**values).to_api())
+            # An assistant is the team's, and so is the store its helper makes.
+            values["tool_resources"] = create_helper_stores(
+                values["tool_resources"], key, private=False
+            )
+        return ok(Assistant.objects.create(**values, created_by_key=key).to_api())
 
 
 @endpoint("GET", "POST", "DELETE")
 def assistant(request: HttpRequest, assistant_id: str) -> HttpResponse:
-    found = lookups.assistant(assistant_id)
+    key = request.engine_key
+    found = lookups.assistant(key, assistant_id, write=request.method != "GET")
     if request.method == "GET":
         return ok(found.to_api())
     if request.method == "DELETE":
         found.delete()
         return ok({"id": assistant_id, "object": "assistant.deleted", "deleted": True})
-    for name, value in body(request, ModifyAssistant).values().items():
+    values = body(request, ModifyAssistant).values()
+    if "tool_resources" in values:
+        lookups.resources(key, values["tool_resources"], before=found.tool_resources)
+    for name, value in values.items():
         setattr(found, name, value)
     found.save()
     return ok(found.to_api())

@@ -13,26 +13,28 @@ from . import lookups
 
 @endpoint("GET", "POST")
 def messages(request: HttpRequest, thread_id: str) -> HttpResponse:
-    found = lookups.thread(thread_id)
+    found = lookups.thread(request.engine_key, thread_id)
     if request.method == "GET":
         listed = found.messages.all()
         if run_id := request.GET.get("run_id"):
             listed = listed.filter(run_id=run_id)
         return paginate(request, listed)
     data = body(request, CreateMessage)
+    fields = data.message_fields()
+    lookups.attachments(request.engine_key, fields)
     with transaction.atomic():
         locked = Thread.objects.select_for_update().get(pk=found.pk)
         if active := locked.active_run():
             raise ApiError(
                 400, f"Can't add messages to {locked.id} while a run {active.id} is active."
             )
-        message = locked.add_message(**data.message_fields())
+        message = locked.add_message(**fields)
     return ok(message.to_api())
 
 
 @endpoint("GET", "POST", "DELETE")
 def message(request: HttpRequest, thread_id: str, message_id: str) -> HttpResponse:
-    found = lookups.message(lookups.thread(thread_id), message_id)
+    found = lookups.message(lookups.thread(request.engine_key, thread_id), message_id)
     if request.method == "GET":
         return ok(found.to_api())
     if request.method == "DELETE":

@@ -53,18 +53,21 @@ def _expire_due(thread: Thread) -> None:
 
 @endpoint("GET", "POST")
 def runs(request: HttpRequest, thread_id: str) -> HttpResponse:
-    found = lookups.thread(thread_id)
+    found = lookups.thread(request.engine_key, thread_id)
     if request.method == "GET":
         _expire_due(found)
         return paginate(request, found.runs.all())
     data = body(request, CreateRun)
-    assistant = lookups.assistant(data.assistant_id)
+    assistant = lookups.assistant(request.engine_key, data.assistant_id)
+    added = [message.message_fields() for message in data.additional_messages or []]
+    for fields in added:
+        lookups.attachments(request.engine_key, fields)
     with transaction.atomic():
         locked = Thread.objects.select_for_update().get(pk=found.pk)
         if active := locked.active_run():
             raise ApiError(400, f"Thread {locked.id} already has an active run {active.id}.")
-        for message in data.additional_messages or []:
-            locked.add_message(**message.message_fields())
+        for fields in added:
+            locked.add_message(**fields)
         run = locked.start_run(assistant, **run_config(data))
     if data.stream:
         prelude = [
@@ -77,7 +80,7 @@ def runs(request: HttpRequest, thread_id: str) -> HttpResponse:
 
 @endpoint("GET", "POST")
 def run(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
-    found = lookups.run(lookups.thread(thread_id), run_id)
+    found = lookups.run(lookups.thread(request.engine_key, thread_id), run_id)
     if request.method == "POST":
         data = body(request, ModifyMetadata)
         if "metadata" in data.model_fields_set:
@@ -88,7 +91,7 @@ def run(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
 
 @endpoint("POST")
 def cancel(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
-    found = lookups.run(lookups.thread(thread_id), run_id)
+    found = lookups.run(lookups.thread(request.engine_key, thread_id), run_id)
     if not found.request_cancel():
         raise ApiError(400, f"Cannot cancel run with status '{found.status}'.")
     return run_response(found)
@@ -126,7 +129,7 @@ def _check_outputs(found: Run, data: SubmitToolOutputs) -> dict[str, str]:
 
 @endpoint("POST")
 def submit_tool_outputs(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
-    found = lookups.run(lookups.thread(thread_id), run_id)
+    found = lookups.run(lookups.thread(request.engine_key, thread_id), run_id)
     data = body(request, SubmitToolOutputs)
     outputs = _check_outputs(found, data)
     waiting_steps = list(
@@ -153,14 +156,16 @@ def submit_tool_outputs(request: HttpRequest, thread_id: str, run_id: str) -> Ht
 
 @endpoint("GET")
 def steps(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
-    found = lookups.run(lookups.thread(thread_id), run_id)
+    found = lookups.run(lookups.thread(request.engine_key, thread_id), run_id)
     include = _includes_result_content(request)
     return paginate(request, found.steps.all(), lambda s: s.to_api(include_result_content=include))
 
 
 @endpoint("GET")
 def step(request: HttpRequest, thread_id: str, run_id: str, step_id: str) -> HttpResponse:
-    found = lookups.step(lookups.run(lookups.thread(thread_id), run_id), step_id)
+    found = lookups.step(
+        lookups.run(lookups.thread(request.engine_key, thread_id), run_id), step_id
+    )
     return ok(found.to_api(include_result_content=_includes_result_content(request)))
 
 

@@ -45,7 +45,9 @@ def test_empty_thread_retrieve_modify_delete(openai_client):
     assert error.value.body["message"] == f"No thread found with id '{thread.id}'."
 
 
-def test_message_content_parts_and_attachments_are_stored(openai_client):
+def test_message_content_parts_and_attachments_are_stored(openai_client, isolated_file_storage):
+    # An attachment names a file the key may use (another key's, or an unknown id, is a 404).
+    attached = openai_client.files.create(file=("notes.txt", b"notes"), purpose="assistants")
     thread = openai_client.beta.threads.create()
     message = openai_client.beta.threads.messages.create(
         thread.id,
@@ -54,13 +56,13 @@ def test_message_content_parts_and_attachments_are_stored(openai_client):
             {"type": "text", "text": "Look at this"},
             {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
         ],
-        attachments=[{"file_id": "file-abc123", "tools": [{"type": "file_search"}]}],
+        attachments=[{"file_id": attached.id, "tools": [{"type": "file_search"}]}],
         metadata={"source": "test"},
     )
     assert [part.type for part in message.content] == ["text", "image_url"]
     assert message.content[0].text.value == "Look at this"
     assert message.content[1].image_url.url == "https://example.com/cat.png"
-    assert message.attachments[0].file_id == "file-abc123"
+    assert message.attachments[0].file_id == attached.id
     assert message.attachments[0].tools[0].type == "file_search"
     fetched = openai_client.beta.threads.messages.retrieve(message.id, thread_id=thread.id)
     assert fetched.model_dump() == message.model_dump()

@@ -132,7 +132,11 @@ def test_delete_refuses_the_default_and_connections_in_use(client, admin_user, o
 def test_test_connection_against_the_engine_lists_assistants_and_models(
     client, admin_user, api, engine_url, engine_key
 ):
+    from engine.models import EngineKey
+
     api.assistants.create(model="demo", name="One")
+    # The dashboard made it: a key sees it when an administrator gives it read access.
+    EngineKey.objects.update(team_access="read")
     connection = hosted(base_url=engine_url, api_key=engine_key)
     client.force_login(admin_user)
     response = client.post(reverse("connection_test", args=[connection.pk]), **HTMX)

@@ -128,13 +128,17 @@ def _upload(request: HttpRequest) -> HttpResponse:
         raise _too_large(limit)
     filename = os.path.basename((upload.name or "upload").replace("\\", "/"))[:255] or "upload"
     created = File.store(
-        filename=filename, purpose=purpose, upload=upload, expires_at=_expires_at(form)
+        filename=filename,
+        purpose=purpose,
+        upload=upload,
+        expires_at=_expires_at(form),
+        created_by_key=request.engine_key,
     )
     return ok(created.to_api())
 
 
 def _list(request: HttpRequest) -> HttpResponse:
-    listed = File.objects.live()
+    listed = File.objects.live().visible_to_key(request.engine_key)
     if purpose := request.GET.get("purpose"):
         listed = listed.filter(purpose=purpose)
     params = request.GET.copy()
@@ -166,7 +170,7 @@ def files(request: HttpRequest) -> HttpResponse:
 
 @endpoint("GET", "DELETE")
 def file(request: HttpRequest, file_id: str) -> HttpResponse:
-    found = lookups.file(file_id)
+    found = lookups.file(request.engine_key, file_id)
     if request.method == "DELETE":
         found.remove()
         return ok({"id": file_id, "object": "file", "deleted": True})
@@ -175,7 +179,7 @@ def file(request: HttpRequest, file_id: str) -> HttpResponse:
 
 @endpoint("GET")
 def content(request: HttpRequest, file_id: str) -> HttpResponse:
-    found = lookups.file(file_id)
+    found = lookups.file(request.engine_key, file_id)
     try:
         handle = found.content.open("rb")
     except FileNotFoundError:

@@ -60,11 +60,13 @@ def _file_page(request: HttpRequest, listed: QuerySet[VectorStoreFile]) -> HttpR
 @endpoint("GET", "POST")
 def vector_stores(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        return paginate(request, VectorStore.objects.with_counts())
+        listed = VectorStore.objects.visible_to_key(request.engine_key).with_counts()
+        return paginate(request, listed)
     data = body(request, CreateVectorStore)
-    files = lookups.files(data.file_ids)
+    files = lookups.files(request.engine_key, data.file_ids)
     with transaction.atomic():
         store = VectorStore.objects.create(
+            created_by_key=request.engine_key,
             name=data.name or "",
             description=data.description,
             metadata=data.metadata or {},
@@ -76,7 +78,7 @@ def vector_stores(request: HttpRequest) -> HttpResponse:
 
 @endpoint("GET", "POST", "DELETE")
 def vector_store(request: HttpRequest, vector_store_id: str) -> HttpResponse:
-    store = lookups.vector_store(vector_store_id)
+    store = lookups.vector_store(request.engine_key, vector_store_id, write=request.method != "GET")
     if request.method == "DELETE":
         store.delete()
         return ok({"id": vector_store_id, "object": "vector_store.deleted", "deleted": True})
@@ -97,11 +99,11 @@ def vector_store(request: HttpRequest, vector_store_id: str) -> HttpResponse:
 
 @endpoint("GET", "POST")
 def vector_store_files(request: HttpRequest, vector_store_id: str) -> HttpResponse:
-    store = lookups.vector_store(vector_store_id)
+    store = lookups.vector_store(request.engine_key, vector_store_id, write=request.method != "GET")
     if request.method == "GET":
         return _file_page(request, store.files.all())
     data = body(request, CreateVectorStoreFile)
-    found = lookups.file(data.file_id)
+    found = lookups.file(request.engine_key, data.file_id)
     with transaction.atomic():
         (entry,) = store.add_files(
             [found],
@@ -113,7 +115,7 @@ def vector_store_files(request: HttpRequest, vector_store_id: str) -> HttpRespon
 
 @endpoint("GET", "POST", "DELETE")
 def vector_store_file(request: HttpRequest, vector_store_id: str, file_id: str) -> HttpResponse:
-    store = lookups.vector_store(vector_store_id)
+    store = lookups.vector_store(request.engine_key, vector_store_id, write=request.method != "GET")
     entry = lookups.vector_store_file(store, file_id)
     if request.method == "DELETE":
         entry.delete()
@@ -131,7 +133,8 @@ def vector_store_file(request: HttpRequest, vector_store_id: str, file_id: str) 
 def vector_store_file_content(
     request: HttpRequest, vector_store_id: str, file_id: str
 ) -> HttpResponse:
-    entry = lookups.vector_store_file(lookups.vector_store(vector_store_id), file_id)
+    store = lookups.vector_store(request.engine_key, vector_store_id)
+    entry = lookups.vector_store_file(store, file_id)
     data = [{"type": "text", "text": entry.text}] if entry.text else []
     return ok(
         {
@@ -148,10 +151,11 @@ def vector_store_file_content(
 
 @endpoint("POST")
 def file_batches(request: HttpRequest, vector_store_id: str) -> HttpResponse:
-    store = lookups.vector_store(vector_store_id)
+    store = lookups.vector_store(request.engine_key, vector_store_id, write=True)
     data = body(request, CreateFileBatch)
     wanted = data.files or [CreateVectorStoreFile(file_id=i) for i in data.file_ids or []]
-    found = {f.pk: f for f in lookups.files([item.file_id for item in wanted])}
+    named = [item.file_id for item in wanted]
+    found = {f.pk: f for f in lookups.files(request.engine_key, named)}
     with transaction.atomic():
         batch = FileBatch.objects.create(vector_store=store)
         for item in wanted:
@@ -169,7 +173,7 @@ def file_batches(request: HttpRequest, vector_store_id: str) -> HttpResponse:
 
 @endpoint("GET")
 def file_batch(request: HttpRequest, vector_store_id: str, batch_id: str) -> HttpResponse:
-    batch = lookups.batch(lookups.vector_store(vector_store_id), batch_id)
+    batch = lookups.batch(lookups.vector_store(request.engine_key, vector_store_id), batch_id)
     batch.files.requeue_stale()
     payload = batch.to_api()
     return _polled(payload, payload["status"] == "in_progress")
@@ -177,7 +181,8 @@ def file_batch(request: HttpRequest, vector_store_id: str, batch_id: str) -> Htt
 
 @endpoint("POST")
 def cancel_file_batch(request: HttpRequest, vector_store_id: str, batch_id: str) -> HttpResponse:
-    batch = lookups.batch(lookups.vector_store(vector_store_id), batch_id)
+    store = lookups.vector_store(request.engine_key, vector_store_id, write=True)
+    batch = lookups.batch(store, batch_id)
     status = batch.to_api()["status"]
     if status != "in_progress":
         raise ApiError(400, f"Cannot cancel a file batch that is {status}.")
@@ -187,13 +192,13 @@ def cancel_file_batch(request: HttpRequest, vector_store_id: str, batch_id: str)
 
 @endpoint("GET")
 def file_batch_files(request: HttpRequest, vector_store_id: str, batch_id: str) -> HttpResponse:
-    batch = lookups.batch(lookups.vector_store(vector_store_id), batch_id)
+    batch = lookups.batch(lookups.vector_store(request.engine_key, vector_store_id), batch_id)
     return _file_page(request, batch.files.all())
 
 
 @endpoint("POST")
 def search_vector_store(request: HttpRequest, vector_store_id: str) -> HttpResponse:
-    store = lookups.vector_store(vector_store_id)
+    store = lookups.vector_store(request.engine_key, vector_store_id)
     data = body(request, Search)
     ranking = data.ranking_options
     hits = search.search(
