@@ -14,7 +14,7 @@ from tests.support import WEATHER_TOOL
 
 from .support import HTMX, builder_data
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_empty_state_invites_the_first_assistant(client, owner, engine):

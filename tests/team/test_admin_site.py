@@ -14,7 +14,7 @@ from assistants_app.models import RunRecord, ThreadRecord
 from assistants_app.roles import set_role
 from tests.dashboard.support import poll, send, stopped
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 STORED_APPS = {"assistants_app", "engine", "engine_files", "django_tasks_database"}
 

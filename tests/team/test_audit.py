@@ -8,7 +8,7 @@ from assistants_app.models import AuditEvent, RunRecord
 from tests.conftest import PASSWORD
 from tests.dashboard.support import poll, send, stopped, waiting_for_outputs
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 Action = AuditEvent.Action
 
 

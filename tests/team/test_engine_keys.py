@@ -11,7 +11,7 @@ from assistants_app.models import AuditEvent
 
 # The SDK marks its Assistants API (beta) deprecated; using it is the point here.
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db,
 ]
 
 

@@ -3,21 +3,26 @@ engine keys, the dashboard's own engine key, SECRET_KEY, the encryption keys and
 provider's key. Every page of the dashboard and of the admin, as an administrator and as a
 member, with records everywhere."""
 
+import re
+
 import pytest
 from cryptography.fernet import Fernet
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.utils import quote
+from django.contrib.auth.hashers import identify_hasher
 from django.db import connection as db
+from django.db.models import CharField, TextField
 from django.urls import reverse
 
 from assistants_app import crypto
 from assistants_app.models import Connection, RunRecord
 from engine.auth import dashboard_key
 from engine.models import EngineKey
+from tests.conftest import PASSWORD
 from tests.dashboard.support import poll, send, stopped
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 API_KEY = "sk-hosted-secret-A1B2C3D4E5F6G7H8"
 PROVIDER_KEY = "sk-provider-secret-Z9Y8X7W6V5"
@@ -113,4 +118,28 @@ def test_no_page_shows_a_secret(client, admin_user, outsider, secrets_everywhere
             assert_clean(response.content.decode(), secrets, f"{path} (member)")
     assert shown > 60  # every model's list and records were looked at
     assert_clean(caplog.text, secrets, "the logs")
-    assert len(apps.get_models()) > 20
+
+
+# Every stored text field named like a secret, and how it is kept. A new one must be added here,
+# kept encrypted (EncryptedTextField) or as a one-way hash, and shown in the crawl above.
+SECRET_NAME = re.compile(r"key|secret|token|password|credential")
+KEPT = {
+    "assistants_app.Connection.api_key": "encrypted",
+    "engine.EngineKey.key_hash": "a SHA-256 of the key",
+    "auth.User.password": "Django's password hash",
+    "sessions.Session.session_key": "Django's session id",
+}
+
+
+def test_every_stored_secret_is_encrypted_or_hashed(admin_user):
+    fields = {
+        f"{model._meta.label}.{field.name}": field
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if isinstance(field, CharField | TextField) and SECRET_NAME.search(field.name)
+    }
+    assert set(fields) == set(KEPT)
+    assert isinstance(fields["assistants_app.Connection.api_key"], crypto.EncryptedTextField)
+    _, raw = EngineKey.issue("CI")
+    assert list(EngineKey.objects.values_list("key_hash", flat=True)) == [EngineKey.hash(raw)]
+    assert identify_hasher(admin_user.password) and PASSWORD not in admin_user.password
