@@ -1,15 +1,17 @@
-"""The audit trail's entries for assistants, runs and tool outputs, one call from each view.
+"""The audit trail's entries, one call from each view.
 
 Assistants live on the backend, so their changes are compared here, field by field, from what
-the API returned before and after the change. Sign-ins are recorded by signals.py; people,
-connections and engine keys by their views.
+the API returned before and after the change. Sign-ins are recorded by signals.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
+
 from .models import AssistantRecord, AuditEvent, Connection, RunRecord, field_changes
+from .signals import client_ip
 
 # The fields of an assistant a person sets in the builder, in the order the History page shows.
 ASSISTANT_FIELDS = [
@@ -62,21 +64,26 @@ def assistant_deleted(connection: Connection, user, assistant: Any) -> AuditEven
     )
 
 
-def run_started(record: RunRecord, user) -> AuditEvent:
+def _run_event(action: str, record: RunRecord, user, **details: Any) -> AuditEvent:
     thread = record.thread
     return AuditEvent.record(
-        AuditEvent.Action.RUN_STARTED,
+        action,
         actor=user,
         object_type=AuditEvent.RUN,
         object_id=record.run_id,
         label=thread.display_title,
         connection=thread.connection,
-        details={
-            "thread": thread.pk,
-            "thread_id": thread.thread_id,
-            "assistant_id": record.assistant_id,
-            "options": record.options,
-        },
+        details={"thread": thread.pk, "thread_id": thread.thread_id, **details},
+    )
+
+
+def run_started(record: RunRecord, user) -> AuditEvent:
+    return _run_event(
+        AuditEvent.Action.RUN_STARTED,
+        record,
+        user,
+        assistant_id=record.assistant_id,
+        options=record.options,
     )
 
 
@@ -84,7 +91,6 @@ def tool_outputs_submitted(
     record: RunRecord, user, tool_calls: list[dict], outputs: list[dict[str, str]]
 ) -> AuditEvent:
     """One entry per submission: every call's function, arguments and the output typed."""
-    thread = record.thread
     submitted = [
         {
             "tool_call_id": call["id"],
@@ -94,15 +100,7 @@ def tool_outputs_submitted(
         }
         for call, output in zip(tool_calls, outputs, strict=True)
     ]
-    return AuditEvent.record(
-        AuditEvent.Action.TOOL_OUTPUTS_SUBMITTED,
-        actor=user,
-        object_type=AuditEvent.RUN,
-        object_id=record.run_id,
-        label=thread.display_title,
-        connection=thread.connection,
-        details={"thread": thread.pk, "thread_id": thread.thread_id, "outputs": submitted},
-    )
+    return _run_event(AuditEvent.Action.TOOL_OUTPUTS_SUBMITTED, record, user, outputs=submitted)
 
 
 def thread_sharing_changed(thread, user, before: str) -> AuditEvent:
@@ -114,4 +112,20 @@ def thread_sharing_changed(thread, user, before: str) -> AuditEvent:
         label=thread.display_title,
         connection=thread.connection,
         changes={"sharing": [before, thread.sharing]},
+    )
+
+
+def team_change(
+    request: HttpRequest, action: str, object_type: str, object_id: Any, label: str, **extra: Any
+) -> AuditEvent:
+    """A change an administrator made on the team pages (a person, a connection, an engine
+    key): by whom, from which address, on what."""
+    return AuditEvent.record(
+        action,
+        actor=request.user,
+        object_type=object_type,
+        object_id=object_id,
+        label=label,
+        ip_address=client_ip(request),
+        **extra,
     )

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -127,6 +129,48 @@ class Connection(models.Model):
             Connection.objects.filter(is_default=True).exclude(pk=self.pk).update(is_default=False)
             self.is_default = True
             self.save(update_fields=["is_default", "updated_at"])
+
+    def test(self) -> dict[str, Any]:
+        """Ask the backend for its assistants and its models, and say in words what happened:
+        {"ok": bool, "words": str}, never with the API key in it, even if a backend echoes it."""
+        from .error_words import in_words
+        from .services import AssistantsError, AuthenticationError, NotFoundError, client_for
+
+        client = client_for(self, max_retries=0, timeout=10)
+        started = time.monotonic()
+        try:
+            assistants = client.assistants.list(limit=100)
+        except AuthenticationError:
+            return self._test_result(False, "The backend rejected the API key (HTTP 401).")
+        except NotFoundError:
+            return self._test_result(
+                False,
+                "The server answered, but not as an Assistants API: /assistants was not found "
+                "(HTTP 404). Check that the address ends with the API's version, e.g. /v1.",
+            )
+        except AssistantsError as error:
+            return self._test_result(False, in_words(error))
+        elapsed = (time.monotonic() - started) * 1000
+        found = len(assistants.data)
+        count = f"more than {found}" if assistants.has_more else found
+        words = (
+            f"Connected in {elapsed:.0f} ms. It has {count} assistant{'s' if count != 1 else ''}"
+        )
+        try:
+            models = [model.id for model in client.models.list().data]
+        except AssistantsError:
+            words += "; it does not list its models (that is allowed)."
+        else:
+            shown = ", ".join(models[:5]) + (", …" if len(models) > 5 else "")
+            words += f" and offers {len(models)} model{'s' if len(models) != 1 else ''}"
+            words += f": {shown}." if models else "."
+        return self._test_result(True, words)
+
+    def _test_result(self, ok: bool, words: str) -> dict[str, Any]:
+        secret = self.api_key or ""
+        if len(secret) >= 8:  # a backend may quote the key it refused
+            words = words.replace(secret, self.masked_api_key)
+        return {"ok": ok, "words": words}
 
 
 # --- The dashboard's own records: what an Assistants API cannot give back. ---------------

@@ -3,7 +3,6 @@ choose the default, and "Test connection". An API key is write-only: pages show 
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.conf import settings
@@ -13,15 +12,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ..audit import team_change
 from ..models import AuditEvent, Connection, field_changes
 from ..roles import MANAGE_CONNECTIONS
-from ..services import AssistantsError, AuthenticationError, NotFoundError, client_for
-from ..signals import client_ip
 from ..team_forms import ConnectionForm
-from . import in_words
 
 Action = AuditEvent.Action
 admins_only = permission_required(MANAGE_CONNECTIONS, raise_exception=True)
+CONNECTION = AuditEvent.CONNECTION
 AUDITED_FIELDS = [
     "name", "kind", "base_url", "api_key", "organization", "project", "api_version",
     "default_model",
@@ -37,30 +35,13 @@ def connection_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @admins_only
 def connection_add(request: HttpRequest) -> HttpResponse:
-    form = ConnectionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        connection = form.save(commit=False)
-        connection.created_by = request.user
-        connection.save()
-        _audit(request, Action.CONNECTION_CREATED, connection, changes=_changes({}, connection))
-        messages.success(request, f"Added the connection {connection.name}. Test it below.")
-        return redirect("connection_list")
-    return _form_page(request, form, None)
+    return _form_page(request, Connection(created_by=request.user))
 
 
 @require_http_methods(["GET", "POST"])
 @admins_only
 def connection_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    connection = get_object_or_404(Connection, pk=pk)
-    before = _snapshot(connection)
-    form = ConnectionForm(request.POST or None, instance=connection)
-    if request.method == "POST" and form.is_valid():
-        connection = form.save()
-        if changes := _changes(before, connection):
-            _audit(request, Action.CONNECTION_CHANGED, connection, changes=changes)
-        messages.success(request, f"Saved the connection {connection.name}.")
-        return redirect("connection_list")
-    return _form_page(request, form, connection)
+    return _form_page(request, get_object_or_404(Connection, pk=pk))
 
 
 @require_http_methods(["GET", "POST"])
@@ -80,7 +61,7 @@ def connection_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if reason:
             return render(request, "connections/confirm_delete.html", context, status=422)
-        _audit(request, Action.CONNECTION_DELETED, connection)
+        team_change(request, Action.CONNECTION_DELETED, CONNECTION, connection.pk, connection.name)
         connection.delete()
         messages.success(request, f"Deleted the connection {connection.name}.")
         return redirect("connection_list")
@@ -93,7 +74,9 @@ def connection_default(request: HttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(Connection, pk=pk)
     if not connection.is_default:
         connection.make_default()
-        _audit(request, Action.CONNECTION_MADE_DEFAULT, connection)
+        team_change(
+            request, Action.CONNECTION_MADE_DEFAULT, CONNECTION, connection.pk, connection.name
+        )
     messages.success(request, f"Assistants and new chats now use {connection.name}.")
     return redirect("connection_list")
 
@@ -103,48 +86,10 @@ def connection_default(request: HttpRequest, pk: int) -> HttpResponse:
 def connection_test(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask the backend for its models and its assistants, and say in words what happened."""
     connection = get_object_or_404(Connection, pk=pk)
-    context = {"connection": connection, "result": test_connection(connection)}
+    context = {"connection": connection, "result": connection.test()}
     if request.htmx:
         return render(request, "connections/list.html#test_result", context)
     return render(request, "connections/list.html", {**_list_context(), **context})
-
-
-def test_connection(connection: Connection) -> dict[str, Any]:
-    """{"ok": bool, "words": str}: never the API key, even if a backend echoes it."""
-    client = client_for(connection, max_retries=0, timeout=10)
-    started = time.monotonic()
-    try:
-        assistants = client.assistants.list(limit=100)
-    except AuthenticationError:
-        return _result(connection, False, "The backend rejected the API key (HTTP 401).")
-    except NotFoundError:
-        return _result(
-            connection,
-            False,
-            "The server answered, but not as an Assistants API: /assistants was not found "
-            "(HTTP 404). Check that the address ends with the API's version, e.g. /v1.",
-        )
-    except AssistantsError as error:
-        return _result(connection, False, in_words(error))
-    elapsed = (time.monotonic() - started) * 1000
-    count = f"more than {len(assistants.data)}" if assistants.has_more else len(assistants.data)
-    words = f"Connected in {elapsed:.0f} ms. It has {count} assistant{'s' if count != 1 else ''}"
-    try:
-        models = [model.id for model in client.models.list().data]
-    except AssistantsError:
-        words += "; it does not list its models (that is allowed)."
-    else:
-        shown = ", ".join(models[:5]) + (", …" if len(models) > 5 else "")
-        words += f" and offers {len(models)} model{'s' if len(models) != 1 else ''}"
-        words += f": {shown}." if models else "."
-    return _result(connection, True, words)
-
-
-def _result(connection: Connection, ok: bool, words: str) -> dict[str, Any]:
-    secret = connection.api_key or ""
-    if len(secret) >= 8:  # a backend may quote the key it refused
-        words = words.replace(secret, connection.masked_api_key)
-    return {"ok": ok, "words": words}
 
 
 def _list_context() -> dict[str, Any]:
@@ -156,8 +101,27 @@ def _list_context() -> dict[str, Any]:
     }
 
 
-def _form_page(request: HttpRequest, form: ConnectionForm, connection) -> HttpResponse:
-    context = {"nav": "team", "form": form, "connection": connection}
+def _form_page(request: HttpRequest, connection: Connection) -> HttpResponse:
+    """The connection form, for a new connection or an existing one; saved changes go to the
+    audit trail field by field."""
+    adding = connection.pk is None
+    before = {} if adding else _snapshot(connection)
+    form = ConnectionForm(request.POST or None, instance=connection)
+    if request.method == "POST" and form.is_valid():
+        connection = form.save()
+        action = Action.CONNECTION_CREATED if adding else Action.CONNECTION_CHANGED
+        if (changes := _changes(before, connection)) or adding:
+            team_change(
+                request, action, CONNECTION, connection.pk, connection.name, changes=changes
+            )
+        messages.success(
+            request,
+            f"Added the connection {connection.name}. Test it below."
+            if adding
+            else f"Saved the connection {connection.name}.",
+        )
+        return redirect("connection_list")
+    context = {"nav": "team", "form": form, "connection": None if adding else connection}
     return render(request, "connections/form.html", context, status=422 if form.errors else 200)
 
 
@@ -170,15 +134,3 @@ def _snapshot(connection: Connection) -> dict[str, Any]:
 def _changes(before: dict[str, Any], connection: Connection) -> dict[str, list]:
     changes = field_changes(before, _snapshot(connection), AUDITED_FIELDS)
     return {name: pair for name, pair in changes.items() if any(pair)}  # not None → ""
-
-
-def _audit(request: HttpRequest, action: str, connection: Connection, **extra: Any) -> None:
-    AuditEvent.record(
-        action,
-        actor=request.user,
-        object_type=AuditEvent.CONNECTION,
-        object_id=connection.pk,
-        label=connection.name,
-        ip_address=client_ip(request),
-        **extra,
-    )

@@ -17,13 +17,14 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ..audit import team_change
 from ..models import AuditEvent
 from ..roles import MANAGE_PEOPLE, role_not_required, role_of, set_role
-from ..signals import client_ip
 from ..team_forms import PersonForm, RoleForm
 
 Action = AuditEvent.Action
 admins_only = permission_required(MANAGE_PEOPLE, raise_exception=True)
+PERSON = AuditEvent.PERSON
 
 
 @require_GET
@@ -44,7 +45,14 @@ def person_add(request: HttpRequest) -> HttpResponse:
             data["username"], data["email"], data["password"] if data["how"] == "password" else None
         )
         set_role(person, data["role"])
-        _audit(request, Action.PERSON_ADDED, person, details={"role": data["role"]})
+        team_change(
+            request,
+            Action.PERSON_ADDED,
+            PERSON,
+            person.pk,
+            person.get_username(),
+            details={"role": data["role"]},
+        )
         if data["how"] == "link":
             # The link is a credential: shown once, in this response, never stored or redirected.
             context = {
@@ -82,7 +90,14 @@ def person_role(request: HttpRequest, pk: int) -> HttpResponse:
     before, after = role_of(person), form.cleaned_data["role"]
     if before != after:
         set_role(person, after)
-        _audit(request, Action.ROLE_CHANGED, person, changes={"role": [before, after]})
+        team_change(
+            request,
+            Action.ROLE_CHANGED,
+            PERSON,
+            person.pk,
+            person.get_username(),
+            changes={"role": [before, after]},
+        )
         title = "an administrator" if after == "administrator" else "a member"
         messages.success(request, f"{person.username} is now {title}.")
     return redirect("person_detail", person.pk)
@@ -99,7 +114,13 @@ def person_active(request: HttpRequest, pk: int) -> HttpResponse:
     if person.is_active != active:
         person.is_active = active
         person.save(update_fields=["is_active"])
-        _audit(request, Action.PERSON_REACTIVATED if active else Action.PERSON_DEACTIVATED, person)
+        team_change(
+            request,
+            Action.PERSON_REACTIVATED if active else Action.PERSON_DEACTIVATED,
+            PERSON,
+            person.pk,
+            person.get_username(),
+        )
         messages.success(
             request,
             f"{person.username} can sign in again."
@@ -117,7 +138,7 @@ def person_link(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(get_user_model(), pk=pk)
     if not person.is_active:
         return _refuse(request, person, "Reactivate this account first.")
-    _audit(request, Action.SET_PASSWORD_LINK_ISSUED, person)
+    team_change(request, Action.SET_PASSWORD_LINK_ISSUED, PERSON, person.pk, person.get_username())
     context = {"nav": "team", "person": person, "link": _set_password_link(request, person)}
     return render(request, "people/link.html", context)
 
@@ -160,15 +181,3 @@ def _detail_context(request: HttpRequest, person, **extra: Any) -> dict[str, Any
 def _refuse(request: HttpRequest, person, reason: str) -> HttpResponse:
     context = _detail_context(request, person, error=reason)
     return render(request, "people/detail.html", context, status=422)
-
-
-def _audit(request: HttpRequest, action: str, person, **extra: Any) -> None:
-    AuditEvent.record(
-        action,
-        actor=request.user,
-        object_type=AuditEvent.PERSON,
-        object_id=person.pk,
-        label=person.get_username(),
-        ip_address=client_ip(request),
-        **extra,
-    )
