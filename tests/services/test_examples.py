@@ -1,4 +1,4 @@
-"""Every example response in the reference (../shared/reference/examples.txt), SSE transcripts
+"""Every example response in the reference (a copy in reference/examples.txt), SSE transcripts
 included, served at its endpoint and read back through the client method for that endpoint.
 
 A parsed object must give back exactly the example's JSON (nothing lost, nothing invented), and
@@ -22,7 +22,7 @@ from assistants_app.services import AssistantStream, types
 
 from .conftest import url
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "examples.txt"
+EXAMPLES = Path(__file__).parent / "reference" / "examples.txt"
 IDS = {
     "assistant_id": "asst_abc123",
     "thread_id": "thread_abc123",
