@@ -3,6 +3,8 @@
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.support import wait_until
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -14,6 +16,18 @@ def start_chat(page: Page, live_server, assistant) -> None:
 
 def composer(page: Page):
     return page.get_by_role("textbox", name="Message")
+
+
+def refresh_until(page: Page, done) -> None:
+    """No polling without JavaScript: as a person would, look, and follow Refresh until `done()`."""
+
+    def looked() -> bool:
+        if done():
+            return True
+        page.get_by_role("link", name="Refresh").click()
+        return False
+
+    wait_until(looked, timeout=15, interval=0.1, message="the page to show it after a Refresh")
 
 
 def test_tool_call_card_output_and_reply(signed_in: Page, live_server, weather_assistant):
@@ -100,18 +114,10 @@ def test_the_basic_flow_works_without_javascript(browser, live_server, owner, we
     start_chat(page, live_server, weather_assistant)
     composer(page).fill("get_weather city=Rome")
     page.get_by_role("button", name="Send").click()
-    for _ in range(50):  # no polling without JavaScript: the Refresh link reloads
-        if page.get_by_role("button", name="Submit outputs").count():
-            break
-        page.wait_for_timeout(100)  # as a person would: look, wait, refresh
-        page.get_by_role("link", name="Refresh").click()
+    refresh_until(page, lambda: page.get_by_role("button", name="Submit outputs").count())
     page.get_by_label("Output of get_weather").fill("rainy")
     page.get_by_role("button", name="Submit outputs").click()
-    for _ in range(50):
-        # Until the run has finished: a page loaded mid-answer shows the first words only.
-        if not page.get_by_role("link", name="Refresh").count():
-            break
-        page.wait_for_timeout(100)
-        page.get_by_role("link", name="Refresh").click()
+    # Until the run has finished: a page loaded mid-answer shows the first words only.
+    refresh_until(page, lambda: not page.get_by_role("link", name="Refresh").count())
     expect(page.locator(".turn.assistant").last).to_contain_text("get_weather returned: rainy")
     context.close()
