@@ -7,7 +7,7 @@ Providers know nothing of threads, runs or the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -86,6 +86,31 @@ class ProviderError(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
+
+
+# Characters of function-call arguments one model answer may write: a run's required_action
+# is stored and sent to every poller, so a runaway model (or schema) must not make it huge.
+MAX_TOOL_ARGUMENTS = 100_000
+
+
+def bounded(events: Iterable[ProviderEvent]) -> Iterator[ProviderEvent]:
+    """`events`, failing the answer with a ProviderError (the run's last_error) once its
+    function-call arguments pass MAX_TOOL_ARGUMENTS characters."""
+    written = 0
+    try:
+        for event in events:
+            if isinstance(event, ToolCallDelta):
+                written += len(event.arguments)
+                if written > MAX_TOOL_ARGUMENTS:
+                    raise ProviderError(
+                        f"The model wrote more than {MAX_TOOL_ARGUMENTS:,} characters of "
+                        "function-call arguments in one answer; the engine stops the run there."
+                    )
+            yield event
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()  # a streaming provider lets go of its connection at once
 
 
 @dataclass(frozen=True)
