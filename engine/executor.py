@@ -381,6 +381,7 @@ class Execution:
 
     def go(self) -> None:
         from .providers import provider_for
+        from .providers.base import bounded
 
         try:
             try:
@@ -395,7 +396,7 @@ class Execution:
             self.builtin = builtin_tools.BuiltinTools(self)
             provider = provider_for(self.run.model)
             while True:
-                for event in provider.stream(request):
+                for event in bounded(provider.stream(request)):
                     self.on_event(event)
                 # The engine runs built-in tool calls itself, then asks the model again.
                 if not self.builtin.run_calls(request):
