@@ -365,6 +365,22 @@ class RunRecord(models.Model):
             self.status, self.last_error = status, last_error
             self.save(update_fields=["status", "last_error", "updated_at"])
 
+    def record_outputs(self, tool_calls: list[dict], outputs: list[dict[str, str]], user) -> None:
+        """Who submitted which output, the API does not know. A call answered already (a
+        repeated post the backend refused anyway) keeps its first record."""
+        submissions = [
+            ToolOutputSubmission(
+                run=self,
+                tool_call_id=call["id"],
+                function_name=call["function"]["name"][:64],
+                arguments=call["function"]["arguments"],
+                output=output["output"],
+                submitted_by=user,
+            )
+            for call, output in zip(tool_calls, outputs, strict=True)
+        ]
+        ToolOutputSubmission.objects.bulk_create(submissions, ignore_conflicts=True)
+
 
 class ToolOutputSubmission(models.Model):
     """One tool output a person typed for a run's function call: who submitted what, when."""

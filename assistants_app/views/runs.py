@@ -3,7 +3,6 @@
 from typing import Any
 
 from django.contrib import messages
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -14,7 +13,7 @@ from .. import audit
 from ..chat import FIRST_POLL_DELAY_MS, MAX_POLL_DELAY_MS, remember_run, start_run
 from ..forms import ToolOutputsForm
 from ..message_files import note_step_files, tool_call_view
-from ..models import RunRecord, ThreadRecord, ToolOutputSubmission
+from ..models import ThreadRecord, ToolOutputSubmission
 from ..services import AssistantsError
 from ..services.types import FunctionToolCall, ToolCallsStepDetails
 from . import backend, fragment, in_words
@@ -67,7 +66,8 @@ def run_submit_outputs(request: HttpRequest, pk: int, run_id: str) -> HttpRespon
             return render(request, STATUS_TEMPLATE, {**context, **failed}, status=422)
         page = {**conversation(request, thread), **failed}
         return render(request, "threads/detail.html", page, status=422)
-    _record_outputs(record, form, request.user)
+    record.record_outputs(form.tool_calls, form.outputs(), request.user)
+    audit.tool_outputs_submitted(record, request.user, form.tool_calls, form.outputs())
     remember_run(record, run)
     thread.note_activity()
     context = run_context(request, thread, record, client, run=run)
@@ -166,24 +166,6 @@ def _step_view(step, submissions: dict, thread: ThreadRecord) -> dict[str, Any]:
         "last_error": step.last_error,
         "calls": calls,
     }
-
-
-def _record_outputs(record: RunRecord, form: ToolOutputsForm, user) -> None:
-    """Who submitted which output: the API does not know."""
-    for call, output in zip(form.tool_calls, form.outputs(), strict=True):
-        try:
-            with transaction.atomic():
-                ToolOutputSubmission.objects.create(
-                    run=record,
-                    tool_call_id=call["id"],
-                    function_name=call["function"]["name"][:64],
-                    arguments=call["function"]["arguments"],
-                    output=output["output"],
-                    submitted_by=user,
-                )
-        except IntegrityError:
-            pass  # recorded already (a repeated post the backend refused anyway)
-    audit.tool_outputs_submitted(record, user, form.tool_calls, form.outputs())
 
 
 def _status_or_page(

@@ -80,3 +80,21 @@ def test_assistant_record_attributes_changes(owner, teammate):
     assert (record.name, record.created_by, record.changed_by) == ("B", owner, teammate)
     AssistantRecord.forget(connection=connection, assistant_id="asst_1")
     assert not AssistantRecord.objects.exists()
+
+
+def test_tool_outputs_are_recorded_once_in_one_query(
+    thread, owner, teammate, django_assert_num_queries
+):
+    run = RunRecord.objects.create(thread=thread, run_id="run_1", assistant_id="a")
+    calls = [
+        {"id": f"call_{n}", "function": {"name": "lookup", "arguments": f'{{"n": {n}}}'}}
+        for n in (1, 2)
+    ]
+    with django_assert_num_queries(1):
+        run.record_outputs(calls, [{"output": "one"}, {"output": "two"}], owner)
+    run.record_outputs(calls[:1], [{"output": "again"}], teammate)  # a repeated post
+    rows = run.tool_outputs.values_list("tool_call_id", "output", "submitted_by", "arguments")
+    assert list(rows) == [
+        ("call_1", "one", owner.pk, '{"n": 1}'),
+        ("call_2", "two", owner.pk, '{"n": 2}'),
+    ]
