@@ -6,63 +6,49 @@ words are chosen here, once, for every page and form that shows a backend error.
 
 from __future__ import annotations
 
-from .services.errors import (
-    APIConnectionError,
-    APIResponseValidationError,
-    APIStatusError,
-    APIStreamError,
-    APITimeoutError,
-    AssistantsError,
-    AuthenticationError,
-    BadRequestError,
-    ConflictError,
-    InternalServerError,
-    InvalidRequestError,
-    NotFoundError,
-    PermissionDeniedError,
-    PollTimeoutError,
-    RateLimitError,
-    UnprocessableEntityError,
-)
+from .services import errors
+from .services.errors import APIStatusError, APIStreamError, AssistantsError
 
 # The nearest class in an error's MRO picks the sentence; "{said}" stands for the API's reason.
 SENTENCES: dict[type[AssistantsError], str] = {
-    AssistantsError: "Something went wrong talking to the assistant service; please try again.",
-    InvalidRequestError: (
+    errors.AssistantsError: (
+        "Something went wrong talking to the assistant service; please try again."
+    ),
+    errors.InvalidRequestError: (
         "Some values are not valid; correct the highlighted fields and try again."
     ),
-    APIConnectionError: (
+    errors.APIConnectionError: (
         "The assistant service could not be reached; check that it is running and that the "
         "connection's address is right."
     ),
-    APITimeoutError: (
+    errors.APITimeoutError: (
         "The assistant service took too long to answer; please try again in a moment."
     ),
-    PollTimeoutError: (
+    errors.PollTimeoutError: (
         "The assistant is taking longer than expected; the answer will appear when it is ready."
     ),
-    APIResponseValidationError: (
+    errors.APIResponseValidationError: (
         "The assistant service answered with something this dashboard does not understand; "
         "check that the connection points at an Assistants API."
     ),
-    APIStreamError: "The assistant stopped with an error while answering; please try again.",
-    APIStatusError: "The assistant service refused the request: {said}",
-    BadRequestError: "The assistant service did not accept the request: {said}",
-    AuthenticationError: (
+    errors.APIStreamError: "The assistant stopped with an error while answering; please try again.",
+    errors.APIStatusError: "The assistant service refused the request: {said}",
+    errors.BadRequestError: "The assistant service did not accept the request: {said}",
+    errors.AuthenticationError: (
         "The backend rejected the API key; ask an administrator to check the connection."
     ),
-    PermissionDeniedError: (
+    errors.PermissionDeniedError: (
         "The connection's API key may not do this; ask an administrator to check its permissions."
     ),
-    NotFoundError: (
+    errors.NotFoundError: (
         "That item no longer exists on the assistant service; it may have been deleted."
     ),
-    ConflictError: "Something changed at the same moment; reload the page and try again.",
-    UnprocessableEntityError: "The assistant service could not process the request: {said}",
-    RateLimitError: (
+    errors.ConflictError: "Something changed at the same moment; reload the page and try again.",
+    errors.UnprocessableEntityError: "The assistant service could not process the request: {said}",
+    errors.RateLimitError: (
         "The assistant service is busy or over its usage limit; wait a minute and retry."
     ),
-    InternalServerError: (
+    errors.InternalServerError: (
         "The assistant service had an internal problem; try again in a moment, and tell an "
         "administrator if it keeps happening."
     ),

@@ -48,24 +48,6 @@ class Assistant(APIModel):
     reasoning_effort: str | None = None
 
 
-class AssistantCreateParams(Params):
-    model: NonEmpty
-    name: Name | None = None
-    description: Description | None = None
-    instructions: Instructions | None = None
-    reasoning_effort: ReasoningEffort | None = None
-    tools: Annotated[list[ToolParam], Field(max_length=ASSISTANT_TOOLS_MAX)] = Field(
-        default_factory=list
-    )
-    tool_resources: ToolResourcesParam | None = None
-    metadata: Metadata | None = None
-    temperature: Temperature | None = None
-    top_p: TopP | None = None
-    response_format: ResponseFormatParam | None = None
-
-    _check_tools = field_validator("tools")(_unique_function_names)
-
-
 class AssistantUpdateParams(Params):
     model: NonEmpty | None = None
     name: Name | None = None
@@ -80,6 +62,15 @@ class AssistantUpdateParams(Params):
     response_format: ResponseFormatParam | None = None
 
     _check_tools = field_validator("tools")(_unique_function_names)
+
+
+class AssistantCreateParams(AssistantUpdateParams):
+    """The same fields as an update, except that a new assistant needs its model."""
+
+    model: NonEmpty
+    tools: Annotated[list[ToolParam], Field(max_length=ASSISTANT_TOOLS_MAX)] = Field(
+        default_factory=list
+    )
 
 
 AssistantDeleted = DeletedObject

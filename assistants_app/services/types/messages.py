@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 
 from .shared import (
-    UNKNOWN,
     APIModel,
     DeletedObject,
     ListParams,
     Metadata,
     NonEmpty,
     Params,
-    _type_tag,
+    one_of,
 )
 
 
@@ -47,12 +46,7 @@ class UnknownAnnotation(APIModel):
     type: str
 
 
-Annotation = Annotated[
-    Annotated[FileCitationAnnotation, Tag("file_citation")]
-    | Annotated[FilePathAnnotation, Tag("file_path")]
-    | Annotated[UnknownAnnotation, Tag(UNKNOWN)],
-    Discriminator(_type_tag({"file_citation", "file_path"})),
-]
+Annotation = one_of(FileCitationAnnotation, FilePathAnnotation, unknown=UnknownAnnotation)
 
 
 class Text(APIModel):
@@ -94,14 +88,13 @@ class UnknownContentBlock(APIModel):
     type: str
 
 
-MessageContent = Annotated[
-    Annotated[TextContentBlock, Tag("text")]
-    | Annotated[ImageFileContentBlock, Tag("image_file")]
-    | Annotated[ImageURLContentBlock, Tag("image_url")]
-    | Annotated[RefusalContentBlock, Tag("refusal")]
-    | Annotated[UnknownContentBlock, Tag(UNKNOWN)],
-    Discriminator(_type_tag({"text", "image_file", "image_url", "refusal"})),
-]
+MessageContent = one_of(
+    TextContentBlock,
+    ImageFileContentBlock,
+    ImageURLContentBlock,
+    RefusalContentBlock,
+    unknown=UnknownContentBlock,
+)
 
 
 class AttachmentTool(APIModel):
@@ -185,14 +178,13 @@ class UnknownDeltaBlock(APIModel):
     type: str
 
 
-MessageContentDelta = Annotated[
-    Annotated[TextDeltaBlock, Tag("text")]
-    | Annotated[ImageFileDeltaBlock, Tag("image_file")]
-    | Annotated[ImageURLDeltaBlock, Tag("image_url")]
-    | Annotated[RefusalDeltaBlock, Tag("refusal")]
-    | Annotated[UnknownDeltaBlock, Tag(UNKNOWN)],
-    Discriminator(_type_tag({"text", "image_file", "image_url", "refusal"})),
-]
+MessageContentDelta = one_of(
+    TextDeltaBlock,
+    ImageFileDeltaBlock,
+    ImageURLDeltaBlock,
+    RefusalDeltaBlock,
+    unknown=UnknownDeltaBlock,
+)
 
 
 class MessageDeltaBody(APIModel):

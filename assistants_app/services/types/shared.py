@@ -3,10 +3,20 @@ deleted objects, errors, usage, list queries and models."""
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+)
 from pydantic_core import PydanticCustomError
 
 UNKNOWN = "__unknown__"
@@ -26,6 +36,15 @@ def _type_tag(known: set[str], key: str = "type") -> Callable[[Any], str]:
         return found if found in known else UNKNOWN
 
     return tag
+
+
+def one_of(*models: type[APIModel], unknown: type[APIModel]) -> Any:
+    """A union whose members are told apart by their `type` (each model's default); a value of
+    a type we do not know yet parses into `unknown` instead of failing."""
+    tags = {model.model_fields["type"].default: model for model in models}
+    members = [Annotated[model, Tag(tag)] for tag, model in tags.items()]
+    members.append(Annotated[unknown, Tag(UNKNOWN)])
+    return Annotated[functools.reduce(operator.or_, members), Discriminator(_type_tag(set(tags)))]
 
 
 class Usage(APIModel):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 
-from .shared import UNKNOWN, APIModel, LastError, Usage, _type_tag
+from .shared import APIModel, LastError, Usage, one_of
 from .tools import FileSearchRankingOptions
 
 
@@ -39,12 +39,9 @@ class UnknownCodeOutput(APIModel):
     type: str
 
 
-CodeInterpreterOutput = Annotated[
-    Annotated[CodeInterpreterLogs, Tag("logs")]
-    | Annotated[CodeInterpreterOutputImage, Tag("image")]
-    | Annotated[UnknownCodeOutput, Tag(UNKNOWN)],
-    Discriminator(_type_tag({"logs", "image"})),
-]
+CodeInterpreterOutput = one_of(
+    CodeInterpreterLogs, CodeInterpreterOutputImage, unknown=UnknownCodeOutput
+)
 
 
 class CodeInterpreter(APIModel):
@@ -97,13 +94,9 @@ class UnknownToolCall(APIModel):
     type: str
 
 
-ToolCall = Annotated[
-    Annotated[CodeInterpreterToolCall, Tag("code_interpreter")]
-    | Annotated[FileSearchToolCall, Tag("file_search")]
-    | Annotated[FunctionToolCall, Tag("function")]
-    | Annotated[UnknownToolCall, Tag(UNKNOWN)],
-    Discriminator(_type_tag({"code_interpreter", "file_search", "function"})),
-]
+ToolCall = one_of(
+    CodeInterpreterToolCall, FileSearchToolCall, FunctionToolCall, unknown=UnknownToolCall
+)
 
 
 class ToolCallsStepDetails(APIModel):
@@ -115,12 +108,7 @@ class UnknownStepDetails(APIModel):
     type: str
 
 
-StepDetails = Annotated[
-    Annotated[MessageCreationStepDetails, Tag("message_creation")]
-    | Annotated[ToolCallsStepDetails, Tag("tool_calls")]
-    | Annotated[UnknownStepDetails, Tag(UNKNOWN)],
-    Discriminator(_type_tag({"message_creation", "tool_calls"})),
-]
+StepDetails = one_of(MessageCreationStepDetails, ToolCallsStepDetails, unknown=UnknownStepDetails)
 
 
 class RunStep(APIModel):
@@ -182,13 +170,12 @@ class UnknownToolCallDelta(APIModel):
     type: str
 
 
-ToolCallDelta = Annotated[
-    Annotated[FunctionToolCallDelta, Tag("function")]
-    | Annotated[CodeInterpreterToolCallDelta, Tag("code_interpreter")]
-    | Annotated[FileSearchToolCallDelta, Tag("file_search")]
-    | Annotated[UnknownToolCallDelta, Tag(UNKNOWN)],
-    Discriminator(_type_tag({"function", "code_interpreter", "file_search"})),
-]
+ToolCallDelta = one_of(
+    FunctionToolCallDelta,
+    CodeInterpreterToolCallDelta,
+    FileSearchToolCallDelta,
+    unknown=UnknownToolCallDelta,
+)
 
 
 class ToolCallsStepDetailsDelta(APIModel):
@@ -205,12 +192,9 @@ class MessageCreationStepDetailsDelta(APIModel):
     message_creation: MessageCreationDelta | None = None
 
 
-StepDetailsDelta = Annotated[
-    Annotated[ToolCallsStepDetailsDelta, Tag("tool_calls")]
-    | Annotated[MessageCreationStepDetailsDelta, Tag("message_creation")]
-    | Annotated[UnknownStepDetails, Tag(UNKNOWN)],
-    Discriminator(_type_tag({"tool_calls", "message_creation"})),
-]
+StepDetailsDelta = one_of(
+    ToolCallsStepDetailsDelta, MessageCreationStepDetailsDelta, unknown=UnknownStepDetails
+)
 
 
 class RunStepDeltaBody(APIModel):

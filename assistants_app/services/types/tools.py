@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, StringConstraints, Tag, model_validator
+from pydantic import Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from .shared import (
     CODE_INTERPRETER_FILES_MAX,
     FUNCTION_NAME_PATTERN,
-    UNKNOWN,
     VECTOR_STORE_IDS_MAX,
     APIModel,
     Params,
-    _type_tag,
+    one_of,
 )
 
 
@@ -54,13 +53,7 @@ class UnknownTool(APIModel):
     type: str
 
 
-Tool = Annotated[
-    Annotated[CodeInterpreterTool, Tag("code_interpreter")]
-    | Annotated[FileSearchTool, Tag("file_search")]
-    | Annotated[FunctionTool, Tag("function")]
-    | Annotated[UnknownTool, Tag(UNKNOWN)],
-    Discriminator(_type_tag({"code_interpreter", "file_search", "function"})),
-]
+Tool = one_of(CodeInterpreterTool, FileSearchTool, FunctionTool, unknown=UnknownTool)
 
 
 class CodeInterpreterResources(APIModel):
