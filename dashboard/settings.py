@@ -17,7 +17,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+# NAME_FILE, when set, names a file holding NAME's value (Docker/systemd secrets).
+env = environ.FileAwareEnv()
 # A local .env file is optional; real environment variables win.
 env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -25,15 +26,6 @@ DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "data")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=True)
-
-
-def _read_secret(name: str) -> str | None:
-    """A secret from NAME or from the file named by NAME_FILE (Docker/systemd secrets)."""
-    if value := env.str(name, default=""):
-        return value
-    if path := env.str(f"{name}_FILE", default=""):
-        return Path(path).read_text().strip()
-    return None
 
 
 def _development_secret_key() -> str:
@@ -45,7 +37,7 @@ def _development_secret_key() -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = _read_secret("SECRET_KEY")
+SECRET_KEY = env.str("SECRET_KEY", default="").strip()  # a file's last newline is no part of it
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off.")
@@ -251,7 +243,7 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 # The built-in engine runs every model on the offline demo unless a chat-completions endpoint
 # is configured; see the README's "Using a real model".
 ENGINE_CHAT_BASE_URL = env.str("ENGINE_CHAT_BASE_URL", default="")  # e.g. https://api.openai.com/v1
-ENGINE_CHAT_API_KEY = _read_secret("ENGINE_CHAT_API_KEY") or ""
+ENGINE_CHAT_API_KEY = env.str("ENGINE_CHAT_API_KEY", default="").strip()
 ENGINE_CHAT_MODELS = env.list("ENGINE_CHAT_MODELS", default=[])  # empty: ask the server's /models
 ENGINE_CHAT_AZURE_API_VERSION = env.str("ENGINE_CHAT_AZURE_API_VERSION", default="")
 ENGINE_CHAT_TIMEOUT = env.float("ENGINE_CHAT_TIMEOUT", default=60.0)  # seconds
