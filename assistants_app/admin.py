@@ -264,7 +264,7 @@ class AuditEventAdmin(ReadOnly):
         return pretty(obj.details) if obj.details else "—"
 
 
-# --- Files and vector stores the dashboard keeps track of (issue 7's records) ---------------
+# --- Files and vector stores the dashboard keeps track of -----------------------------------
 
 
 @admin.register(FileRecord)

@@ -44,5 +44,5 @@ urlpatterns = [
     path("threads/<int:pk>/runs/<str:run_id>/steps/", runs.run_steps, name="run_steps"),
 ]
 
-urlpatterns += files_urlpatterns  # Files, Vector stores, a chat's files (issue 7)
-urlpatterns += team_urlpatterns  # People, connections, engine keys, sharing, history (issue 6)
+urlpatterns += files_urlpatterns  # Files, Vector stores, a chat's files
+urlpatterns += team_urlpatterns  # People, connections, engine keys, sharing, history

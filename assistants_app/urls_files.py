@@ -1,4 +1,4 @@
-"""URLs of the Files and Vector stores pages and of a chat's files (issue 7); included by
+"""URLs of the Files and Vector stores pages and of a chat's files; included by
 assistants_app/urls.py."""
 
 from django.urls import path

@@ -1,5 +1,5 @@
-"""URLs of issue 6: people, connections and engine keys (administrators), one's own password,
-the set-password link, thread sharing and an assistant's history."""
+"""URLs of the team pages: people, connections and engine keys (administrators), one's own
+password, the set-password link, thread sharing and an assistant's history."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy

@@ -49,7 +49,7 @@ def thread_list(request: HttpRequest) -> HttpResponse:
     threads = ThreadRecord.objects.owned_by(request.user)
     page = Paginator(threads, 25).get_page(request.GET.get("page"))
     context: dict[str, Any] = {"nav": "threads", "threads": page, "page_obj": page}
-    # Threads others shared with the team (issue 6), newest activity first.
+    # Threads others shared with the team, newest activity first.
     context["shared"] = ThreadRecord.objects.shared_with(request.user).select_related("owner")[:50]
     with saying_errors(context, "assistants_error"):
         context["assistants"] = (
