@@ -1,8 +1,17 @@
-"""What the chat pane needs beyond single API calls: shared run status, message rows, words.
+"""The chat pane: one object that knows a thread's state and what the page shows of it.
+
+`ChatPane` is built from the person, the thread record and a client; templates read it as
+`chat` (the messages are `chat.rows`, so Django's own `messages` stays the flash messages).
+`RunState` is one run as the pane shows it (what to say, whether to poll, the tool-call cards);
+a view that follows a run by other means (a stream) builds one from the Run it holds with
+`ChatPane.run_state(record, run=run)` and renders STATUS_FRAGMENT while it holds the thread,
+PANE_FRAGMENT once it is over.
 
 The run status is fetched at most once per DASHBOARD_RUN_STATUS_TTL per run, whoever is
 watching: the first viewer to find the cached copy stale takes a short lock (cache.add is
-atomic) and asks the backend; everyone else is served the copy in the cache meanwhile.
+atomic) and asks the backend; everyone else is served the last copy meanwhile, without
+waiting. Only when no copy exists at all (the cache was emptied) does a viewer get the state
+the dashboard recorded, and the next poll brings the fresh one.
 """
 
 from __future__ import annotations
@@ -10,14 +19,23 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
+from django.urls import reverse
 
 from . import audit
+from .catalog import model_choices
+from .chat_forms import ComposerForm, ThreadSharingForm
+from .error_words import in_words
+from .file_forms import AttachmentsForm
+from .forms import ToolOutputsForm
+from .message_files import attachments_form, decorate
 from .models import RunRecord, ThreadRecord
-from .services import AssistantsClient
+from .services import NOT_GIVEN, AssistantsClient, AssistantsError
 from .services.types import Message, Run
 
 FIRST_POLL_DELAY_MS = 200
@@ -25,21 +43,40 @@ MAX_POLL_DELAY_MS = 2000
 _LOCK_SECONDS = 30  # longer than any backend call; released as soon as the call returns
 _KEEP_SECONDS = 3600
 
-STATUS_WORDS = {
-    "queued": "Waiting to start",
-    "in_progress": "Working on an answer",
-    "requires_action": "Waiting for your tool outputs",
-    "cancelling": "Cancelling",
-    "cancelled": "The run was cancelled",
-    "completed": "Completed",
-    "failed": "The run failed",
-    "expired": "The run expired before the tool outputs arrived",
-    "incomplete": "The answer is incomplete",
+PANE_FRAGMENT = "threads/detail.html#conversation"
+STATUS_FRAGMENT = "threads/detail.html#run_status"
+COMPOSER_REASON_ID = "composer-reason"
+
+
+@dataclass(frozen=True)
+class RunWords:
+    says: str  # the status line, or why a finished run did not answer
+    busy: str = ""  # why the composer waits, for the states in which the run holds the thread
+
+
+RUN_STATES: dict[str, RunWords] = {
+    "queued": RunWords(
+        "Waiting to start", "The assistant is about to answer; you can write again when it has."
+    ),
+    "in_progress": RunWords(
+        "Working on an answer",
+        "The assistant is answering; you can write again when it has finished.",
+    ),
+    "requires_action": RunWords(
+        "Waiting for your tool outputs", "The assistant is waiting for the tool outputs above."
+    ),
+    "cancelling": RunWords("Cancelling", "The run is being cancelled."),
+    "cancelled": RunWords("The run was cancelled"),
+    "completed": RunWords("Completed"),
+    "failed": RunWords("The run failed"),
+    "expired": RunWords("The run expired before the tool outputs arrived"),
+    "incomplete": RunWords("The answer is incomplete"),
 }
+UNREACHABLE = "Could not reach the assistant service"
 
 
-def status_words(status: str) -> str:
-    return STATUS_WORDS.get(status, status.replace("_", " ").capitalize())
+def run_words(status: str) -> RunWords:
+    return RUN_STATES.get(status) or RunWords(status.replace("_", " ").capitalize())
 
 
 def next_poll_delay(delay_ms: int) -> int:
@@ -57,21 +94,19 @@ def remember_run(record: RunRecord, run: Run) -> None:
     record.note_status(run.status, run_error(run))
 
 
-def current_run(record: RunRecord, client: AssistantsClient) -> Run:
-    """The run as last reported by the backend, asking it at most once per TTL for everyone."""
+def current_run(record: RunRecord, client: AssistantsClient) -> Run | None:
+    """The run as last reported by the backend, asking it at most once per TTL for everyone.
+
+    None when another viewer is asking the backend right now and no copy is known yet: the
+    caller shows the recorded status and asks again at its next poll. Never waits."""
     key, ttl = _key(record.run_id), settings.DASHBOARD_RUN_STATUS_TTL
     cached = cache.get(key)
     if cached and time.time() - cached["at"] < ttl:
         return Run.model_validate(cached["run"])
     if not cache.add(f"{key}:lock", 1, _LOCK_SECONDS):
-        # Another viewer is asking the backend right now: serve the copy we have, or wait
-        # briefly for theirs rather than making a second call.
-        deadline = time.monotonic() + 2
-        while cached is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-            cached = cache.get(key)
-        if cached is not None:
-            return Run.model_validate(cached["run"])
+        # Someone else is asking the backend: the last copy, however old, rather than a
+        # second call.
+        return Run.model_validate(cached["run"]) if cached else None
     try:
         run = client.threads.runs.retrieve(record.run_id, thread_id=record.thread.thread_id)
     finally:
@@ -153,3 +188,203 @@ def start_run(
     audit.run_started(record, user)
     remember_run(record, run)
     return record, run
+
+
+@dataclass
+class RunState:
+    """One run as the pane shows it: what it says, whether it polls, the tool-call cards."""
+
+    record: RunRecord
+    can_chat: bool
+    run: Run | None = None  # None: not known yet, or the backend could not be reached
+    note: str = ""  # why the backend could not be reached, in words
+    delay: int = FIRST_POLL_DELAY_MS
+    tool_form: ToolOutputsForm | None = None  # the cards, for someone who can answer them
+    tool_error: str = ""  # why the outputs were not submitted
+    cancel_error: str = ""  # why the run could not be cancelled
+
+    @property
+    def run_id(self) -> str:
+        return self.record.run_id
+
+    @property
+    def status(self) -> str:
+        return self.run.status if self.run else self.record.status
+
+    @property
+    def holds_thread(self) -> bool:
+        """Still working or waiting: the thread takes no new message (as the dashboard knows)."""
+        return self.record.is_active
+
+    @property
+    def words(self) -> str:
+        return UNREACHABLE if self.note else run_words(self.status).says
+
+    @property
+    def busy_reason(self) -> str:
+        return run_words(self.status).busy
+
+    @property
+    def elapsed(self) -> int:
+        return elapsed_seconds(self.run) if self.run else 0
+
+    @property
+    def polling(self) -> bool:
+        # Someone who can answer the tool calls gets the cards instead (polling would wipe
+        # what they type); anyone else keeps watching. Unknown or unreachable: ask again.
+        if self.run is None:
+            return True
+        answers = self.run.status == "requires_action" and self.can_chat
+        return not self.run.is_terminal and not answers
+
+    @property
+    def next_delay(self) -> int:
+        return next_poll_delay(self.delay)
+
+    @property
+    def expires_in(self) -> str:
+        return expires_in_words(self.run) if self.run else ""
+
+
+@dataclass
+class ChatPane:
+    """A thread's chat pane as one person sees it: messages, the run in progress, the composer.
+
+    Each part is fetched when first read, so a view (or a template) that needs only one part
+    asks the backend only for it."""
+
+    user: Any
+    thread: ThreadRecord
+    client: AssistantsClient
+    earlier_than: str = ""  # a cursor: this page shows the messages before it
+    draft: str = ""  # what the composer held when the page was asked for
+    sent: ComposerForm | None = None  # a posted composer that did not go through
+    attach: AttachmentsForm | None = None  # its attachments
+    send_error: str = ""  # why the message was not sent
+    start_error: str = ""  # the message was sent, but its run could not start: why
+
+    @classmethod
+    def of(cls, request: HttpRequest, thread: ThreadRecord, client: AssistantsClient, **kwargs):
+        """The pane for the person asking; a draft the page kept while the thread was busy
+        comes back into the composer."""
+        kwargs.setdefault("draft", request.GET.get("draft", ""))
+        return cls(request.user, thread, client, **kwargs)
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        return {"nav": "threads", "thread": self.thread, "chat": self, **extra}
+
+    @cached_property
+    def can_chat(self) -> bool:
+        return self.thread.can_chat(self.user)
+
+    def run_state(
+        self, record: RunRecord, *, run: Run | None = None, delay: int = FIRST_POLL_DELAY_MS
+    ) -> RunState:
+        """The state of one of the thread's runs; `run` when the caller has it fresh."""
+        state = RunState(record, self.can_chat, delay=delay)
+        try:
+            state.run = run or current_run(record, self.client)
+        except AssistantsError as error:
+            state.note = in_words(error)  # keep polling (slowly) in case it comes back
+            return state
+        if state.run is not None and state.run.status == "requires_action" and self.can_chat:
+            calls = [call.model_dump(mode="json") for call in state.run.required_tool_calls]
+            state.tool_form = ToolOutputsForm(calls)
+        return state
+
+    @cached_property
+    def latest_run(self) -> RunRecord | None:
+        return self.thread.runs.first()
+
+    @cached_property
+    def run(self) -> RunState | None:
+        """The latest run while it holds the thread (the backend asked how it is doing)."""
+        record = self.latest_run
+        if record is None or not record.is_active:
+            return None
+        state = self.run_state(record)
+        return state if state.holds_thread else None  # still, after asking the backend
+
+    @property
+    def busy(self) -> bool:
+        return self.run is not None
+
+    @property
+    def busy_reason(self) -> str:
+        return self.run.busy_reason if self.run else ""
+
+    @property
+    def finished_run(self) -> RunRecord | None:
+        """The latest run when it is over (told in words unless it completed)."""
+        return None if self.run else self.latest_run
+
+    @property
+    def finished_words(self) -> str:
+        return run_words(self.finished_run.status).says if self.finished_run else ""
+
+    @cached_property
+    def _page(self) -> tuple[list[MessageRow], str | None, str]:
+        if not self.earlier_than:
+            # The run first: if it has just finished, its answer is in the page read next.
+            _ = self.run
+        try:
+            page = self.client.threads.messages.list(
+                self.thread.thread_id,
+                order="desc",
+                limit=settings.DASHBOARD_MESSAGES_PAGE,
+                after=self.earlier_than or NOT_GIVEN,
+            )
+        except AssistantsError as error:
+            return [], None, in_words(error)
+        rows = message_rows(page.data)
+        decorate(rows, page.data, self.thread, self.client)  # citations, images, code steps
+        return rows, (page.last_id if page.has_more else None), ""
+
+    @property
+    def rows(self) -> list[MessageRow]:
+        """One page of messages, oldest first."""
+        return self._page[0]
+
+    @property
+    def earlier_cursor(self) -> str | None:
+        return self._page[1]
+
+    @property
+    def messages_error(self) -> str:
+        return self._page[2]
+
+    @property
+    def showing_earlier(self) -> bool:
+        return bool(self.earlier_than)
+
+    @property
+    def unanswered(self) -> bool:
+        """The last message is the person's, and no run is answering it."""
+        rows = self.rows
+        return bool(not self.run and not self.earlier_than and rows and rows[-1].role == "user")
+
+    @cached_property
+    def composer(self) -> ComposerForm:
+        form = self.sent or ComposerForm(initial={"content": self.draft})
+        if self.busy:
+            form.hold(COMPOSER_REASON_ID)
+        return form
+
+    @cached_property
+    def attach_form(self) -> AttachmentsForm:
+        return self.attach or attachments_form(self.thread)
+
+    @cached_property
+    def sharing_form(self) -> ThreadSharingForm:
+        return ThreadSharingForm(initial={"sharing": self.thread.sharing})
+
+    @cached_property
+    def model_choices(self) -> list[str]:
+        try:
+            return model_choices(self.thread.connection, self.client)
+        except AssistantsError:
+            return []  # only suggestions: the field takes any name
+
+    @property
+    def assistant_url(self) -> str:
+        return reverse("assistant_edit", args=[self.thread.assistant_id])

@@ -1,4 +1,3 @@
-from django.contrib.messages import get_messages
 from django.http import HttpRequest
 
 
@@ -6,9 +5,3 @@ def csp_nonce(request: HttpRequest) -> dict[str, object]:
     # django-htmx's {% htmx_script %} looks for `csp_nonce` (Django 6's name); django-csp 4
     # only offers CSP_NONCE, so expose the lazy nonce under the name django-htmx expects.
     return {"csp_nonce": getattr(request, "csp_nonce", "")}
-
-
-def flash_messages(request: HttpRequest) -> dict[str, object]:
-    # The messages framework's "messages" is shadowed on the thread page, whose chat pane
-    # calls its own message list "messages"; base.html reads this name instead.
-    return {"flash_messages": get_messages(request)}

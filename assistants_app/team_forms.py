@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils.html import escape
 
 from .forms import NewAccountPasswordMixin
-from .models import Connection, ThreadRecord
+from .models import Connection
 from .roles import ROLE_CHOICES
 
 
@@ -140,9 +140,3 @@ class EngineKeyForm(forms.Form):
         if not name:
             raise forms.ValidationError("Give the key a name.")
         return name
-
-
-class SharingForm(forms.Form):
-    sharing = forms.ChoiceField(
-        label="Who can see this thread", choices=ThreadRecord.Sharing.choices
-    )

@@ -130,7 +130,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "assistants_app.context_processors.csp_nonce",
-                "assistants_app.context_processors.flash_messages",
             ],
         },
     },

@@ -10,16 +10,22 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, reswap, retarget
 
 from .. import audit
-from ..chat import FIRST_POLL_DELAY_MS, MAX_POLL_DELAY_MS, remember_run, start_run
+from ..chat import (
+    FIRST_POLL_DELAY_MS,
+    MAX_POLL_DELAY_MS,
+    PANE_FRAGMENT,
+    STATUS_FRAGMENT,
+    ChatPane,
+    RunState,
+    remember_run,
+    start_run,
+)
 from ..forms import ToolOutputsForm
 from ..message_files import note_step_files, tool_call_view
 from ..models import ThreadRecord, ToolOutputSubmission
 from ..services import AssistantsError
 from ..services.types import FunctionToolCall, ToolCallsStepDetails
 from . import backend, fragment, in_words
-from .threads import conversation, run_context
-
-STATUS_TEMPLATE = "threads/detail.html#run_status"
 
 
 @require_GET
@@ -29,18 +35,15 @@ def run_status(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
     record = get_object_or_404(thread.runs, run_id=run_id)
     if not request.htmx:
         return redirect(thread)
-    delay = _delay(request.GET.get("delay"))
     # No retries here: the next poll is the retry, and a poll must answer promptly.
     client = backend(thread.connection, max_retries=0, timeout=15)
-    context = run_context(request, thread, record, client, delay=delay)
-    if record.is_active:
-        return render(request, STATUS_TEMPLATE, {**context, "oob": True})
+    state = ChatPane.of(request, thread, client).run_state(record, delay=_delay(request))
+    if state.holds_thread:
+        return _status(request, thread, state)
     # Over: show the answer (or what went wrong) and re-enable the composer.
     thread.note_activity()
-    html = render_to_string(
-        "threads/detail.html#conversation", conversation(request, thread), request=request
-    )
-    response = HttpResponseStopPolling(html)
+    pane = ChatPane.of(request, thread, backend(thread.connection))
+    response = HttpResponseStopPolling(render_to_string(PANE_FRAGMENT, pane.context(), request))
     return reswap(retarget(response, "#conversation"), "innerHTML")
 
 
@@ -48,46 +51,43 @@ def run_status(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
 def run_submit_outputs(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
     thread = get_object_or_404(ThreadRecord.objects.chattable_by(request.user), pk=pk)
     record = get_object_or_404(thread.runs, run_id=run_id)
-    client = backend(thread.connection)
-    context = run_context(request, thread, record, client)
-    form = context.get("tool_form")
-    if form is None:  # no longer waiting (answered elsewhere, cancelled, expired)
-        return _status_or_page(request, thread, context)
-    form = ToolOutputsForm(form.tool_calls, request.POST)
+    pane = ChatPane.of(request, thread, backend(thread.connection))
+    state = pane.run_state(record)
+    if state.tool_form is None:  # no longer waiting (answered elsewhere, cancelled, expired)
+        return _status_or_page(request, thread, state)
+    form = ToolOutputsForm(state.tool_form.tool_calls, request.POST)
     form.is_valid()  # every field is optional plain text
     try:
-        run = client.threads.runs.submit_tool_outputs(
+        run = pane.client.threads.runs.submit_tool_outputs(
             run_id, thread_id=thread.thread_id, tool_outputs=form.outputs()
         )
     except AssistantsError as error:
         # Nothing typed is lost: the cards come back filled in, with the reason.
-        failed = {"tool_form": form, "tool_error": in_words(error)}
+        state.tool_form, state.tool_error = form, in_words(error)
         if request.htmx:
-            return render(request, STATUS_TEMPLATE, {**context, **failed}, status=422)
-        page = {**conversation(request, thread), **failed}
-        return render(request, "threads/detail.html", page, status=422)
+            return _status(request, thread, state, status=422)
+        pane.run = state
+        return render(request, "threads/detail.html", pane.context(), status=422)
     record.record_outputs(form.tool_calls, form.outputs(), request.user)
     audit.tool_outputs_submitted(record, request.user, form.tool_calls, form.outputs())
     remember_run(record, run)
     thread.note_activity()
-    context = run_context(request, thread, record, client, run=run)
-    return _status_or_page(request, thread, context)
+    return _status_or_page(request, thread, pane.run_state(record, run=run))
 
 
 @require_POST
 def run_cancel(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
     thread = get_object_or_404(ThreadRecord.objects.chattable_by(request.user), pk=pk)
     record = get_object_or_404(thread.runs, run_id=run_id)
-    client = backend(thread.connection)
+    pane = ChatPane.of(request, thread, backend(thread.connection))
     try:
-        run = client.threads.runs.cancel(run_id, thread_id=thread.thread_id)
+        run = pane.client.threads.runs.cancel(run_id, thread_id=thread.thread_id)
     except AssistantsError as error:
-        context = run_context(request, thread, record, client)
-        context["cancel_error"] = f"Could not cancel the run. {in_words(error)}"
-        return _status_or_page(request, thread, context, status=422)
+        state = pane.run_state(record)
+        state.cancel_error = f"Could not cancel the run. {in_words(error)}"
+        return _status_or_page(request, thread, state, status=422)
     remember_run(record, run)
-    context = run_context(request, thread, record, client, run=run)
-    return _status_or_page(request, thread, context)
+    return _status_or_page(request, thread, pane.run_state(record, run=run))
 
 
 @require_POST
@@ -95,14 +95,15 @@ def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Try again": a new run on the thread, with the options of the last one."""
     thread = get_object_or_404(ThreadRecord.objects.chattable_by(request.user), pk=pk)
     last = thread.runs.first()
+    client = backend(thread.connection)
     start_error = ""
     try:
-        start_run(thread, backend(thread.connection), request.user, last.options if last else {})
+        start_run(thread, client, request.user, last.options if last else {})
     except AssistantsError as error:
         start_error = in_words(error)
     if request.htmx:
-        context = conversation(request, thread, start_error=start_error)
-        return render(request, "threads/detail.html#conversation", context)
+        pane = ChatPane.of(request, thread, client, start_error=start_error)
+        return render(request, PANE_FRAGMENT, pane.context())
     return redirect(thread)
 
 
@@ -168,18 +169,28 @@ def _step_view(step, submissions: dict, thread: ThreadRecord) -> dict[str, Any]:
     }
 
 
+def _status(
+    request: HttpRequest, thread: ThreadRecord, state: RunState, status: int = 200
+) -> HttpResponse:
+    """The run-status element, and the composer's reason beside it (out of band)."""
+    context = {"thread": thread, "state": state, "oob": True}
+    return render(request, STATUS_FRAGMENT, context, status=status)
+
+
 def _status_or_page(
-    request: HttpRequest, thread: ThreadRecord, context: dict, status: int = 200
+    request: HttpRequest, thread: ThreadRecord, state: RunState, status: int = 200
 ) -> HttpResponse:
     if request.htmx:
-        return render(request, STATUS_TEMPLATE, {**context, "oob": True}, status=status)
-    if context.get("cancel_error"):
-        messages.error(request, context["cancel_error"])
+        return _status(request, thread, state, status)
+    if state.cancel_error:
+        messages.error(request, state.cancel_error)
     return redirect(thread)
 
 
-def _delay(value: str | None) -> int:
+def _delay(request: HttpRequest) -> int:
+    """The poll's delay (ms), from the element's URL, within the bounds."""
     try:
-        return min(max(int(value or FIRST_POLL_DELAY_MS), FIRST_POLL_DELAY_MS), MAX_POLL_DELAY_MS)
+        delay = int(request.GET.get("delay") or FIRST_POLL_DELAY_MS)
     except ValueError:
         return FIRST_POLL_DELAY_MS
+    return min(max(delay, FIRST_POLL_DELAY_MS), MAX_POLL_DELAY_MS)

@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from .. import audit
+from ..chat_forms import ThreadSharingForm
 from ..models import ThreadRecord
-from ..team_forms import SharingForm
 
 SHARED_WORDS = {
     ThreadRecord.Sharing.PRIVATE: "Only you can see this thread now.",
@@ -20,7 +20,7 @@ SHARED_WORDS = {
 @require_POST
 def thread_sharing(request: HttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(ThreadRecord.objects.owned_by(request.user), pk=pk)
-    form = SharingForm(request.POST)
+    form = ThreadSharingForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose who can see the thread.")
         return redirect(thread)

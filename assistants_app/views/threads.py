@@ -8,40 +8,21 @@ chat", views/sharing.py): every view finds it through ThreadRecord.objects.visib
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..catalog import model_choices
-from ..chat import (
-    FIRST_POLL_DELAY_MS,
-    current_run,
-    elapsed_seconds,
-    expires_in_words,
-    message_rows,
-    next_poll_delay,
-    start_run,
-    status_words,
-)
+from ..chat import PANE_FRAGMENT, ChatPane, start_run
+from ..chat_forms import ComposerForm
 from ..file_forms import AttachmentsForm
 from ..files import delete_thread_files
-from ..forms import MessageForm, NewThreadForm, RenameThreadForm, ToolOutputsForm
-from ..message_files import attachments_form, decorate
-from ..models import Connection, RunRecord, ThreadRecord
-from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, NotFoundError
-from ..services.types import Run
+from ..forms import NewThreadForm, RenameThreadForm
+from ..message_files import attachments_form
+from ..models import Connection, ThreadRecord
+from ..services import NOT_GIVEN, AssistantsError, NotFoundError
 from . import backend, fragment, in_words, saying_errors
-
-BUSY_REASONS = {
-    "queued": "The assistant is about to answer; you can write again when it has.",
-    "in_progress": "The assistant is answering; you can write again when it has finished.",
-    "requires_action": "The assistant is waiting for the tool outputs above.",
-    "cancelling": "The run is being cancelled.",
-}
 
 
 @require_GET
@@ -86,8 +67,8 @@ def thread_create(request: HttpRequest) -> HttpResponse:
 def thread_detail(request: HttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(ThreadRecord.objects.visible_to(request.user), pk=pk)
     earlier_than = request.GET.get("earlier_than", "")
-    context = conversation(request, thread, earlier_than=earlier_than)
-    return render(request, "threads/detail.html", context)
+    pane = ChatPane.of(request, thread, backend(thread.connection), earlier_than=earlier_than)
+    return render(request, "threads/detail.html", pane.context())
 
 
 @require_GET
@@ -97,15 +78,14 @@ def thread_earlier(request: HttpRequest, pk: int) -> HttpResponse:
     earlier_than = request.GET.get("earlier_than", "")
     if not request.htmx:
         return redirect(f"{thread.get_absolute_url()}?{urlencode({'earlier_than': earlier_than})}")
-    context = {"thread": thread}
-    context.update(_messages(backend(thread.connection), thread, earlier_than))
-    return render(request, "threads/detail.html#earlier", context)
+    pane = ChatPane.of(request, thread, backend(thread.connection), earlier_than=earlier_than)
+    return render(request, "threads/detail.html#earlier", pane.context())
 
 
 @require_POST
 def thread_send(request: HttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(ThreadRecord.objects.chattable_by(request.user), pk=pk)
-    form = MessageForm(request.POST)
+    form = ComposerForm(request.POST)
     attach = attachments_form(thread, request.POST, request.FILES)
     if not (form.is_valid() & attach.is_valid()):
         return _send_failed(request, thread, form, "", attach)
@@ -130,9 +110,9 @@ def thread_send(request: HttpRequest, pk: int) -> HttpResponse:
         # The message is in the thread; only the run is missing: "Try again" starts it.
         start_error = in_words(error)
     if request.htmx:
-        context = conversation(request, thread, start_error=start_error)
-        context["retitle"] = True  # the first message may have given the thread its title
-        return render(request, "threads/detail.html#conversation", context)
+        pane = ChatPane.of(request, thread, client, start_error=start_error)
+        # The first message may have given the thread its title.
+        return render(request, PANE_FRAGMENT, pane.context(retitle=True))
     if start_error:
         messages.error(
             request, f"Your message was sent, but the assistant could not start. {start_error}"
@@ -173,126 +153,15 @@ def thread_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "threads/confirm_delete.html", context)
 
 
-# --- The chat pane, shared with views.runs ------------------------------------------------
-
-
-def conversation(
-    request: HttpRequest,
-    thread: ThreadRecord,
-    *,
-    composer: MessageForm | None = None,
-    attach: AttachmentsForm | None = None,
-    send_error: str = "",
-    start_error: str = "",
-    earlier_than: str = "",
-) -> dict[str, Any]:
-    """Everything the chat pane shows: messages, the run in progress, the composer."""
-    client = backend(thread.connection)
-    context: dict[str, Any] = {
-        "nav": "threads",
-        "thread": thread,
-        "can_chat": thread.can_chat(request.user),
-        "send_error": send_error,
-        "start_error": start_error,
-        "assistant_url": reverse("assistant_edit", args=[thread.assistant_id]),
-    }
-    context.update(_messages(client, thread, earlier_than))
-    context["showing_earlier"] = bool(earlier_than)
-    last_run = thread.runs.first()
-    if last_run is not None and last_run.is_active:
-        status = run_context(request, thread, last_run, client)
-        if last_run.is_active:  # still, after asking the backend
-            context.update(status)
-    run = context.get("run")
-    context["last_run"] = None if run else last_run
-    if context["last_run"] is not None:
-        context["last_run_words"] = status_words(last_run.status)
-    rows = context["messages"]
-    context["unanswered"] = bool(not run and not earlier_than and rows and rows[-1].role == "user")
-    context["busy"] = run is not None
-    context["busy_reason"] = BUSY_REASONS.get(run.status, "") if run else ""
-    if composer is None:
-        composer = MessageForm(initial={"content": request.GET.get("draft", "")})
-    context["composer"] = composer
-    context["attach_form"] = attach or attachments_form(thread)
-    try:
-        context["model_choices"] = model_choices(thread.connection, client)
-    except AssistantsError:
-        context["model_choices"] = []  # only suggestions: the field takes any name
-    return context
-
-
-def run_context(
-    request: HttpRequest,
-    thread: ThreadRecord,
-    record: RunRecord,
-    client: AssistantsClient,
-    *,
-    delay: int = FIRST_POLL_DELAY_MS,
-    run: Run | None = None,
-) -> dict[str, Any]:
-    """The run-status element: polling while the run works, the tool-call cards when it waits."""
-    context: dict[str, Any] = {
-        "thread": thread,
-        "run": record,
-        "can_chat": thread.can_chat(request.user),
-    }
-    try:
-        run = run or current_run(record, client)
-    except AssistantsError as error:
-        # The backend did not answer: say so, and keep polling (slowly) in case it comes back.
-        context.update(
-            status_words="Could not reach the assistant service",
-            status_note=in_words(error),
-            elapsed=0,
-            polling=True,
-            delay=delay,
-            next_delay=next_poll_delay(delay),
-        )
-        return context
-    context.update(
-        run_obj=run,
-        busy_reason=BUSY_REASONS.get(run.status, ""),
-        status_words=status_words(run.status),
-        elapsed=elapsed_seconds(run),
-        delay=delay,
-        next_delay=next_poll_delay(delay),
-        # Someone who can answer the tool calls gets the cards (no polling: it would wipe
-        # what they type); anyone else keeps watching.
-        polling=not run.is_terminal
-        and (run.status != "requires_action" or not context["can_chat"]),
-    )
-    if run.status == "requires_action" and context["can_chat"]:
-        calls = [call.model_dump(mode="json") for call in run.required_tool_calls]
-        context["tool_form"] = ToolOutputsForm(calls)
-        context["expires_in"] = expires_in_words(run)
-    return context
-
-
-def _messages(client: AssistantsClient, thread: ThreadRecord, earlier_than: str) -> dict[str, Any]:
-    """One page of messages, newest last, and the cursor for earlier ones."""
-    try:
-        page = client.threads.messages.list(
-            thread.thread_id,
-            order="desc",
-            limit=settings.DASHBOARD_MESSAGES_PAGE,
-            after=earlier_than or NOT_GIVEN,
-        )
-    except AssistantsError as error:
-        return {"messages": [], "messages_error": in_words(error), "earlier_cursor": None}
-    rows = message_rows(page.data)
-    decorate(rows, page.data, thread, client)  # citations, images, attachments, code steps
-    return {"messages": rows, "earlier_cursor": page.last_id if page.has_more else None}
-
-
 def _send_failed(
     request: HttpRequest,
     thread: ThreadRecord,
-    form: MessageForm,
+    form: ComposerForm,
     error: str,
     attach: AttachmentsForm | None = None,
 ) -> HttpResponse:
     """The message stays in the composer, with the reason it was not sent."""
-    context = conversation(request, thread, composer=form, attach=attach, send_error=error)
+    client = backend(thread.connection)
+    pane = ChatPane.of(request, thread, client, sent=form, attach=attach, send_error=error)
     template = fragment(request, "threads/detail.html", "conversation")
-    return render(request, template, context, status=422)
+    return render(request, template, pane.context(), status=422)

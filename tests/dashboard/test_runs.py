@@ -295,3 +295,28 @@ def test_an_expired_run_is_told_in_words_with_try_again(client, owner, waiting_r
     Run.objects.filter(pk=record.run_id).update(expires_at=past + timedelta(minutes=10))
     done = poll(client, thread, record.run_id, until=stopped).content.decode()
     assert "The run expired before the tool outputs arrived" in done and ">Try again<" in done
+
+
+def test_a_poll_while_another_viewer_asks_answers_at_once_and_polls_on(
+    client, owner, waiting_run, monkeypatch
+):
+    import time
+
+    from django.core.cache import cache
+
+    thread, record = waiting_run
+    cache.clear()  # no copy of the run is known
+    lock = f"dashboard:run:{record.run_id}:lock"
+    assert cache.add(lock, 1, 30)  # another viewer is asking the backend right now
+    url = reverse("run_status", args=[thread.pk, record.run_id])
+
+    def refuse(seconds):
+        raise AssertionError("the poll slept, waiting for the other viewer's call")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(time, "sleep", refuse)
+        html = client.get(url, **HTMX).content.decode()
+    assert "Waiting for your tool outputs" in html  # what the dashboard recorded
+    assert "Submit outputs" not in html and 'hx-trigger="load delay:200ms"' in html
+    cache.delete(lock)  # their call is over: the next poll brings the cards
+    assert "Submit outputs" in client.get(url, **HTMX).content.decode()
