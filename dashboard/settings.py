@@ -110,7 +110,6 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "assistants_app.middleware.FirstRunMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "assistants_app.middleware.RoleRequiredMiddleware",  # dashboard pages need a role
     # Last, as django-axes asks: it turns a lockout raised during authentication into a page.
     "axes.middleware.AxesMiddleware",
 ]

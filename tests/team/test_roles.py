@@ -4,9 +4,14 @@ also manage people, connections and engine keys, and see the admin."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.urls import path as route
 from django.urls import reverse
 
+from assistants_app.access import members_only
 from assistants_app.models import Installation
 from assistants_app.roles import (
     ADMINISTRATORS,
@@ -20,6 +25,7 @@ from assistants_app.roles import (
     set_role,
 )
 from tests.conftest import PASSWORD
+from tests.support import every_route
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +148,67 @@ def test_the_team_pages_are_offered_to_administrators_only(client, owner, admin_
     for name in ["people_list", "connection_list", "engine_key_list"]:
         assert reverse(name) in page
     assert ">Team</a>" in page
+
+
+# --- The role check: on every dashboard URL, wherever its view lives -------------------------
+
+# Not the dashboard: the admin and the engine check their own way; signing in and out is for
+# everyone.
+NOT_DASHBOARD = ("/admin/", "/v1/", "/login/", "/logout/")
+# Open to an account without a role: first-run setup, the health check, a set-password link
+# (login_not_required), and one's own password (role_not_required).
+OPEN_TO_ANY_ACCOUNT = {"/healthz", "/setup/", "/set-password/x/x/", "/account/password/"}
+
+
+def _dashboard_routes():
+    return [(path, view) for path, view in every_route() if not path.startswith(NOT_DASHBOARD)]
+
+
+def test_every_dashboard_url_pattern_carries_the_role_check():
+    routes = _dashboard_routes()
+    assert len(routes) > 50 and "/threads/1/runs/x/status/" in {path for path, _ in routes}
+    unchecked = [path for path, view in routes if not getattr(view, "role_checked", False)]
+    assert unchecked == []
+
+
+def test_the_views_open_to_any_account_are_exactly_these():
+    open_paths = {
+        path
+        for path, view in _dashboard_routes()
+        if not getattr(view, "login_required", True) or not getattr(view, "role_required", True)
+    }
+    assert open_paths == OPEN_TO_ANY_ACCOUNT
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_account_without_a_role_gets_403_on_every_other_dashboard_url(client, owner, method):
+    nobody = get_user_model().objects.create_user("nora", "nora@example.com", PASSWORD)
+    client.force_login(nobody)
+    let_in = {}
+    for path, _ in _dashboard_routes():
+        if path in OPEN_TO_ANY_ACCOUNT:
+            continue
+        # Refused before the view runs: even an address that names nothing is a 403, not a 404.
+        response = getattr(client, method)(path)
+        if response.status_code != 403:
+            let_in[path] = response.status_code
+    assert let_in == {}
+
+
+def _a_page(request):
+    return HttpResponse("a page from a module outside assistants_app")
+
+
+def test_the_check_follows_the_url_not_the_views_module(owner):
+    assert _a_page.__module__ == __name__  # not "assistants_app.…"
+    view = members_only([route("elsewhere/", _a_page)])[0].callback
+    nobody = get_user_model().objects.create_user("nora", "nora@example.com", PASSWORD)
+
+    def asked_by(user):
+        request = RequestFactory().get("/elsewhere/")
+        request.user = user
+        return request
+
+    with pytest.raises(PermissionDenied):
+        view(asked_by(nobody))
+    assert view(asked_by(fresh(owner))).content == b"a page from a module outside assistants_app"
