@@ -28,11 +28,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+from _common import ROOT, free_port, stop, wait_until_up
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from assistants_app.services import AssistantsClient  # noqa: E402
+from assistants_app.services import AssistantsClient
 
 RUN = {
     "id": "run_abc123",
@@ -124,16 +122,10 @@ def overhead(calls: int) -> tuple[float, float]:
 # -- 2. run-finish detection ---------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def engine(data_dir: str):
     """The project served by gunicorn (gthread) plus the engine's worker, on a fresh SQLite."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -158,13 +150,7 @@ def engine(data_dir: str):
     worker = subprocess.Popen([python, "manage.py", "engine_worker"], cwd=ROOT, env=env)
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
+        wait_until_up(f"{base}/healthz")
         os.environ.update(env)  # the same settings here, to read the engine's own timestamps
         import django
 
@@ -173,10 +159,7 @@ def engine(data_dir: str):
 
         yield f"{base}/v1", dashboard_key()
     finally:
-        for process in (worker, server):
-            process.terminate()
-        for process in (worker, server):
-            process.wait(timeout=20)
+        stop(worker, server)
 
 
 def engine_times(run_id: str) -> tuple[float, float]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,25 +33,16 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-import httpx
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import ROOT, free_port, stop, wait_until_up
 
 SECRET = secrets.token_urlsafe(50)
 FAKE_MODEL = "fake-model"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def engine(data_dir: str, chat_url: str, server: str) -> Iterator[str]:
     """Web server + engine worker on a fresh SQLite database; yields the /v1 base URL."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATA_DIR": data_dir,
@@ -78,21 +68,10 @@ def engine(data_dir: str, chat_url: str, server: str) -> Iterator[str]:
     os.environ.update(env)  # this process reads the same database (django.setup below)
     base = f"http://127.0.0.1:{port}/v1"
     try:
-        for _ in range(300):
-            try:
-                httpx.get(f"{base}/models", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+        wait_until_up(f"http://127.0.0.1:{port}/healthz")
         yield base
     finally:
-        for process in (worker, web):
-            process.terminate()
-        for process in (worker, web):
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(worker, web, timeout=15)
 
 
 def _seconds(moment: datetime) -> float:

@@ -25,13 +25,10 @@ import time
 from pathlib import Path
 
 import httpx
+from _common import ROOT, free_port, setup_django, stop, time_page, wait_until_up
+from pages import configure
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 BIN = Path(sys.executable).parent
-
-from pages import configure, free_port, wait_until_up  # noqa: E402
 
 
 def download_rate(
@@ -52,21 +49,6 @@ def download_rate(
     return best
 
 
-def timed(client, url: str, samples: int) -> tuple[float, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    times, queries = [], []
-    for _ in range(samples):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get(url)
-            times.append(time.perf_counter() - started)
-        assert response.status_code == 200, response.status_code
-        queries.append(len(captured))
-    return statistics.median(times) * 1000, max(queries)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megabytes", type=int, default=64, help="size of the downloaded file")
@@ -83,17 +65,12 @@ def main() -> None:
     import os
 
     os.environ.update({k: env[k] for k in ("ENGINE_SANDBOX_DIR", "ENGINE_EMBEDDINGS")})
-    import django
-
-    django.setup()
+    setup_django(["collectstatic", "--noinput"])
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.cache import cache
-    from django.core.management import call_command
     from django.test import Client
 
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", verbosity=0, interactive=False)
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "dashboard.wsgi", "-b", f"127.0.0.1:{port}", "--workers", "1",
          "--threads", "8", "--log-level", "warning"],
@@ -166,8 +143,8 @@ def main() -> None:
         for _ in range(max(3, args.samples // 4)):
             for run in record.runs.all():
                 cache.delete(f"dashboard:steps:{run.run_id}")
-            cold.append(timed(client, url, 1))
-        warm = timed(client, url, args.samples)
+            cold.append(time_page(client, url, 1))
+        warm = time_page(client, url, args.samples)
         print(f"Thread page with {args.runs} code interpreter turns (median)")
         print(f"  first view (steps asked for)  {statistics.median(c[0] for c in cold):7.1f} ms"
               f"  {max(c[1] for c in cold):3d} queries")  # fmt: skip
@@ -176,13 +153,10 @@ def main() -> None:
         # 3. The Files page
         for number in range(100):
             upload(api, connection, user, SimpleUploadedFile(f"f{number}.txt", b"x" * 100))
-        page_ms, queries = timed(client, "/files/", args.samples)
+        page_ms, queries = time_page(client, "/files/", args.samples)
         print(f"Files page with 100 files: {page_ms:.1f} ms median, {queries} queries")
     finally:
-        for process in (server, worker):
-            process.terminate()
-        for process in (server, worker):
-            process.wait(timeout=30)
+        stop(server, worker, timeout=30)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -19,8 +19,6 @@ import argparse
 import os
 import secrets
 import shutil
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,16 +27,9 @@ import time
 from pathlib import Path
 
 import httpx
+from _common import ROOT, free_port, setup_django, stop, time_page, wait_until_up
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def configure(data_dir: str, port: int) -> dict[str, str]:
@@ -54,18 +45,6 @@ def configure(data_dir: str, port: int) -> dict[str, str]:
     }
     os.environ.update(env)
     return {**os.environ, **env}
-
-
-def wait_until_up(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"the server at {url} did not start")
 
 
 def thread_with_messages(api, user, assistant, count: int):
@@ -87,19 +66,8 @@ def thread_with_messages(api, user, assistant, count: int):
 
 
 def measure_thread_page(client, thread, samples: int) -> tuple[float, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     client.get(thread.get_absolute_url())  # warm caches (model list, templates)
-    times, queries = [], []
-    for _ in range(samples):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get(thread.get_absolute_url())
-            times.append(time.perf_counter() - started)
-        assert response.status_code == 200, response.status_code
-        queries.append(len(captured))
-    return statistics.median(times) * 1000, max(queries)
+    return time_page(client, thread.get_absolute_url(), samples)
 
 
 def measure_status_rps(base_url: str, cookie: str, url: str, seconds: float, viewers: int):
@@ -142,16 +110,11 @@ def main() -> None:
     port = free_port()
     env = configure(data_dir, port)
 
-    import django
-
-    django.setup()
+    setup_django(["collectstatic", "--noinput"])
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.test import Client
 
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", verbosity=0, interactive=False)
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "dashboard.wsgi", "-b", f"127.0.0.1:{port}", "--workers", "1",
          "--threads", "16", "--log-level", "warning",
@@ -165,6 +128,7 @@ def main() -> None:
         from assistants_app.models import Connection, RunRecord
         from assistants_app.roles import set_role
         from assistants_app.services import client_for
+        from tests.support import wait_until
 
         api = client_for(Connection.objects.default())
         user = get_user_model().objects.create_user("bench", "bench@example.com", "x" * 20)
@@ -188,13 +152,14 @@ def main() -> None:
         thread = thread_with_messages(api, user, assistant, 0)
         client.post(f"/threads/{thread.pk}/messages/", {"content": "get_weather city=Paris"})
         record = RunRecord.objects.get(thread=thread)
-        deadline = time.monotonic() + 30
-        while api.threads.runs.retrieve(record.run_id, thread_id=thread.thread_id).status != (
-            "requires_action"
-        ):
-            if time.monotonic() > deadline:
-                raise SystemExit("the run did not reach requires_action")
-            time.sleep(0.05)
+        wait_until(
+            lambda: (
+                api.threads.runs.retrieve(record.run_id, thread_id=thread.thread_id).status
+                == "requires_action"
+            ),
+            timeout=30,
+            message="the run to wait for tool outputs",
+        )
         cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
         url = f"/threads/{thread.pk}/runs/{record.run_id}/status/"
         run_path = f"/v1/threads/{thread.thread_id}/runs/{record.run_id} "
@@ -212,13 +177,7 @@ def main() -> None:
             f"({calls / args.seconds:.1f}/s, whatever the number of viewers)"
         )
     finally:
-        for process in (server, worker):
-            process.terminate()
-        for process in (server, worker):
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(server, worker)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

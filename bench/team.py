@@ -26,9 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import ROOT, free_port, setup_django, stop, wait_until_up
 
 PASSWORD = "a long bench passphrase"
 
@@ -51,14 +49,6 @@ def environment(data_dir: str, port: int, workers: int, threads: int) -> dict[st
     }
     os.environ.update(env)
     return {**os.environ, **env}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -96,16 +86,11 @@ def main() -> None:
     data_dir = tempfile.mkdtemp(prefix="studio-team-bench-")
     port = free_port()
     env = environment(data_dir, port, args.workers, args.threads)
-    import django
-
-    django.setup()
+    setup_django(["createcachetable"], ["collectstatic", "--noinput"])
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
 
     from tests.team.test_production import Person, proxied
 
-    for command in (["migrate"], ["createcachetable"], ["collectstatic", "--noinput"]):
-        call_command(*command, verbosity=0)
     processes = [
         subprocess.Popen(
             [
@@ -123,16 +108,7 @@ def main() -> None:
     ]
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/healthz", headers=proxied()).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not start")
-            time.sleep(0.1)
+        wait_until_up(url + "/healthz", headers=proxied())
         from assistants_app.roles import set_role
         from engine.models import EngineKey
 
@@ -167,13 +143,7 @@ def main() -> None:
 
         limiter_overhead(key)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(*processes)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -1,0 +1,74 @@
+"""What the benchmarks share: the project on sys.path, a free port, waiting for a server to answer,
+Django set up on the throw-away database, timing a dashboard page, stopping what was started."""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, *, headers: dict | None = None, timeout: float = 30.0) -> None:
+    """Until `url` answers 200 (a server just started)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, headers=headers, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"the server at {url} did not start")
+
+
+def setup_django(*commands: list[str]) -> None:
+    """django.setup() with the environment already set, then migrate and `commands`."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    for command in (["migrate"], *commands):
+        call_command(*command, verbosity=0)
+
+
+def time_page(client, url: str, samples: int) -> tuple[float, int]:
+    """Median server time in ms of GETting `url` with the test client, and the most queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    times, queries = [], []
+    for _ in range(samples):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.status_code
+        queries.append(len(captured))
+    return statistics.median(times) * 1000, max(queries)
+
+
+def stop(*processes: subprocess.Popen, timeout: float = 20.0) -> None:
+    """Terminate, wait, and kill what did not stop in time."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
