@@ -23,6 +23,11 @@ def builder_data(**fields) -> dict:
     return data
 
 
+def create_assistant(client: Client, **fields):
+    """POST the assistant builder's "new" form with `builder_data(**fields)`."""
+    return client.post(reverse("assistant_create"), builder_data(**fields))
+
+
 def poll(client: Client, thread, run_id: str, *, until, timeout: float = 15.0):
     """GET the run-status fragment as htmx does until `until(response)` holds."""
     url = reverse("run_status", args=[thread.pk, run_id])

@@ -12,7 +12,7 @@ from django.urls import reverse
 from assistants_app.models import AssistantRecord, Connection
 from tests.support import WEATHER_TOOL
 
-from .support import HTMX, builder_data
+from .support import HTMX, builder_data, create_assistant
 
 pytestmark = pytest.mark.django_db
 
@@ -27,13 +27,11 @@ def test_empty_state_invites_the_first_assistant(client, owner, engine):
 @pytest.mark.parametrize("who", ["owner", "teammate", "outsider"])
 def test_list_is_shared_by_the_team(request, client, owner, api, who):
     client.force_login(owner)
-    created = client.post(
-        reverse("assistant_create"),
-        builder_data(
-            name="Forecaster",
-            code_interpreter="on",
-            **{"fn-TOTAL_FORMS": "1", "fn-0-name": "get_weather"},
-        ),
+    created = create_assistant(
+        client,
+        name="Forecaster",
+        code_interpreter="on",
+        **{"fn-TOTAL_FORMS": "1", "fn-0-name": "get_weather"},
     )
     assert created.status_code == 302
     client.force_login(request.getfixturevalue(who))
@@ -73,29 +71,27 @@ def test_search_as_htmx_returns_only_the_results(client, owner, api):
 def test_create_with_every_field(client, owner, api):
     client.force_login(owner)
     schema = {"type": "object", "properties": {"answer": {"type": "string"}}}
-    response = client.post(
-        reverse("assistant_create"),
-        builder_data(
-            name="Full",
-            description="All the fields",
-            instructions="Be brief.",
-            file_search="on",
-            temperature="0.4",
-            response_format="json_schema",
-            json_schema_name="answer",
-            json_schema_schema=json.dumps(schema),
-            reasoning_effort="low",
-            **{
-                "fn-TOTAL_FORMS": "1",
-                "fn-0-name": "get_weather",
-                "fn-0-description": "Weather",
-                "fn-0-parameters": json.dumps(WEATHER_TOOL["function"]["parameters"]),
-                "fn-0-strict": "on",
-                "meta-TOTAL_FORMS": "1",
-                "meta-0-key": "team",
-                "meta-0-value": "support",
-            },
-        ),
+    response = create_assistant(
+        client,
+        name="Full",
+        description="All the fields",
+        instructions="Be brief.",
+        file_search="on",
+        temperature="0.4",
+        response_format="json_schema",
+        json_schema_name="answer",
+        json_schema_schema=json.dumps(schema),
+        reasoning_effort="low",
+        **{
+            "fn-TOTAL_FORMS": "1",
+            "fn-0-name": "get_weather",
+            "fn-0-description": "Weather",
+            "fn-0-parameters": json.dumps(WEATHER_TOOL["function"]["parameters"]),
+            "fn-0-strict": "on",
+            "meta-TOTAL_FORMS": "1",
+            "meta-0-key": "team",
+            "meta-0-value": "support",
+        },
     )
     assert response.status_code == 302
     assistant_id = response["Location"].strip("/").split("/")[-1]
@@ -125,9 +121,8 @@ def test_over_long_name_is_a_field_error_and_nothing_is_sent(client, owner, api)
 def test_invalid_json_schema_says_where(client, owner, api):
     client.force_login(owner)
     bad = '{"type": "object", "properties": {"city": {"type": "strin"}}}'
-    response = client.post(
-        reverse("assistant_create"),
-        builder_data(**{"fn-TOTAL_FORMS": "1", "fn-0-name": "f", "fn-0-parameters": bad}),
+    response = create_assistant(
+        client, **{"fn-TOTAL_FORMS": "1", "fn-0-name": "f", "fn-0-parameters": bad}
     )
     page = response.content.decode()
     assert response.status_code == 422
@@ -143,9 +138,8 @@ def test_rows_are_added_from_templates_and_removed_without_errors(client, owner,
     assert 'name="fn-0-name"' in page and 'value="get_weather"' in page
     assert "&quot;location&quot;" in page
     assert "field-error" not in page
-    removed = client.post(
-        reverse("assistant_create"),
-        builder_data(**{"fn-TOTAL_FORMS": "1", "fn-0-name": "a", "action": "remove_function-0"}),
+    removed = create_assistant(
+        client, **{"fn-TOTAL_FORMS": "1", "fn-0-name": "a", "action": "remove_function-0"}
     ).content.decode()
     assert 'name="fn-0-name"' not in removed
 

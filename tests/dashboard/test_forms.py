@@ -11,19 +11,13 @@ from assistants_app.forms import (
     ToolOutputsForm,
     parse_json_schema,
 )
+from tests.dashboard.support import builder_data
 
 
 def post(**fields) -> QueryDict:
+    """The builder's POST as the form sees it."""
     data = QueryDict(mutable=True)
-    base = {
-        "model": "demo",
-        "response_format": "auto",
-        "fn-TOTAL_FORMS": "0",
-        "fn-INITIAL_FORMS": "0",
-        "meta-TOTAL_FORMS": "0",
-        "meta-INITIAL_FORMS": "0",
-    }
-    for key, value in {**base, **fields}.items():
+    for key, value in builder_data(**fields).items():
         data[key] = value
     return data
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from assistants_app.models import Connection, FileRecord, ThreadRecord, VectorStoreRecord
-from tests.dashboard.support import builder_data
+from assistants_app.models import Connection, FileRecord, VectorStoreRecord
+from tests.dashboard.support import builder_data, create_assistant
 
 from .conftest import upload_file
 
@@ -25,20 +25,18 @@ def _resources(api, assistant_id: str):
 def test_create_with_files_for_both_tools(request, client, api, who):
     person = request.getfixturevalue(who)
     client.force_login(person)
-    response = client.post(
-        reverse("assistant_create"),
-        builder_data(
-            name="Analyst",
-            code_interpreter="on",
-            file_search="on",
-            **{
-                "files-code_upload": [
-                    upload_file("sales.csv", b"month,total\nJan,1\n"),
-                    upload_file("costs.csv", b"month,total\nJan,2\n"),
-                ],
-                "files-search_upload": [upload_file("policy.md", b"# Policy\n\nBe kind.")],
-            },
-        ),
+    response = create_assistant(
+        client,
+        name="Analyst",
+        code_interpreter="on",
+        file_search="on",
+        **{
+            "files-code_upload": [
+                upload_file("sales.csv", b"month,total\nJan,1\n"),
+                upload_file("costs.csv", b"month,total\nJan,2\n"),
+            ],
+            "files-search_upload": [upload_file("policy.md", b"# Policy\n\nBe kind.")],
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assistant_id = response["Location"].rstrip("/").rsplit("/", 1)[-1]
@@ -61,13 +59,11 @@ def test_create_with_files_for_both_tools(request, client, api, who):
 def test_limits_are_checked_before_anything_is_sent(client, owner, api, settings):
     settings.DASHBOARD_FILE_MAX_BYTES = 10
     client.force_login(owner)
-    response = client.post(
-        reverse("assistant_create"),
-        builder_data(
-            name="Big",
-            code_interpreter="on",
-            **{"files-code_upload": [upload_file("big.csv", b"x" * 11)]},
-        ),
+    response = create_assistant(
+        client,
+        name="Big",
+        code_interpreter="on",
+        **{"files-code_upload": [upload_file("big.csv", b"x" * 11)]},
     )
     assert response.status_code == 422
     assert "Too large: big.csv (11\N{NO-BREAK SPACE}bytes)" in response.content.decode()
@@ -113,16 +109,14 @@ def test_uploads_survive_a_round_trip(client, owner, api):
     """Adding a function (or a save with errors) re-renders the form: the files chosen are
     uploaded then and come back as ids, not lost and not uploaded twice."""
     client.force_login(owner)
-    response = client.post(
-        reverse("assistant_create"),
-        builder_data(
-            action="add_function",
-            code_interpreter="on",
-            **{
-                "files-code_upload": [upload_file("sales.csv", b"a,b\n")],
-                "files-search_upload": [upload_file("faq.md", b"# FAQ")],
-            },
-        ),
+    response = create_assistant(
+        client,
+        action="add_function",
+        code_interpreter="on",
+        **{
+            "files-code_upload": [upload_file("sales.csv", b"a,b\n")],
+            "files-search_upload": [upload_file("faq.md", b"# FAQ")],
+        },
     )
     assert response.status_code == 200
     page = response.content.decode()
@@ -140,11 +134,8 @@ def test_uploads_survive_a_round_trip(client, owner, api):
     assert again.status_code == 422
     assert f'name="files-code_ids" value="{sales}"' in again.content.decode()
 
-    saved = client.post(
-        reverse("assistant_create"),
-        builder_data(
-            code_interpreter="on", **{"files-code_ids": [sales], "files-pending_ids": [faq]}
-        ),
+    saved = create_assistant(
+        client, code_interpreter="on", **{"files-code_ids": [sales], "files-pending_ids": [faq]}
     )
     assistant_id = saved["Location"].rstrip("/").rsplit("/", 1)[-1]
     code_ids, (store_id,) = _resources(api, assistant_id)
@@ -162,12 +153,10 @@ def test_an_existing_store_and_library_files_can_be_chosen(client, owner, api, l
     client.force_login(owner)
     page = client.get(reverse("assistant_create")).content.decode()
     assert "Team KB (0 files)" in page and "notes.txt" in page
-    response = client.post(
-        reverse("assistant_create"),
-        builder_data(
-            file_search="on",
-            **{"files-search_store": store.id, "files-search_pick": [notes.file_id]},
-        ),
+    response = create_assistant(
+        client,
+        file_search="on",
+        **{"files-search_store": store.id, "files-search_pick": [notes.file_id]},
     )
     assistant_id = response["Location"].rstrip("/").rsplit("/", 1)[-1]
     assert _resources(api, assistant_id) == ([], [store.id])
@@ -189,17 +178,12 @@ def test_no_store_clears_file_search(client, owner, api):
     assert _resources(api, assistant.id) == ([], [])
 
 
-def test_ids_posted_back_must_be_readable(client, owner, outsider, api):
+def test_ids_posted_back_must_be_readable(client, owner, outsider, api, make_thread):
     """A chat's private attachment cannot be slipped into a shared assistant by its id."""
     from assistants_app.files import upload
 
     assistant = api.assistants.create(model="demo")
-    thread = ThreadRecord.objects.create(
-        connection=Connection.objects.default(),
-        thread_id=api.threads.create().id,
-        owner=owner,
-        assistant_id=assistant.id,
-    )
+    thread = make_thread(owner, assistant)
     private = upload(api, thread.connection, owner, upload_file("diary.txt", b"x"), thread=thread)
     client.force_login(outsider)
     response = client.post(

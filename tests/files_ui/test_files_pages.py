@@ -127,18 +127,12 @@ def test_images_show_inline_and_html_downloads(client, owner, library_file):
 
 
 @pytest.fixture
-def attachment(api, owner, teammate):
+def attachment(api, owner, teammate, make_thread):
     """A file attached in owner's thread, shared read-only with the team."""
     from assistants_app.files import upload
 
     assistant = api.assistants.create(model="demo", name="Helper")
-    thread = ThreadRecord.objects.create(
-        connection=Connection.objects.default(),
-        thread_id=api.threads.create().id,
-        owner=owner,
-        assistant_id=assistant.id,
-        title="Private plans",
-    )
+    thread = make_thread(owner, assistant, title="Private plans")
     record = upload(
         api, thread.connection, owner, upload_file("plans.txt", b"secret"), thread=thread
     )
@@ -187,15 +181,11 @@ def test_the_staff_tick_box_is_not_the_administrator_role(client, teammate, libr
     assert client.post(reverse("file_delete", args=[record.file_id])).status_code == 403
 
 
-def test_a_thread_download_needs_the_file_to_be_the_threads(client, owner, library_file, api):
+def test_a_thread_download_needs_the_file_to_be_the_threads(
+    client, owner, library_file, api, make_thread
+):
     record = library_file()
-    assistant = api.assistants.create(model="demo")
-    thread = ThreadRecord.objects.create(
-        connection=Connection.objects.default(),
-        thread_id=api.threads.create().id,
-        owner=owner,
-        assistant_id=assistant.id,
-    )
+    thread = make_thread(owner, api.assistants.create(model="demo"))
     client.force_login(owner)
     url = reverse("thread_file", args=[thread.pk, record.file_id])
     assert client.get(url).status_code == 404

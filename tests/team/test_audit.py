@@ -6,18 +6,10 @@ from django.urls import reverse
 
 from assistants_app.models import AuditEvent, RunRecord
 from tests.conftest import PASSWORD
-from tests.dashboard.support import poll, send, stopped, waiting_for_outputs
+from tests.dashboard.support import builder_data, poll, send, stopped, waiting_for_outputs
 
 pytestmark = pytest.mark.django_db
 Action = AuditEvent.Action
-
-
-def builder(**fields) -> dict:
-    return {
-        "model": "demo", "response_format": "auto", "fn-TOTAL_FORMS": "0",
-        "fn-INITIAL_FORMS": "0", "meta-TOTAL_FORMS": "0", "meta-INITIAL_FORMS": "0",
-        "action": "save", **fields,
-    }  # fmt: skip
 
 
 def test_an_assistants_life_is_attributed_field_by_field(
@@ -25,13 +17,17 @@ def test_an_assistants_life_is_attributed_field_by_field(
 ):
     client.force_login(owner)
     created = client.post(
-        reverse("assistant_create"), builder(name="Planner", instructions="Plan trips.")
+        reverse("assistant_create"), builder_data(name="Planner", instructions="Plan trips.")
     )
     assistant_id = created["Location"].strip("/").split("/")[-1]
     client.force_login(teammate)
     edit = reverse("assistant_edit", args=[assistant_id])
-    client.post(edit, builder(name="Trip planner", instructions="Plan trips.", temperature="0.5"))
-    client.post(edit, builder(name="Trip planner", instructions="Plan trips.", temperature="0.5"))
+    client.post(
+        edit, builder_data(name="Trip planner", instructions="Plan trips.", temperature="0.5")
+    )
+    client.post(
+        edit, builder_data(name="Trip planner", instructions="Plan trips.", temperature="0.5")
+    )
     client.force_login(outsider)
     client.post(reverse("assistant_delete", args=[assistant_id]))
 
@@ -88,7 +84,7 @@ def test_history_renders_html_in_values_as_text(client, owner, api):
     client.force_login(owner)
     created = client.post(
         reverse("assistant_create"),
-        builder(name="<img src=x onerror=alert(1)>", instructions="<script>alert(1)</script>"),
+        builder_data(name="<img src=x onerror=alert(1)>", instructions="<script>alert(1)</script>"),
     )
     assistant_id = created["Location"].strip("/").split("/")[-1]
     history = client.get(reverse("assistant_history", args=[assistant_id])).content.decode()
