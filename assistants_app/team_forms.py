@@ -140,3 +140,17 @@ class EngineKeyForm(forms.Form):
         if not name:
             raise forms.ValidationError("Give the key a name.")
         return name
+
+
+def _team_access_choices() -> list[tuple[str, str]]:
+    from engine.keys import TEAM_ACCESS_CHOICES  # the engine's key service, not its models
+
+    return TEAM_ACCESS_CHOICES
+
+
+class TeamAccessForm(forms.Form):
+    """What a key may do with the team's assistants and vector stores it did not make."""
+
+    team_access = forms.ChoiceField(
+        label="Team assistants and vector stores", choices=_team_access_choices
+    )

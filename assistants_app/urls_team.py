@@ -38,6 +38,9 @@ urlpatterns = [
     path(
         "engine-keys/<int:key_id>/revoke/", engine_keys.engine_key_revoke, name="engine_key_revoke"
     ),
+    path(
+        "engine-keys/<int:key_id>/access/", engine_keys.engine_key_access, name="engine_key_access"
+    ),
     # Thread sharing and an assistant's history (every member)
     path("threads/<int:pk>/sharing/", sharing.thread_sharing, name="thread_sharing"),
     path(

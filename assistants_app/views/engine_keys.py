@@ -1,5 +1,8 @@
 """Engine keys (administrators): API keys for the built-in engine's /v1, for code that uses the
-SDK. A new key is shown once; afterwards only its name, prefix and last use are."""
+SDK. A new key is shown once; afterwards only its name, prefix and last use are.
+
+A key sees only the threads and files it made; what it may do with the team's assistants and
+vector stores made elsewhere (none, read, read and write) is set here, per key."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ..models import AuditEvent
 from ..roles import MANAGE_ENGINE_KEYS
 from ..signals import client_ip
-from ..team_forms import EngineKeyForm
+from ..team_forms import EngineKeyForm, TeamAccessForm
 
 admins_only = permission_required(MANAGE_ENGINE_KEYS, raise_exception=True)
 
@@ -50,6 +53,28 @@ def engine_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
     return redirect("engine_key_list")
 
 
+@require_POST
+@admins_only
+def engine_key_access(request: HttpRequest, key_id: int) -> HttpResponse:
+    from engine import keys
+
+    form = TeamAccessForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose what the key may do with the team's assistants.")
+        return _page(request, EngineKeyForm(), status=422)
+    changed = keys.set_team_access(key_id, form.cleaned_data["team_access"])
+    if changed is None:
+        raise Http404("No such key.")
+    key, before = changed
+    if key.team_access != before:
+        changes = {"team_access": [before, key.team_access]}
+        _audit(request, AuditEvent.Action.ENGINE_KEY_CHANGED, key, changes=changes)
+    messages.success(
+        request, f"The key {key.name} now has this team access: {key.team_access_label}."
+    )
+    return redirect("engine_key_list")
+
+
 def _page(request: HttpRequest, form: EngineKeyForm, status: int = 200, **extra) -> HttpResponse:
     from django.conf import settings
 
@@ -59,6 +84,7 @@ def _page(request: HttpRequest, form: EngineKeyForm, status: int = 200, **extra)
         "nav": "team",
         "form": form,
         "keys": keys.list_keys(),
+        "access_choices": keys.TEAM_ACCESS_CHOICES,
         "engine_base_url": request.build_absolute_uri("/v1"),
         "rate_limit": settings.ENGINE_RATE_LIMIT_REQUESTS,
         "rate_window": settings.ENGINE_RATE_LIMIT_WINDOW_SECONDS,
@@ -67,12 +93,13 @@ def _page(request: HttpRequest, form: EngineKeyForm, status: int = 200, **extra)
     return render(request, "engine_keys/list.html", context, status=status)
 
 
-def _audit(request: HttpRequest, action: str, key) -> None:
+def _audit(request: HttpRequest, action: str, key, changes: dict | None = None) -> None:
     AuditEvent.record(
         action,
         actor=request.user,
         object_type=AuditEvent.ENGINE_KEY,
         object_id=key.id,
         label=f"{key.name} ({key.prefix}…)",
+        changes=changes,
         ip_address=client_ip(request),
     )
