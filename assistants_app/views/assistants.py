@@ -4,6 +4,8 @@ Assistants are shared by the team: every signed-in person may see and change the
 local AssistantRecord says who changed which one last.
 """
 
+from functools import partial
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,7 +16,7 @@ from .. import assistant_files, audit
 from ..catalog import assistant_rows, find_assistants, model_choices
 from ..forms import FUNCTION_TEMPLATES, AssistantBuilder, parse_json_schema
 from ..models import AssistantRecord, Connection
-from ..services import AssistantsError, InvalidRequestError, NotFoundError
+from ..services import AssistantsClient, AssistantsError, InvalidRequestError, NotFoundError
 from ..services.types import METADATA_MAX_PAIRS, Assistant
 from . import backend, fragment, in_words, saying_errors
 
@@ -39,26 +41,8 @@ def assistant_list(request: HttpRequest) -> HttpResponse:
 def assistant_create(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _render_builder(request, AssistantBuilder())
-    builder = AssistantBuilder(request.POST)
     connection = Connection.objects.default()
-    client = backend(connection)
-    files = assistant_files.bound_form(request, client, connection, None)
-    action = request.POST.get("action", "save")
-    if action != "save":
-        return _render_builder(request, builder.draft(action), files=files)
-    if not (builder.is_valid() & files.is_valid()):
-        return _render_builder(request, builder, files=files, status=422)
-    try:
-        payload = builder.payload()
-        payload["tool_resources"] = files.tool_resources(
-            client, connection, request.user, name=payload.get("name") or ""
-        )
-        assistant = client.assistants.create(**payload)
-    except AssistantsError as error:
-        return _render_builder(request, builder, error=error, files=files, status=422)
-    audit.assistant_saved(connection, request.user, None, assistant)
-    messages.success(request, f"Created the assistant {assistant.name or assistant.id}.")
-    return redirect("assistant_edit", assistant.id)
+    return _builder_post(request, connection, backend(connection), None)
 
 
 @require_http_methods(["GET", "POST"])
@@ -69,26 +53,7 @@ def assistant_edit(request: HttpRequest, assistant_id: str) -> HttpResponse:
     if request.method == "GET":
         builder = AssistantBuilder.for_assistant(assistant.model_dump(mode="json"))
         return _render_builder(request, builder, assistant=assistant)
-    builder = AssistantBuilder(request.POST)
-    files = assistant_files.bound_form(request, client, connection, assistant)
-    action = request.POST.get("action", "save")
-    if action != "save":
-        return _render_builder(request, builder.draft(action), assistant=assistant, files=files)
-    if not (builder.is_valid() & files.is_valid()):
-        return _render_builder(request, builder, assistant=assistant, files=files, status=422)
-    try:
-        payload = builder.payload(for_update=True)
-        payload["tool_resources"] = files.tool_resources(
-            client, connection, request.user, name=payload.get("name") or assistant.name or ""
-        )
-        updated = client.assistants.update(assistant_id, **payload)
-    except AssistantsError as error:
-        return _render_builder(
-            request, builder, assistant=assistant, error=error, files=files, status=422
-        )
-    audit.assistant_saved(connection, request.user, assistant, updated)
-    messages.success(request, "Saved.")
-    return redirect("assistant_edit", assistant_id)
+    return _builder_post(request, connection, client, assistant)
 
 
 @require_POST
@@ -147,6 +112,42 @@ def check_schema(request: HttpRequest) -> HttpResponse:
         except Exception as error:  # a forms.ValidationError with the message to show
             context["schema_error"] = " ".join(getattr(error, "messages", [str(error)]))
     return render(request, "assistants/form.html#schema_check", context)
+
+
+def _builder_post(
+    request: HttpRequest,
+    connection: Connection,
+    client: AssistantsClient,
+    assistant: Assistant | None,
+) -> HttpResponse:
+    """A post of the builder: add or remove a row (nothing is saved yet), or save, creating
+    the assistant or updating `assistant`."""
+    builder = AssistantBuilder(request.POST)
+    files = assistant_files.bound_form(request, client, connection, assistant)
+    page = partial(_render_builder, request, assistant=assistant, files=files)
+    action = request.POST.get("action", "save")
+    if action != "save":
+        return page(builder.draft(action))
+    if not (builder.is_valid() & files.is_valid()):
+        return page(builder, status=422)
+    try:
+        payload = builder.payload(for_update=assistant is not None)
+        name = payload.get("name") or (assistant.name if assistant else "") or ""
+        payload["tool_resources"] = files.tool_resources(
+            client, connection, request.user, name=name
+        )
+        if assistant is None:
+            saved = client.assistants.create(**payload)
+        else:
+            saved = client.assistants.update(assistant.id, **payload)
+    except AssistantsError as error:
+        return page(builder, error=error, status=422)
+    audit.assistant_saved(connection, request.user, assistant, saved)
+    messages.success(
+        request,
+        f"Created the assistant {saved.name or saved.id}." if assistant is None else "Saved.",
+    )
+    return redirect("assistant_edit", saved.id)
 
 
 def _retrieve_or_404(client, assistant_id: str) -> Assistant:

@@ -91,27 +91,42 @@ def file_delete(request: HttpRequest, file_id: str) -> HttpResponse:
         messages.error(request, f"Could not find the file. {in_words(error)}")
         return redirect("file_list")
     record = FileRecord.objects.find(connection, file_id)
-    context: dict[str, Any] = {"nav": "files", "file": found, "record": record}
-    if request.method == "POST":
-        if not deleted_on_backend(lambda: client.files.delete(file_id), context):
-            return render(request, "files/confirm_delete.html", context, status=422)
-        FileRecord.forget(connection=connection, file_id=file_id)
-        messages.success(request, f"Deleted {found.filename or file_id}.")
-        return redirect("file_list")
-    return render(request, "files/confirm_delete.html", context)
+    return confirm_delete(
+        request,
+        "files/confirm_delete.html",
+        {"nav": "files", "file": found, "record": record},
+        delete=lambda: client.files.delete(file_id),
+        forget=lambda: FileRecord.forget(connection=connection, file_id=file_id),
+        done=f"Deleted {found.filename or file_id}.",
+        then="file_list",
+    )
 
 
-def deleted_on_backend(delete: Callable[[], object], context: dict[str, Any]) -> bool:
-    """Delete something on the backend; already gone counts as deleted. Another error is put
-    in the page's context, in words, and the answer is False."""
+def confirm_delete(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    delete: Callable[[], object],
+    forget: Callable[[], object],
+    done: str,
+    then: str,
+) -> HttpResponse:
+    """The "Delete …?" page, and on POST: delete on the backend (already gone counts as
+    deleted), forget the local record, and go back to `then`. A backend error shows the page
+    again, saying why."""
+    if request.method != "POST":
+        return render(request, template, context)
     try:
         delete()
     except NotFoundError:
-        pass  # gone already: the caller forgets it here too
+        pass  # gone already: forget it here too
     except AssistantsError as error:
         context["error"] = in_words(error)
-        return False
-    return True
+        return render(request, template, context, status=422)
+    forget()
+    messages.success(request, done)
+    return redirect(then)
 
 
 def stream_file(client: AssistantsClient, file_id: str) -> HttpResponse:

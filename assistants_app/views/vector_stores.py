@@ -23,7 +23,7 @@ from ..models import Connection, FileRecord, VectorStoreRecord, deletable
 from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, NotFoundError
 from ..services.types import VectorStore
 from . import backend, fragment, in_words
-from .files import deleted_on_backend
+from .files import confirm_delete
 
 DETAIL = "vector_stores/detail.html"
 STATUS_POLL_MS = 1000
@@ -186,14 +186,15 @@ def store_delete(request: HttpRequest, store_id: str) -> HttpResponse:
         raise PermissionDenied(
             "Only the person who created a store, or an administrator, may delete it."
         )
-    context: dict[str, Any] = {"nav": "vector_stores", "store": store, "record": record}
-    if request.method == "POST":
-        if not deleted_on_backend(lambda: client.vector_stores.delete(store_id), context):
-            return render(request, "vector_stores/confirm_delete.html", context, status=422)
-        VectorStoreRecord.forget(connection=connection, vector_store_id=store_id)
-        messages.success(request, f"Deleted the vector store {store.name or store.id}.")
-        return redirect("vector_store_list")
-    return render(request, "vector_stores/confirm_delete.html", context)
+    return confirm_delete(
+        request,
+        "vector_stores/confirm_delete.html",
+        {"nav": "vector_stores", "store": store, "record": record},
+        delete=lambda: client.vector_stores.delete(store_id),
+        forget=lambda: VectorStoreRecord.forget(connection=connection, vector_store_id=store_id),
+        done=f"Deleted the vector store {store.name or store.id}.",
+        then="vector_store_list",
+    )
 
 
 # --- helpers ---------------------------------------------------------------------------------
