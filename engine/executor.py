@@ -148,7 +148,11 @@ def recover(now: datetime | None = None) -> int:
 
     now = now or timezone.now()
     touched = 0
+    dead: dict[str, datetime] = {}  # workers whose leases ran out, and since when
     for run in Run.objects.stale(now):
+        if run.worker_id and run.lease_expires_at:
+            since = dead.get(run.worker_id, run.lease_expires_at)
+            dead[run.worker_id] = min(since, run.lease_expires_at)
         if run.status == Run.CANCELLING:
             stale = Run.objects.filter(pk=run.pk, status=Run.CANCELLING, lease_expires_at__lt=now)
             touched += close_run(stale, run.pk, Run.CANCELLED)
@@ -174,6 +178,11 @@ def recover(now: datetime | None = None) -> int:
                 updated_at=now,
             ):
                 touched += 1
+                # The answer it was writing is written again by the retry: one answer, not two.
+                RunStep.objects.filter(
+                    run_id=run.pk, status=RunStep.IN_PROGRESS, type=RunStep.MESSAGE_CREATION
+                ).delete()
+                Message.objects.filter(run_id=run.pk, status=Message.IN_PROGRESS).delete()
                 error = {
                     "code": "server_error",
                     "message": "The worker executing this step stopped.",
@@ -181,13 +190,10 @@ def recover(now: datetime | None = None) -> int:
                 RunStep.objects.filter(run_id=run.pk, status=RunStep.IN_PROGRESS).update(
                     status=RunStep.FAILED, failed_at=now, last_error=error
                 )
-                Message.objects.filter(run_id=run.pk, status=Message.IN_PROGRESS).update(
-                    status=Message.INCOMPLETE,
-                    incomplete_at=now,
-                    incomplete_details={"reason": "run_failed"},
-                )
                 tasks.enqueue_run(run.pk)
                 logger.warning("Run %s: its worker stopped; retrying", run.pk)
+    for worker_id, since in dead.items():
+        touched += tasks.abandon_tasks(worker_id, started_before=since)
     for run in Run.objects.waiting_too_long(now):
         touched += run.expire_if_due(now)
     # A cancel whose finishing task was lost, and queued runs whose task was lost.

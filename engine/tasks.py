@@ -3,10 +3,18 @@ never executed inside an HTTP request; a datagram then wakes a sleeping worker a
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import transaction
-from django_tasks import TaskContext, task
+from django.utils import timezone
+from django_tasks import TaskContext, TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from . import wakeup
+
+
+class WorkerLost(Exception):
+    """Recorded on the task rows of a worker that stopped (killed) while executing them."""
 
 
 @task(takes_context=True)
@@ -25,3 +33,23 @@ def _enqueue(run_id: str) -> None:
 def enqueue_run(run_id: str) -> None:
     """Queue `run_id` for a worker once the current transaction commits."""
     transaction.on_commit(lambda: _enqueue(run_id))
+
+
+def abandon_tasks(worker_id: str, *, started_before: datetime) -> int:
+    """Settle the task rows a dead worker was executing: FAILED, not RUNNING forever. Only rows
+    it claimed before `started_before` (when its lease ran out): a worker that was merely
+    stalled and claims work again afterwards keeps its new rows."""
+    running = DBTaskResult.objects.running().filter(started_at__lt=started_before)
+    held = [
+        pk
+        for pk, worker_ids in running.values_list("pk", "worker_ids")
+        if worker_ids and worker_ids[-1] == worker_id
+    ]
+    return running.filter(pk__in=held).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=timezone.now(),
+        return_value=None,
+        exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
+        traceback=f"WorkerLost: worker {worker_id} stopped while executing this task; "
+        "the engine recovered its work.",
+    )

@@ -108,15 +108,12 @@ def test_worker_killed_mid_run_is_recovered_and_retried(
     assert finished.status == Run.COMPLETED and finished.retries == 1 and finished.claims == 2
     api_run = openai_client.beta.threads.runs.retrieve(run.id, thread_id=run.thread_id)
     assert api_run.status == "completed" and api_run.last_error is None
+    # The killed attempt's partial answer is gone: the retry's is the run's one answer
+    # (tests/engine/test_recovery.py checks the rest of the clean-up).
     messages = Message.objects.filter(run_id=run.id).order_by("created_at")
-    assert [(m.status, m.incomplete_details) for m in messages] == [
-        ("incomplete", {"reason": "run_failed"}),
-        ("completed", None),
-    ]
-    assert messages[0].text.startswith("slowly") and messages[1].text == "Recovered answer."
+    assert [(m.status, m.text) for m in messages] == [("completed", "Recovered answer.")]
     steps = RunStep.objects.filter(run_id=run.id).order_by("created_at")
-    assert [s.status for s in steps] == ["failed", "completed"]
-    assert steps[0].last_error["code"] == "server_error"
+    assert [s.status for s in steps] == ["completed"]
     assert len(chat_server.chat_requests) == 2
 
 
