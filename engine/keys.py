@@ -27,13 +27,6 @@ class KeyInfo:
     revoked_at: datetime | None
     team_access: str
 
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
-
-    @property
-    def pk(self) -> int:
-        return self.id
-
     @property
     def active(self) -> bool:
         return self.revoked_at is None
