@@ -19,49 +19,12 @@ from django.views.decorators.csrf import csrf_exempt
 from pydantic import BaseModel, ValidationError
 
 from . import auth, ratelimit
+from .errors import ApiError
 
 logger = logging.getLogger(__name__)
 
 Schema = TypeVar("Schema", bound=BaseModel)
 View = Callable[..., HttpResponse]
-
-
-class ApiError(Exception):
-    """An error answered in the API's envelope: {"error": {message, type, param, code}}."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        param: str | None = None,
-        code: str | None = None,
-        type: str = "invalid_request_error",
-    ) -> None:
-        super().__init__(message)
-        self.status, self.message, self.param, self.code, self.type = (
-            status,
-            message,
-            param,
-            code,
-            type,
-        )
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "error": {
-                "message": self.message,
-                "type": self.type,
-                "param": self.param,
-                "code": self.code,
-            }
-        }
-
-    def response(self) -> JsonResponse:
-        response = JsonResponse(self.payload(), status=self.status)
-        if self.status == 401:
-            response["WWW-Authenticate"] = 'Bearer realm="Assistant Studio engine"'
-        return response
 
 
 def not_found(kind: str, object_id: str) -> ApiError:

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, JsonResponse
 
-from . import api  # a module reference: engine.api imports this module
+from .errors import ApiError
 
 
 def refused(request: HttpRequest) -> JsonResponse | None:
@@ -43,7 +43,7 @@ def refused(request: HttpRequest) -> JsonResponse | None:
         f"Rate limit reached for this API key ({key.name}): {limit} requests per {window} s. "
         f"Please try again in {wait} s."
     )
-    response = api.ApiError(429, message, type="requests", code="rate_limit_exceeded").response()
+    response = ApiError(429, message, type="requests", code="rate_limit_exceeded").response()
     response["Retry-After"] = str(wait)
     response["x-ratelimit-limit-requests"] = str(limit)
     response["x-ratelimit-remaining-requests"] = "0"
