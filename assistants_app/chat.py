@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -34,9 +33,10 @@ from .error_words import in_words
 from .file_forms import AttachmentsForm
 from .forms import ToolOutputsForm
 from .message_files import attachments_form, decorate
+from .message_rows import MessageRow, message_rows
 from .models import RunRecord, ThreadRecord
 from .services import NOT_GIVEN, AssistantsClient, AssistantsError
-from .services.types import Message, Run
+from .services.types import Run
 
 FIRST_POLL_DELAY_MS = 200
 MAX_POLL_DELAY_MS = 2000
@@ -137,39 +137,6 @@ def expires_in_words(run: Run) -> str:
     if left <= 0:
         return "This run has expired"
     return f"{left // 60} min {left % 60} s left before this run expires"
-
-
-@dataclass
-class MessageRow:
-    """One message as the chat pane shows it."""
-
-    id: str
-    role: str
-    text: str
-    created: datetime | None
-    author: str
-    run_id: str | None
-    steps_run_id: str | None = None  # set on the last message of an assistant turn
-    files: Any = None  # citations, images, attachments, tool steps (message_files.decorate)
-
-
-def message_rows(newest_first: list[Message]) -> list[MessageRow]:
-    """Messages oldest first; the last message of each run carries the run-steps inspector."""
-    rows = [
-        MessageRow(
-            id=m.id,
-            role=m.role if m.role in ("user", "assistant") else "assistant",
-            text=m.text,
-            created=datetime.fromtimestamp(m.created_at, tz=UTC) if m.created_at else None,
-            author=(m.metadata or {}).get("sent_by", ""),
-            run_id=m.run_id,
-        )
-        for m in reversed(newest_first)
-    ]
-    for row, following in zip(rows, [*rows[1:], None], strict=False):
-        if row.run_id and (following is None or following.run_id != row.run_id):
-            row.steps_run_id = row.run_id
-    return rows
 
 
 def start_run(

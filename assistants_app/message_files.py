@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.cache import cache
 from django.urls import reverse
@@ -18,6 +18,7 @@ from django.utils.html import escape
 
 from .file_forms import AttachmentsForm
 from .files import file_names, note_outputs
+from .message_rows import MessageRow
 from .models import RunRecord, ThreadFile, ThreadRecord
 from .rendering import render_markdown
 from .services import AssistantsClient, AssistantsError
@@ -34,9 +35,6 @@ from .services.types import (
     TextContentBlock,
     ToolCallsStepDetails,
 )
-
-if TYPE_CHECKING:  # chat.py, which shows the messages, builds on this module
-    from .chat import MessageRow
 
 STEPS_KEEP_SECONDS = 3600  # a finished run's steps never change
 # 【0:0†warranty.txt】: the API's citation marker; the file's name follows the dagger.
