@@ -21,7 +21,19 @@ SANDBOX_LINK = re.compile(r"sandbox:(/mnt/data/[^\s)\]\"'<>]+)")
 PYTHON_BLOCK = re.compile(r"```(?:python|py)[ \t]*\r?\n(.*?)```", re.DOTALL | re.IGNORECASE)
 
 
+# A file name or excerpt holding 【, 】 or † (or a line break, in a name) could end a marker
+# early or forge one: in the text the model reads they become look-alikes.
+_MARKER_SAFE = str.maketrans({"【": "[", "】": "]", "†": "+", "\n": " ", "\r": " "})
+_TEXT_SAFE = str.maketrans({"【": "[", "】": "]"})
+
+
+def marker_name(file_name: str) -> str:
+    """A file name as it appears inside a citation marker."""
+    return file_name.translate(_MARKER_SAFE)
+
+
 def file_search_definition(file_names: list[str]) -> dict[str, Any]:
+    file_names = [marker_name(name) for name in file_names]
     shown = ", ".join(file_names[:20]) + (" …" if len(file_names) > 20 else "")
     return {
         "type": "function",
@@ -70,12 +82,13 @@ def code_interpreter_definition(workdir: str, file_names: list[str]) -> dict[str
 
 
 def file_search_output(call_number: int, query: str, results: list[dict[str, Any]]) -> str:
+    query = marker_name(query)
     if not results:
         return f'No results for "{query}" in the files.'
     blocks = [f'Results for "{query}":']
     for index, result in enumerate(results):
-        text = "".join(part.get("text", "") for part in result["content"])
-        marker = f"【{call_number}:{index}†{result['file_name']}】"
+        text = "".join(part.get("text", "") for part in result["content"]).translate(_TEXT_SAFE)
+        marker = f"【{call_number}:{index}†{marker_name(result['file_name'])}】"
         blocks.append(f"{marker} score {result['score']:.2f}\n{text}")
     return "\n\n".join(blocks)
 

@@ -147,7 +147,9 @@ def builtin_reply(outputs: list[tuple[str, str]]) -> str:
             if not line.startswith("Files written: ")
             and not line.endswith("figure(s) shown to the user as images.")
         )
-        reply = f"I ran the code. Output:\n\n```\n{_clip(logs, OUTPUT_LIMIT)}\n```"
+        shown = _clip(logs, OUTPUT_LIMIT)
+        fence = _fence(shown)
+        reply = f"I ran the code. Output:\n\n{fence}\n{shown}\n{fence}"
         if any(line.endswith("figure(s) shown to the user as images.") for line in lines):
             reply += "\n\nThe figure is attached."
         if links:
@@ -156,6 +158,13 @@ def builtin_reply(outputs: list[tuple[str, str]]) -> str:
             )
         replies.append(reply)
     return "\n\n".join(replies)
+
+
+def _fence(text: str) -> str:
+    """A code fence longer than any run of backticks in `text`, so the code's output cannot
+    close it and pass its own text off as the answer."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def _clip(text: str, limit: int) -> str:
