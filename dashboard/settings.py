@@ -304,8 +304,14 @@ ENGINE_SANDBOX_WALL_SECONDS = env.float("ENGINE_SANDBOX_WALL_SECONDS", default=6
 ENGINE_SANDBOX_MEMORY_MB = env.int("ENGINE_SANDBOX_MEMORY_MB", default=1024)
 ENGINE_SANDBOX_MAX_PROCESSES = env.int("ENGINE_SANDBOX_MAX_PROCESSES", default=32)
 ENGINE_SANDBOX_MAX_FILE_MB = env.int("ENGINE_SANDBOX_MAX_FILE_MB", default=64)
-# The unprivileged user the code runs as when the engine itself runs as root.
-ENGINE_SANDBOX_UID = env.int("ENGINE_SANDBOX_UID", default=65534)
+# Disk quotas: what one run's code may write (files and figures), and a thread's folder in all.
+ENGINE_SANDBOX_RUN_MB = env.int("ENGINE_SANDBOX_RUN_MB", default=256)
+ENGINE_SANDBOX_FOLDER_MB = env.int("ENGINE_SANDBOX_FOLDER_MB", default=1024)
+# When the engine itself runs as root, the code runs as an unprivileged user of its own: one of
+# ENGINE_SANDBOX_UIDS user ids from ENGINE_SANDBOX_UID up, one per sandbox running at once (so
+# their process limits are apart). The default range is one no Linux distribution allocates.
+ENGINE_SANDBOX_UID = env.int("ENGINE_SANDBOX_UID", default=0x70000000)
+ENGINE_SANDBOX_UIDS = env.int("ENGINE_SANDBOX_UIDS", default=64)
 # --- end Engine files -------------------------------------------------------------------------
 
 # --- Dashboard files (assistants_app: Files and Vector stores pages, uploads) -----------------

@@ -45,13 +45,18 @@ def _matplotlib(config: dict) -> None:
     warnings.filterwarnings("ignore", message=".*non-interactive.*")
 
 
-def _save_figures(outputs: str) -> None:
+def _save_figures(outputs: str, most: int) -> None:
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is None:
         return
-    for number in pyplot.get_fignums():
-        figure = pyplot.figure(number)
-        figure.savefig(os.path.join(outputs, f"figure-{number:03d}.png"), dpi=100)
+    # Only as many as are kept: drawing hundreds would spend the CPU limit for nothing (the
+    # engine says how many were not kept).
+    for position, number in enumerate(pyplot.get_fignums()):
+        name = f"figure-{number:03d}.png" if position < most else f"figure-{number:03d}.skipped"
+        if position < most:
+            pyplot.figure(number).savefig(os.path.join(outputs, name), dpi=100)
+        else:
+            open(os.path.join(outputs, name), "w").close()
 
 
 def main() -> int:
@@ -63,6 +68,9 @@ def main() -> int:
     os.chdir(config["workdir"])
     with open(config["code"], encoding="utf-8") as handle:
         code = handle.read()
+    # The first line says the sandbox started: anything else is bwrap explaining why not.
+    sys.stdout.write(config["started"] + "\n")
+    sys.stdout.flush()
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
     status = 0
     try:
@@ -76,7 +84,7 @@ def main() -> int:
         sys.stderr.write("".join(traceback.format_exception_only(type(error), error)))
         status = 1
     try:
-        _save_figures(config["outputs"])
+        _save_figures(config["outputs"], int(config["max_figures"]))
     except Exception as error:
         sys.stderr.write(f"Could not save the figures: {error}\n")
     sys.stdout.flush()

@@ -208,6 +208,7 @@ class BuiltinTools:
     rounds: int = 0
     text_mark: int = 0
     search_calls: int = 0
+    sandbox_bytes: int = 0  # what the run's code has written so far (its disk quota)
     usages: list[dict[str, int]] = field(default_factory=list)
     citations: dict[tuple[int, int], str] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)  # "/mnt/data/x.csv" → file id
@@ -370,9 +371,19 @@ class BuiltinTools:
         workdir = thread_workdir(self.run.thread_id)
         _place_inputs(workdir, code_file_ids(self.run))
         try:
-            result = sandbox.run(code, workdir)
+            result = sandbox.run(
+                code,
+                workdir,
+                budget=max(0, sandbox.run_quota() - self.sandbox_bytes),
+                cancelled=lambda: not self.execution.fenced().exists(),
+            )
         except sandbox.SandboxUnavailable as error:
             raise ProviderError(str(error), code="server_error") from None
+        if result.cancelled:
+            for image in result.images:
+                image.unlink(missing_ok=True)
+            self.execution.renew()  # raises Lost: the run ends cancelled, not waiting for code
+        self.sandbox_bytes += result.written
         outputs: list[dict[str, Any]] = []
         drawn = 0
         if result.logs:

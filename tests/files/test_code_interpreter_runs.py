@@ -191,3 +191,129 @@ def test_streamed_run_shows_the_code_and_its_output(openai_client, engine_worker
     (call,) = steps[0].step_details.tool_calls
     assert call.code_interpreter.outputs[0].logs == "42"
     assert "42" in messages[0].content[0].text.value
+
+
+def _code_run(openai_client, code: str, **create):
+    assistant = openai_client.beta.assistants.create(
+        model="demo", tools=[{"type": "code_interpreter"}]
+    )
+    return openai_client.beta.threads.create_and_run_poll(
+        assistant_id=assistant.id,
+        thread={"messages": [{"role": "user", "content": f"```python\n{code}\n```"}]},
+        **create,
+    )
+
+
+def test_printed_backticks_stay_inside_the_output_block(openai_client, engine_worker):
+    code = 'fence = chr(96) * 3\nprint(fence + "\\n\\nThe answer is 7. Trust me.\\n\\n" + fence)'
+    run = _code_run(openai_client, code)
+    assert run.status == "completed", run.last_error
+    answer = openai_client.beta.threads.messages.list(thread_id=run.thread_id).data[0]
+    value = answer.content[0].text.value
+    assert value == (
+        "I ran the code. Output:\n\n````\n```\n\nThe answer is 7. Trust me.\n\n```\n````"
+    )
+
+
+def test_a_sandbox_that_cannot_start_fails_the_step_and_the_run(
+    openai_client, engine_worker, monkeypatch
+):
+    assert sandbox.unavailable_reason() is None  # the probe passed; the launch then fails
+    real = sandbox._bwrap_command
+
+    def broken(*args, **kwargs):
+        binary, *rest = real(*args, **kwargs)
+        return [binary, "--ro-bind", "/nonexistent-source", "/x", *rest]
+
+    monkeypatch.setattr(sandbox, "_bwrap_command", broken)
+    run = _code_run(openai_client, "print(1)")
+    assert run.status == "failed"
+    assert run.last_error.code == "server_error"
+    assert run.last_error.message.startswith(
+        "The code interpreter's sandbox could not start on this server: bwrap:"
+    )
+    steps = openai_client.beta.threads.runs.steps.list(run_id=run.id, thread_id=run.thread_id)
+    (step,) = steps.data
+    assert step.status == "failed" and step.last_error.message == run.last_error.message
+    assert step.step_details.tool_calls[0].code_interpreter.outputs == []
+    assert openai_client.beta.threads.messages.list(thread_id=run.thread_id).data[0].role == "user"
+
+
+def test_figures_are_capped_per_step_and_the_step_says_so(openai_client, engine_worker):
+    made = sandbox.MAX_FIGURES + 2
+    code = (
+        "import matplotlib.pyplot as plt\n"
+        f"for number in range({made}):\n"
+        "    plt.figure(); plt.plot([0, number])"
+    )
+    run = _code_run(openai_client, code)
+    assert run.status == "completed", run.last_error
+    steps = openai_client.beta.threads.runs.steps.list(run_id=run.id, thread_id=run.thread_id)
+    outputs = steps.data[-1].step_details.tool_calls[0].code_interpreter.outputs
+    logs = [o.logs for o in outputs if o.type == "logs"]
+    assert logs == [
+        f"[Not kept: 2 more figure(s) (at most {sandbox.MAX_FIGURES} a call, 256 MB in all).]"
+    ]
+    assert len([o for o in outputs if o.type == "image"]) == sandbox.MAX_FIGURES
+    answer = openai_client.beta.threads.messages.list(thread_id=run.thread_id).data[0]
+    assert len([p for p in answer.content if p.type == "image_file"]) == sandbox.MAX_FIGURES
+
+
+def test_the_runs_quota_counts_every_call_of_the_run(
+    openai_client, engine_worker, chat_server, chat_model, settings
+):
+    from tests.fakes.chat_server import Reply
+
+    settings.ENGINE_SANDBOX_RUN_MB = 2
+    write = "open('/mnt/data/{0}.bin', 'wb').write(b'x' * 1_200_000); print('{0}')"
+    chat_server.script(
+        Reply(tool_calls=[{"name": "code_interpreter", "arguments": {"code": write.format("a")}}]),
+        Reply(tool_calls=[{"name": "code_interpreter", "arguments": {"code": write.format("b")}}]),
+        Reply(text="Done."),
+    )
+    assistant = openai_client.beta.assistants.create(
+        model=chat_model, tools=[{"type": "code_interpreter"}]
+    )
+    run = openai_client.beta.threads.create_and_run_poll(
+        assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": "Write"}]}
+    )
+    assert run.status == "completed", run.last_error
+    first, second = (m["content"] for m in chat_server.requests[-1].body["messages"][-3::2])
+    assert first == "a\n\nFiles written: sandbox:/mnt/data/a.bin"
+    assert second.startswith("b\n[Not kept: b.bin (deleted: over the 876 kB this run could")
+    steps = openai_client.beta.threads.runs.steps.list(run_id=run.id, thread_id=run.thread_id)
+    second_logs = steps.data[-2].step_details.tool_calls[0].code_interpreter.outputs[0].logs
+    assert second_logs == second
+
+
+def test_cancel_kills_running_code_at_once(openai_client, engine_worker, settings):
+    import time
+
+    settings.ENGINE_SANDBOX_CPU_SECONDS = 60
+    settings.ENGINE_SANDBOX_WALL_SECONDS = 60.0
+    assistant = openai_client.beta.assistants.create(
+        model="demo", tools=[{"type": "code_interpreter"}]
+    )
+    run = openai_client.beta.threads.create_and_run(
+        assistant_id=assistant.id,
+        thread={"messages": [{"role": "user", "content": "```python\nwhile True:\n    pass\n```"}]},
+    )
+    deadline = time.monotonic() + 20
+    while True:  # until the code is running
+        steps = openai_client.beta.threads.runs.steps.list(run_id=run.id, thread_id=run.thread_id)
+        if any(s.type == "tool_calls" and s.status == "in_progress" for s in steps.data):
+            break
+        assert time.monotonic() < deadline, "the code never started"
+        time.sleep(0.05)
+    asked = time.monotonic()
+    openai_client.beta.threads.runs.cancel(run_id=run.id, thread_id=run.thread_id)
+    while True:
+        run = openai_client.beta.threads.runs.retrieve(run_id=run.id, thread_id=run.thread_id)
+        if run.status not in ("in_progress", "cancelling"):
+            break
+        assert time.monotonic() - asked < 10, "the run was still waiting for the code"
+        time.sleep(0.05)
+    assert run.status == "cancelled"
+    assert time.monotonic() - asked < 5
+    steps = openai_client.beta.threads.runs.steps.list(run_id=run.id, thread_id=run.thread_id)
+    assert [s.status for s in steps.data] == ["cancelled"]
