@@ -231,7 +231,9 @@ class ChatPane:
     start_error: str = ""  # the message was sent, but its run could not start: why
 
     @classmethod
-    def of(cls, request: HttpRequest, thread: ThreadRecord, client: AssistantsClient, **kwargs):
+    def of(
+        cls, request: HttpRequest, thread: ThreadRecord, client: AssistantsClient, **kwargs: Any
+    ) -> ChatPane:
         """The pane for the person asking; a draft the page kept while the thread was busy
         comes back into the composer."""
         kwargs.setdefault("draft", request.GET.get("draft", ""))

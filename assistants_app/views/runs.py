@@ -66,7 +66,7 @@ def run_submit_outputs(request: HttpRequest, pk: int, run_id: str) -> HttpRespon
         state.tool_form, state.tool_error = form, in_words(error)
         if request.htmx:
             return _status(request, thread, state, status=422)
-        pane.run = state
+        pane.run = state  # the page shows the cards as they were posted
         return render(request, "threads/detail.html", pane.context(), status=422)
     record.record_outputs(form.tool_calls, form.outputs(), request.user)
     audit.tool_outputs_submitted(record, request.user, form.tool_calls, form.outputs())
