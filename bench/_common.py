@@ -47,6 +47,25 @@ def setup_django(*commands: list[str]) -> None:
         call_command(*command, verbosity=0)
 
 
+def serve(env: dict[str, str], port: int, *, threads: int, access_log: str = "") -> list:
+    """gunicorn (one worker, `threads` threads) on 127.0.0.1:`port` and the engine's worker,
+    in `env`; returns the processes once the server answers."""
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    log = ["--access-logfile", access_log] if access_log else []
+    server = [str(gunicorn), "dashboard.wsgi", "-b", f"127.0.0.1:{port}", "--workers", "1",
+              "--threads", str(threads), "--log-level", "warning", *log]  # fmt: skip
+    processes = [
+        subprocess.Popen(server, cwd=ROOT, env=env),
+        subprocess.Popen([sys.executable, "manage.py", "engine_worker"], cwd=ROOT, env=env),
+    ]
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz")
+    except BaseException:
+        stop(*processes)
+        raise
+    return processes
+
+
 def time_page(client, url: str, samples: int) -> tuple[float, int]:
     """Median server time in ms of GETting `url` with the test client, and the most queries."""
     from django.db import connection

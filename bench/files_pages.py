@@ -18,17 +18,13 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
-from _common import ROOT, free_port, setup_django, stop, time_page, wait_until_up
+from _common import free_port, serve, setup_django, stop, time_page
 from pages import configure
-
-BIN = Path(sys.executable).parent
 
 
 def download_rate(
@@ -71,15 +67,9 @@ def main() -> None:
     from django.core.cache import cache
     from django.test import Client
 
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "dashboard.wsgi", "-b", f"127.0.0.1:{port}", "--workers", "1",
-         "--threads", "8", "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    worker = subprocess.Popen([sys.executable, "manage.py", "engine_worker"], cwd=ROOT, env=env)
+    processes = serve(env, port, threads=8)
     try:
         base_url = f"http://127.0.0.1:{port}"
-        wait_until_up(base_url + "/healthz")
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         from assistants_app.files import upload
@@ -156,7 +146,7 @@ def main() -> None:
         page_ms, queries = time_page(client, "/files/", args.samples)
         print(f"Files page with 100 files: {page_ms:.1f} ms median, {queries} queries")
     finally:
-        stop(server, worker, timeout=30)
+        stop(*processes, timeout=30)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -19,17 +19,13 @@ import argparse
 import os
 import secrets
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import httpx
-from _common import ROOT, free_port, setup_django, stop, time_page, wait_until_up
-
-BIN = Path(sys.executable).parent
+from _common import free_port, serve, setup_django, stop, time_page
 
 
 def configure(data_dir: str, port: int) -> dict[str, str]:
@@ -115,16 +111,9 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "dashboard.wsgi", "-b", f"127.0.0.1:{port}", "--workers", "1",
-         "--threads", "16", "--log-level", "warning",
-         "--access-logfile", str(Path(data_dir) / "access.log")],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    worker = subprocess.Popen([sys.executable, "manage.py", "engine_worker"], cwd=ROOT, env=env)
+    processes = serve(env, port, threads=16, access_log=str(Path(data_dir) / "access.log"))
     try:
         base_url = f"http://127.0.0.1:{port}"
-        wait_until_up(base_url + "/healthz")
         from assistants_app.models import Connection, RunRecord
         from assistants_app.roles import set_role
         from assistants_app.services import client_for
@@ -177,7 +166,7 @@ def main() -> None:
             f"({calls / args.seconds:.1f}/s, whatever the number of viewers)"
         )
     finally:
-        stop(server, worker)
+        stop(*processes)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
