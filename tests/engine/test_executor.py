@@ -30,6 +30,20 @@ def make_run(thread, **config):
     )
 
 
+def call_step(run, status: str, call_id: str, name: str, *, output):
+    """A tool_calls step of `run` with one function call."""
+    call = {"id": call_id, "type": "function",
+            "function": {"name": name, "arguments": "{}", "output": output}}  # fmt: skip
+    return RunStep.objects.create(
+        run=run,
+        thread=run.thread,
+        assistant_id=run.assistant_id,
+        type=RunStep.TOOL_CALLS,
+        status=status,
+        step_details={"type": "tool_calls", "tool_calls": [call]},
+    )
+
+
 def say(thread, role, text):
     return thread.add_message(role=role, content=Message.text_content(text))
 
@@ -37,33 +51,9 @@ def say(thread, role, text):
 def test_conversation_in_order_with_tool_calls_and_outputs(thread):
     say(thread, "user", "Weather in Paris?")
     run = make_run(thread, additional_instructions="Answer in French.")
-    RunStep.objects.create(
-        run=run,
-        thread=thread,
-        assistant_id=run.assistant_id,
-        type=RunStep.TOOL_CALLS,
-        status=RunStep.COMPLETED,
-        step_details={
-            "type": "tool_calls",
-            "tool_calls": [
-                {
-                    "id": "call_1",
-                    "type": "function",
-                    "function": {"name": "get_weather", "arguments": "{}", "output": "sunny"},
-                }
-            ],
-        },
-    )
+    call_step(run, RunStep.COMPLETED, "call_1", "get_weather", output="sunny")
     # An unanswered (cancelled) call of an earlier run never reaches the model.
-    RunStep.objects.create(
-        run=run,
-        thread=thread,
-        assistant_id=run.assistant_id,
-        type=RunStep.TOOL_CALLS,
-        status=RunStep.CANCELLED,
-        step_details={"type": "tool_calls", "tool_calls": [{"id": "call_2", "type": "function",
-                      "function": {"name": "x", "arguments": "{}", "output": None}}]},
-    )  # fmt: skip
+    call_step(run, RunStep.CANCELLED, "call_2", "x", output=None)
     request = build_request(run)
     assert [(m.role, m.content) for m in request.messages] == [
         ("system", "Be kind.\n\nAnswer in French."),

@@ -48,6 +48,16 @@ def squeeze(events: list[str]) -> list[str]:
     return [e for i, e in enumerate(events) if not (e.endswith(".delta") and events[i - 1] == e)]
 
 
+def stream_run(client, thread_id: str, assistant_id: str):
+    """Stream a run on the thread to its end: (the recorded events and text, the last run)."""
+    handler = Recorder()
+    with client.beta.threads.runs.stream(
+        thread_id=thread_id, assistant_id=assistant_id, event_handler=handler
+    ) as stream:
+        stream.until_done()
+        return handler, stream.current_run
+
+
 @pytest.fixture
 def assistant(openai_client):
     return openai_client.beta.assistants.create(
@@ -78,12 +88,7 @@ def test_function_call_then_submit_tool_outputs_stream(openai_client, engine_wor
     thread = openai_client.beta.threads.create(
         messages=[{"role": "user", "content": "Call get_weather location=Lisbon please"}]
     )
-    handler = Recorder()
-    with openai_client.beta.threads.runs.stream(
-        thread_id=thread.id, assistant_id=assistant.id, event_handler=handler
-    ) as stream:
-        stream.until_done()
-        run = stream.current_run
+    handler, run = stream_run(openai_client, thread.id, assistant.id)
     assert squeeze(handler.events) == [
         *TEXT_RUN[:5],  # created … step.in_progress, then the call instead of a message
         "thread.run.step.delta",
@@ -160,12 +165,7 @@ def test_stream_of_a_failing_model_reports_the_failure(
     chat_server.script(Fail(500, message="upstream exploded"))
     assistant = openai_client.beta.assistants.create(model=chat_model)
     thread = openai_client.beta.threads.create(messages=[{"role": "user", "content": "Hi"}])
-    handler = Recorder()
-    with openai_client.beta.threads.runs.stream(
-        thread_id=thread.id, assistant_id=assistant.id, event_handler=handler
-    ) as stream:
-        stream.until_done()
-        run = stream.current_run
+    handler, run = stream_run(openai_client, thread.id, assistant.id)
     assert handler.events[-1] == "thread.run.failed"
     assert run.status == "failed" and run.last_error.code == "server_error"
     assert run.failed_at is not None
@@ -189,11 +189,7 @@ def test_a_slow_model_streams_as_several_deltas(
     chat_server.script(Reply(text=answer, chunk_size=6, delay=0.03))
     assistant = openai_client.beta.assistants.create(model=chat_model)
     thread = openai_client.beta.threads.create(messages=[{"role": "user", "content": "Go"}])
-    handler = Recorder()
-    with openai_client.beta.threads.runs.stream(
-        thread_id=thread.id, assistant_id=assistant.id, event_handler=handler
-    ) as stream:
-        stream.until_done()
+    handler, _ = stream_run(openai_client, thread.id, assistant.id)
     assert handler.events.count("thread.message.delta") > 3  # written as the model streamed
     assert handler.text == answer
 

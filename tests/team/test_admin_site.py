@@ -82,51 +82,49 @@ def test_an_administrator_opens_every_list_and_record(client, chat):
             assert change.status_code == 200, meta.label
 
 
+def change_url(model: str, pk) -> str:
+    return reverse(f"admin:{model}_change", args=[quote(pk)])
+
+
+def change_page(client, model: str, pk) -> str:
+    response = client.get(change_url(model, pk))
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
 def test_links_lead_from_the_thread_to_runs_steps_and_tool_outputs(client, chat, admin_user):
     thread, record = chat
     client.force_login(admin_user)
-    thread_page = client.get(
-        reverse("admin:assistants_app_threadrecord_change", args=[thread.pk])
-    ).content.decode()
-    assert reverse("admin:assistants_app_runrecord_change", args=[record.pk]) in thread_page
-    assert reverse("admin:engine_thread_change", args=[quote(thread.thread_id)]) in thread_page
-    run_page = client.get(
-        reverse("admin:assistants_app_runrecord_change", args=[record.pk])
-    ).content.decode()
-    assert reverse("admin:engine_run_change", args=[quote(record.run_id)]) in run_page
+    thread_page = change_page(client, "assistants_app_threadrecord", thread.pk)
+    assert change_url("assistants_app_runrecord", record.pk) in thread_page
+    assert change_url("engine_thread", thread.thread_id) in thread_page
+    run_page = change_page(client, "assistants_app_runrecord", record.pk)
+    assert change_url("engine_run", record.run_id) in run_page
     assert "get_weather" in run_page and "&lt;b&gt;clear&lt;/b&gt;" in run_page  # inert
     output = record.tool_outputs.get()
-    assert reverse("admin:assistants_app_tooloutputsubmission_change", args=[output.pk]) in run_page
-    output_page = client.get(
-        reverse("admin:assistants_app_tooloutputsubmission_change", args=[output.pk])
-    ).content.decode()
+    assert change_url("assistants_app_tooloutputsubmission", output.pk) in run_page
+    output_page = change_page(client, "assistants_app_tooloutputsubmission", output.pk)
     assert "&quot;city&quot;: &quot;Oslo&quot;" in output_page  # arguments pretty-printed
     # The engine's side: thread → its messages and runs → the run's steps → the tool call.
-    engine_thread = client.get(
-        reverse("admin:engine_thread_change", args=[quote(thread.thread_id)])
-    ).content.decode()
-    assert reverse("admin:engine_run_change", args=[quote(record.run_id)]) in engine_thread
+    engine_thread = change_page(client, "engine_thread", thread.thread_id)
+    assert change_url("engine_run", record.run_id) in engine_thread
     assert "/admin/engine/message/msg_5F" in engine_thread
-    engine_run = client.get(reverse("admin:engine_run_change", args=[quote(record.run_id)])).content
-    step_links = engine_run.decode().count("/admin/engine/runstep/step_5F")
-    assert step_links >= 2  # the tool call step and the answer
+    engine_run = change_page(client, "engine_run", record.run_id)
+    assert engine_run.count("/admin/engine/runstep/step_5F") >= 2  # the tool call and answer
     from engine.models import RunStep
 
     step = RunStep.objects.filter(run_id=record.run_id, type="tool_calls").get()
-    step_page = client.get(reverse("admin:engine_runstep_change", args=[quote(step.pk)])).content
-    assert b"&quot;output&quot;: &quot;{\\&quot;sky\\&quot;" in step_page
-    assert reverse("admin:engine_run_change", args=[quote(record.run_id)]).encode() in step_page
+    step_page = change_page(client, "engine_runstep", step.pk)
+    assert "&quot;output&quot;: &quot;{\\&quot;sky\\&quot;" in step_page
+    assert change_url("engine_run", record.run_id) in step_page
 
 
 def test_identifiers_are_read_only(client, chat, admin_user):
     thread, record = chat
     client.force_login(admin_user)
-    page = client.get(
-        reverse("admin:assistants_app_threadrecord_change", args=[thread.pk])
-    ).content.decode()
+    page = change_page(client, "assistants_app_threadrecord", thread.pk)
     assert 'name="thread_id"' not in page and 'name="title"' in page  # the title may change
-    run_page = client.get(reverse("admin:assistants_app_runrecord_change", args=[record.pk]))
-    assert b'name="run_id"' not in run_page.content
+    assert 'name="run_id"' not in change_page(client, "assistants_app_runrecord", record.pk)
 
 
 @pytest.mark.parametrize("who", ["owner", "teammate", "outsider"])
