@@ -20,6 +20,11 @@ def _body(response) -> bytes:
     return b"".join(response.streaming_content)
 
 
+def send_files(client, *files, purpose: str = "assistants"):
+    """POST the Files page's upload form."""
+    return client.post(reverse("file_upload"), {"files": list(files), "purpose": purpose})
+
+
 def test_upload_lists_who_uploaded_what(client, owner, teammate, api):
     client.force_login(owner)
     response = client.post(
@@ -57,10 +62,7 @@ def test_upload_without_a_file_says_so(client, owner, engine):
 def test_size_limit_is_checked_before_sending(client, owner, api, settings):
     settings.DASHBOARD_FILE_MAX_BYTES = 10
     client.force_login(owner)
-    response = client.post(
-        reverse("file_upload"),
-        {"files": [upload_file("big.txt", b"x" * 20)], "purpose": "assistants"},
-    )
+    response = send_files(client, upload_file("big.txt", b"x" * 20))
     assert response.status_code == 422
     page = response.content.decode()
     nbsp = "\N{NO-BREAK SPACE}"  # filesizeformat keeps a size on one line
@@ -73,7 +75,7 @@ def test_too_many_files_at_once(client, owner, api, settings):
     settings.DASHBOARD_FILES_PER_UPLOAD = 2
     client.force_login(owner)
     files = [upload_file(f"{n}.txt", b"x") for n in range(3)]
-    response = client.post(reverse("file_upload"), {"files": files, "purpose": "assistants"})
+    response = send_files(client, *files)
     assert response.status_code == 422
     assert "3 files chosen: at most 2 at a time." in response.content.decode()
     assert api.files.list().data == []
@@ -82,10 +84,7 @@ def test_too_many_files_at_once(client, owner, api, settings):
 def test_the_backends_refusal_is_shown(client, owner, engine, settings):
     settings.ENGINE_FILE_MAX_BYTES = 5
     client.force_login(owner)
-    response = client.post(
-        reverse("file_upload"),
-        {"files": [upload_file("big.txt", b"x" * 20)], "purpose": "assistants"},
-    )
+    response = send_files(client, upload_file("big.txt", b"x" * 20))
     assert response.status_code == 422
     page = response.content.decode()
     assert "big.txt was not uploaded." in page
@@ -95,9 +94,7 @@ def test_the_backends_refusal_is_shown(client, owner, engine, settings):
 
 def test_unknown_purpose_is_refused(client, owner, engine):
     client.force_login(owner)
-    response = client.post(
-        reverse("file_upload"), {"files": [upload_file("a.txt", b"x")], "purpose": "homework"}
-    )
+    response = send_files(client, upload_file("a.txt", b"x"), purpose="homework")
     assert response.status_code == 422
     assert "Select a valid choice." in response.content.decode()
 
@@ -264,9 +261,7 @@ def test_empty_state(client, outsider, engine):
 def test_every_member_may_upload_to_the_library(request, client, api, who):
     person = request.getfixturevalue(who)
     client.force_login(person)
-    response = client.post(
-        reverse("file_upload"), {"files": [upload_file("mine.txt", b"m")], "purpose": "user_data"}
-    )
+    response = send_files(client, upload_file("mine.txt", b"m"), purpose="user_data")
     assert response.status_code == 302
     record = FileRecord.objects.get()
     assert (record.uploaded_by, record.thread, record.purpose) == (person, None, "user_data")
