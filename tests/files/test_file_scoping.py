@@ -153,3 +153,23 @@ def test_stores_the_engine_makes_for_a_thread_stay_with_the_thread(who, engine_w
             unknown("vector store", store_id, call(other.vector_stores.retrieve, store_id))
     assert ids(who.b.vector_stores.list()) == []
     assert ids(who.dashboard.vector_stores.list()) == []
+
+
+def test_code_interpreter_output_belongs_to_the_threads_key(who, engine_worker):
+    who.allow_b("write")
+    assistant = who.dashboard.beta.assistants.create(
+        model="demo", tools=[{"type": "code_interpreter"}]
+    )
+    code = "```python\nopen('/mnt/data/report.txt', 'w').write('B only')\nprint('done')\n```"
+    # B runs the team's assistant (dashboard-made) on a thread of its own.
+    run = who.b.beta.threads.create_and_run_poll(
+        assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": code}]}
+    )
+    assert run.status == "completed", run.last_error
+    (answer,) = who.b.beta.threads.messages.list(thread_id=run.thread_id, run_id=run.id).data
+    (link,) = answer.content[0].text.annotations
+    output = link.file_path.file_id
+    assert who.b.files.content(output).read() == b"B only"
+    assert ids(who.b.files.list()) == [output]
+    for other in (who.a, who.dashboard):
+        unknown("file", output, call(other.files.content, output))
