@@ -18,6 +18,15 @@ def _store_with(openai_client, upload, files: dict[str, str]):
     return store, ids
 
 
+def searcher(client, store, *, model: str = "demo"):
+    """An assistant with file_search over `store`."""
+    return client.beta.assistants.create(
+        model=model,
+        tools=[{"type": "file_search"}],
+        tool_resources={"file_search": {"vector_store_ids": [store.id]}},
+    )
+
+
 def test_answer_quotes_the_best_chunk_with_a_citation(openai_client, upload, engine_worker):
     store, ids = _store_with(
         openai_client,
@@ -27,11 +36,7 @@ def test_answer_quotes_the_best_chunk_with_a_citation(openai_client, upload, eng
             "recipes.txt": "A smoothie needs bananas, milk and a blender.",
         },
     )
-    assistant = openai_client.beta.assistants.create(
-        model="demo",
-        tools=[{"type": "file_search"}],
-        tool_resources={"file_search": {"vector_store_ids": [store.id]}},
-    )
+    assistant = searcher(openai_client, store)
     thread = openai_client.beta.threads.create(
         messages=[{"role": "user", "content": "How long is the warranty?"}]
     )
@@ -62,11 +67,7 @@ def test_answer_quotes_the_best_chunk_with_a_citation(openai_client, upload, eng
 
 def test_step_results_carry_content_only_when_included(openai_client, upload, engine_worker):
     store, _ = _store_with(openai_client, upload, {"a.txt": "Octopuses have three hearts."})
-    assistant = openai_client.beta.assistants.create(
-        model="demo",
-        tools=[{"type": "file_search"}],
-        tool_resources={"file_search": {"vector_store_ids": [store.id]}},
-    )
+    assistant = searcher(openai_client, store)
     run = openai_client.beta.threads.create_and_run_poll(
         assistant_id=assistant.id,
         thread={"messages": [{"role": "user", "content": "How many hearts has an octopus?"}]},
@@ -167,11 +168,7 @@ def test_real_model_gets_the_tool_and_cites(
         Reply(tool_calls=[{"name": "file_search", "arguments": {"query": "returns"}}]),
         Reply(text="Returns cost nothing within a month.【0:0†faq.txt】"),
     )
-    assistant = openai_client.beta.assistants.create(
-        model=chat_model,
-        tools=[{"type": "file_search"}],
-        tool_resources={"file_search": {"vector_store_ids": [store.id]}},
-    )
+    assistant = searcher(openai_client, store, model=chat_model)
     run = openai_client.beta.threads.create_and_run_poll(
         assistant_id=assistant.id,
         thread={"messages": [{"role": "user", "content": "Are returns free?"}]},
@@ -193,11 +190,7 @@ def test_real_model_gets_the_tool_and_cites(
 
 def test_streamed_run_shows_the_file_search_step(openai_client, upload, engine_worker):
     store, _ = _store_with(openai_client, upload, {"s.txt": "Streams of otters hold paws."})
-    assistant = openai_client.beta.assistants.create(
-        model="demo",
-        tools=[{"type": "file_search"}],
-        tool_resources={"file_search": {"vector_store_ids": [store.id]}},
-    )
+    assistant = searcher(openai_client, store)
     thread = openai_client.beta.threads.create(
         messages=[{"role": "user", "content": "What do otters hold?"}]
     )
