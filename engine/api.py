@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -49,6 +50,28 @@ def server_error() -> ApiError:
     return ApiError(500, SERVER_ERROR_MESSAGE, type="server_error")
 
 
+BUSY_RETRY_AFTER = 1  # seconds a client is asked to wait when the database is busy
+
+
+def _busy(error: OperationalError) -> bool:
+    # SQLite: another connection held the write lock past the busy timeout; PostgreSQL: a
+    # lock wait or deadlock. Both pass: the request can simply be sent again.
+    text = str(error).lower()
+    return any(word in text for word in ("locked", "busy", "deadlock", "lock timeout"))
+
+
+def busy() -> JsonResponse:
+    """503 with Retry-After: the SDK (and the dashboard's client) retry it by themselves."""
+    response = ApiError(
+        503,
+        "The engine's database is busy with other requests. Please retry your request in a moment.",
+        type="server_error",
+        code="database_busy",
+    ).response()
+    response["Retry-After"] = str(BUSY_RETRY_AFTER)
+    return response
+
+
 def endpoint(*methods: str) -> Callable[[View], View]:
     """A /v1 view: key-authenticated (no session, no CSRF), one JSON error envelope for
     every failure, 405 for other methods, and an `x-request-id` on every response."""
@@ -70,6 +93,15 @@ def endpoint(*methods: str) -> Callable[[View], View]:
                 response = ApiError(401, str(error), code=error.code).response()
             except ApiError as error:
                 response = error.response()
+            except OperationalError as error:
+                if not _busy(error):
+                    logger.exception("Database error in %s %s", request.method, request.path)
+                    response = server_error().response()
+                else:
+                    logger.warning(
+                        "Database busy in %s %s: %s", request.method, request.path, error
+                    )
+                    response = busy()
             except Exception:
                 logger.exception("Unhandled error in %s %s", request.method, request.path)
                 response = server_error().response()
@@ -97,6 +129,24 @@ def unknown_url(request: HttpRequest, path: str = "") -> HttpResponse:
 
 # ---------------------------------------------------------------------------------------------
 # Bodies
+
+# Objects and arrays one body may nest: deeper data (a JSON Schema a thousand levels deep)
+# would exhaust the recursion of every validator that walks it.
+MAX_BODY_DEPTH = 64
+_TOO_DEEP = object()
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether `data` nests objects/arrays more than `limit` levels (no recursion here)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def body(request: HttpRequest, schema: type[Schema]) -> Schema:
@@ -128,6 +178,15 @@ def body(request: HttpRequest, schema: type[Schema]) -> Schema:
                 "payload, but what was sent was not valid JSON.",
                 code="invalid_json",
             ) from None
+        except RecursionError:
+            data = _TOO_DEEP  # deeper than Python's parser goes: refused just below
+        if data is _TOO_DEEP or _deeper_than(data, MAX_BODY_DEPTH):
+            raise ApiError(
+                400,
+                "The JSON body of your request is nested too deeply: the engine accepts "
+                f"objects and arrays nested at most {MAX_BODY_DEPTH} levels deep.",
+                code="invalid_json",
+            )
         if not isinstance(data, dict):
             raise ApiError(
                 400, "The request body must be a JSON object.", code="invalid_type"
@@ -185,6 +244,18 @@ def validation_error(error: ValidationError, data: Any) -> ApiError:
         message = f"Missing required parameter: '{param}'."
     elif kind == "extra_forbidden":
         message = f"Unrecognized request argument supplied: {param}"
+    elif kind == "too_long" and isinstance(first.get("input"), list):
+        limit, given = (first.get("ctx") or {}).get("max_length"), len(first["input"])
+        message = (
+            f"Invalid '{param}': array too long. Expected an array with maximum length "
+            f"{limit}, but got an array with length {given} instead."
+        )
+    elif kind == "string_too_long" and isinstance(first.get("input"), str):
+        limit, given = (first.get("ctx") or {}).get("max_length"), len(first["input"])
+        message = (
+            f"Invalid '{param}': string too long. Expected a string with maximum length "
+            f"{limit}, but got a string with length {given} instead."
+        )
     else:
         detail = first["msg"].removeprefix("Value error, ")
         message = f"Invalid '{param}': {detail[:1].lower()}{detail[1:]}".rstrip(".") + "."

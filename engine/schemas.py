@@ -7,6 +7,7 @@ assistant's `file_ids` as its code interpreter files.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 import jsonschema
@@ -21,6 +22,11 @@ from pydantic import (
 
 NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
 MAX_TEXT = 256_000
+MAX_MESSAGES = 32  # messages one request may add: a thread's, or a run's additional_messages
+# Model names as providers spell them: "gpt-4o", "ft:gpt-4o-mini:org::id", "llama3.1:8b",
+# "meta-llama/Llama-3.1-8B-Instruct". A name may end up in a URL (Azure deployments), so
+# nothing that could steer a path or a query: no "..", "//", "?", "#", "%", spaces.
+_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+/-]{0,255}")
 
 
 class Strict(BaseModel):
@@ -50,7 +56,22 @@ def _check_schema(value: dict[str, Any] | None) -> dict[str, Any] | None:
         except jsonschema.SchemaError as error:
             where = "/".join(str(p) for p in error.absolute_path) or "the top level"
             raise ValueError(f"not a valid JSON Schema at {where}: {error.message}") from None
+        except RecursionError:
+            raise ValueError("the JSON Schema is nested too deeply") from None
     return value
+
+
+def _check_model(value: str) -> str:
+    if not _MODEL_NAME.fullmatch(value) or ".." in value or "//" in value:
+        shown = value if len(value) <= 80 else value[:80] + "…"
+        raise ValueError(
+            "expected a model name of letters, digits and . _ - : / @ + (such as 'gpt-4o' or "
+            f"'llama3.1:8b'), but got '{shown}' instead"
+        )
+    return value
+
+
+ModelName = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_check_model)]
 
 
 class FunctionDefinition(Strict):
@@ -338,13 +359,13 @@ class AssistantFields(Strict):
 
 
 class CreateAssistant(AssistantFields):
-    model: Annotated[str, Field(min_length=1, max_length=256)]
+    model: ModelName
     # Only on creation may file_search name new stores to make (`vector_stores`).
     tool_resources: ThreadToolResources | None = None
 
 
 class ModifyAssistant(AssistantFields):
-    model: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    model: ModelName | None = None
 
 
 def _prune(value: Any) -> Any:
@@ -360,7 +381,7 @@ def _prune(value: Any) -> Any:
 
 
 class CreateThread(Strict):
-    messages: list[CreateMessage] = []
+    messages: Annotated[list[CreateMessage], Field(max_length=MAX_MESSAGES)] = []
     tool_resources: ThreadToolResources | None = None
     metadata: Metadata = None
 
@@ -372,7 +393,7 @@ class ModifyThread(Strict):
 
 class RunOptions(Strict):
     assistant_id: Annotated[str, Field(min_length=1)]
-    model: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    model: ModelName | None = None
     instructions: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
     tools: RunTools | None = None
     metadata: Metadata = None
@@ -390,7 +411,9 @@ class RunOptions(Strict):
 
 class CreateRun(RunOptions):
     additional_instructions: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
-    additional_messages: list[CreateMessage] | None = None
+    additional_messages: Annotated[list[CreateMessage], Field(max_length=MAX_MESSAGES)] | None = (
+        None
+    )
 
 
 class CreateThreadAndRun(RunOptions):

@@ -33,6 +33,7 @@ def _check_attributes(value: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 Attributes = Annotated[dict[str, str | float | bool] | None, AfterValidator(_check_attributes)]
+FileId = Annotated[str, Field(min_length=1)]
 
 
 class ExpiresAfter(Strict):
@@ -41,7 +42,7 @@ class ExpiresAfter(Strict):
 
 
 class CreateVectorStore(Strict):
-    file_ids: Annotated[list[str], Field(max_length=500)] = []
+    file_ids: Annotated[list[FileId], Field(max_length=500)] = []
     name: Annotated[str, Field(max_length=256)] | None = None
     description: Annotated[str, Field(max_length=512)] | None = None
     expires_after: ExpiresAfter | None = None
@@ -66,7 +67,7 @@ class UpdateAttributes(Strict):
 
 
 class CreateFileBatch(Strict):
-    file_ids: Annotated[list[str], Field(min_length=1, max_length=2000)] | None = None
+    file_ids: Annotated[list[FileId], Field(min_length=1, max_length=2000)] | None = None
     files: Annotated[list[CreateVectorStoreFile], Field(min_length=1, max_length=2000)] | None = (
         None
     )

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -151,8 +151,12 @@ class ChatCompletionsProvider:
             self._client.close()
 
     def _url(self, path: str, model: str = "") -> str:
-        # Azure-style bases may hold "{model}", e.g. …/openai/deployments/{model}.
-        return self.base_url.replace("{model}", model) + path
+        # Azure-style bases may hold "{model}", e.g. …/openai/deployments/{model}. Quoted
+        # whole (even "/"): a model name is one path segment, never a way to another URL.
+        segment = quote(model, safe="")
+        if segment.strip("."):
+            return self.base_url.replace("{model}", segment) + path
+        return self.base_url.replace("{model}", segment.replace(".", "%2E")) + path  # "." / ".."
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "text/event-stream, application/json"}
