@@ -53,15 +53,9 @@ run: $(VENV)/.installed
 	@echo "  First visit: create the administrator account, then build an assistant."
 	@echo "  The built-in engine runs on the offline demo model. Ctrl-C stops everything."
 	@echo ""
-	@# Each server runs in its own process group (set -m), so one Ctrl-C reaches this shell,
-	@# which passes it on to both groups (runserver's reloader child included) and waits for
-	@# the worker to finish the runs in progress. If either stops, the other is stopped too.
-	@set -m; \
-	  $(BIN)/python manage.py engine_worker & worker=$$!; \
-	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT) & web=$$!; \
-	  stop() { trap '' INT TERM; kill -INT -$$worker -$$web 2>/dev/null; wait; }; \
-	  trap 'stop; exit 0' INT TERM; \
-	  wait -n; status=$$?; stop; exit $$status
+	@# engine/management/commands/serve_all.py: Ctrl-C, SIGTERM or SIGHUP stops both servers
+	@# (the worker after finishing the runs in progress); if either stops, so does the other.
+	exec $(BIN)/python manage.py serve_all --port $(PORT)
 
 worker: $(VENV)/.installed
 	$(BIN)/python manage.py engine_worker

@@ -2,7 +2,8 @@
 
 Development needs nothing set: SQLite in ./data, a secret key generated once into ./data,
 and the built-in engine on the demo model. Production sets DEBUG=false and SECRET_KEY
-(or SECRET_KEY_FILE); see the README's "Configuration" section.
+(or SECRET_KEY_FILE); see the README's "Configuration" section. DEBUG=true is only for someone
+who wants Django's technical error pages.
 """
 
 import os
@@ -25,7 +26,12 @@ env.read_env(BASE_DIR / ".env", overwrite=False)
 DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "data")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env.bool("DEBUG", default=True)
+# Django's technical error pages show the settings and the process's environment, so they are
+# only for whoever asks for them (DEBUG=true). Left unset, this is a development checkout
+# (`make run`): friendly error pages, yet a generated secret key, cookies over plain HTTP and
+# static files served from their folders. DEBUG=false declares a deployment, configured in full.
+DEBUG = env.bool("DEBUG", default=False)
+DEVELOPMENT = DEBUG or "DEBUG" not in os.environ
 
 
 def _development_secret_key() -> str:
@@ -39,15 +45,15 @@ def _development_secret_key() -> str:
 
 SECRET_KEY = env.str("SECRET_KEY", default="").strip()  # a file's last newline is no part of it
 if not SECRET_KEY:
-    if not DEBUG:
+    if not DEVELOPMENT:
         raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off.")
     SECRET_KEY = _development_secret_key()
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-# Transport security. Cookies are secure whenever DEBUG is off; the rest is switched on by the
-# production environment documented in the README ("Deploying for a team").
+# Transport security. Cookies are secure in a deployment (DEBUG=false); the rest is switched on
+# by the production environment documented in the README ("Deploying for a team").
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     # Only behind a proxy that sets X-Forwarded-Proto itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -55,8 +61,8 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEVELOPMENT)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEVELOPMENT)
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
 X_FRAME_OPTIONS = "DENY"
@@ -197,11 +203,14 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if DEVELOPMENT
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
+# In development whitenoise serves static files straight from their folders, edits included,
+# with no collectstatic (it does so by default only when DEBUG is on).
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEVELOPMENT
 
 # Background work: django-tasks API, stored in the database and run by `db_worker`.
 TASKS = {
