@@ -10,8 +10,8 @@ models before sending, and forms may use those models directly.
 
 from . import errors, types
 from ._base import NOT_GIVEN, NotGiven, RequestOptions
-from ._client import AssistantsClient
-from .connections import client_for
+from ._client import AssistantsClient, AsyncAssistantsClient
+from .connections import async_client_for, client_for
 from .errors import (
     APIConnectionError,
     APIError,
@@ -32,7 +32,7 @@ from .errors import (
     UnprocessableEntityError,
 )
 from .pagination import CursorPage
-from .streaming import AssistantStream
+from .streaming import AssistantStream, AsyncAssistantStream
 from .types import (
     AssistantCreateParams,
     AssistantUpdateParams,
@@ -59,6 +59,8 @@ __all__ = [
     "AssistantUpdateParams",
     "AssistantsClient",
     "AssistantsError",
+    "AsyncAssistantStream",
+    "AsyncAssistantsClient",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
@@ -80,6 +82,7 @@ __all__ = [
     "ThreadCreateParams",
     "ThreadUpdateParams",
     "UnprocessableEntityError",
+    "async_client_for",
     "client_for",
     "errors",
     "types",

@@ -19,11 +19,12 @@ Retry policy (why a user's message or run is never sent twice):
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypedDict, TypeVar
 from urllib.parse import quote
 
@@ -133,7 +134,7 @@ class BaseClient:
         self._sleep = sleep
         self._monotonic = monotonic
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(timeout=timeout, follow_redirects=False)
+        self._http = http_client or self._new_http(timeout)
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if azure:
             headers["api-key"] = api_key
@@ -146,6 +147,9 @@ class BaseClient:
         headers.update(default_headers or {})
         self._headers = headers
         self._beta_headers = {**headers, "OpenAI-Beta": "assistants=v2"}
+
+    def _new_http(self, timeout: float | httpx.Timeout | None) -> Any:
+        return httpx.Client(timeout=timeout, follow_redirects=False)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -221,21 +225,8 @@ class BaseClient:
         while True:
             try:
                 response = self._http.send(request, stream=stream)
-            except httpx.TimeoutException as error:
-                retry = retries_left > 0 and (safe or isinstance(error, NOT_SENT_ERRORS))
-                if not retry:
-                    raise APITimeoutError(
-                        f"Request timed out: {request.method} {request.url.path}",
-                        request=request,
-                    ) from error
-                delay = self._backoff(attempt)
             except httpx.TransportError as error:
-                retry = retries_left > 0 and (safe or isinstance(error, NOT_SENT_ERRORS))
-                if not retry:
-                    raise APIConnectionError(
-                        f"Connection error: {type(error).__name__}: {error}", request=request
-                    ) from error
-                delay = self._backoff(attempt)
+                delay = self._transport_delay(request, error, safe, retries_left, attempt)
             else:
                 if response.is_success:
                     return response
@@ -249,6 +240,25 @@ class BaseClient:
             self._sleep(delay)
             retries_left -= 1
             attempt += 1
+
+    def _transport_delay(
+        self,
+        request: httpx.Request,
+        error: httpx.TransportError,
+        safe: bool,
+        retries_left: int,
+        attempt: int,
+    ) -> float:
+        """The wait before retrying after `error`, or the error raised as ours."""
+        if retries_left > 0 and (safe or isinstance(error, NOT_SENT_ERRORS)):
+            return self._backoff(attempt)
+        if isinstance(error, httpx.TimeoutException):
+            raise APITimeoutError(
+                f"Request timed out: {request.method} {request.url.path}", request=request
+            ) from error
+        raise APIConnectionError(
+            f"Connection error: {type(error).__name__}: {error}", request=request
+        ) from error
 
     def _backoff(self, attempt: int) -> float:
         delay = min(RETRY_BASE_DELAY * 2**attempt, RETRY_MAX_BACKOFF)
@@ -313,4 +323,89 @@ class BaseClient:
             options=options,
         )
         response = self.send(request, safe=safe, max_retries=(options or {}).get("max_retries"))
+        return self.parse(response, cast_to)
+
+
+class AsyncBaseClient(BaseClient):
+    """`BaseClient` over an `httpx.AsyncClient`: the same requests, retry policy and parsing;
+    `send` and `request` are awaited. For views that stream under ASGI."""
+
+    _http: httpx.AsyncClient  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(http_client=http_client, **kwargs)  # type: ignore[arg-type]
+        self._async_sleep = sleep
+
+    def _new_http(self, timeout: float | httpx.Timeout | None) -> Any:
+        return httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+
+    def close(self) -> None:
+        raise TypeError("An async client is closed with `await client.aclose()`")
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def send(  # type: ignore[override]
+        self,
+        request: httpx.Request,
+        *,
+        safe: bool,
+        stream: bool = False,
+        max_retries: int | None = None,
+    ) -> httpx.Response:
+        retries_left = self.max_retries if max_retries is None else max_retries
+        if not safe:
+            request.headers.setdefault("Idempotency-Key", f"studio-{uuid.uuid4()}")
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.send(request, stream=stream)
+            except httpx.TransportError as error:
+                delay = self._transport_delay(request, error, safe, retries_left, attempt)
+            else:
+                if response.is_success:
+                    return response
+                delay = self._retry_delay(response, attempt, safe) if retries_left > 0 else None
+                if delay is None:
+                    if stream:
+                        await response.aread()
+                    await response.aclose()
+                    raise status_error(response)
+                await response.aclose()
+            await self._async_sleep(delay)
+            retries_left -= 1
+            attempt += 1
+
+    async def request(  # type: ignore[override]
+        self,
+        method: str,
+        path: str,
+        cast_to: type[M],
+        *,
+        safe: bool,
+        body: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        beta: bool = True,
+        options: RequestOptions | None = None,
+    ) -> M:
+        request = self.build_request(
+            method, path, body=body, query=query, beta=beta, options=options
+        )
+        response = await self.send(
+            request, safe=safe, max_retries=(options or {}).get("max_retries")
+        )
+        await response.aread()
         return self.parse(response, cast_to)

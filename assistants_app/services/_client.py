@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from ._base import BaseClient
+from ._base import AsyncBaseClient, BaseClient
 from .resources import Assistants, Files, Models, Threads, VectorStores
+from .resources.threads import AsyncThreads
 
 
 class AssistantsClient(BaseClient):
@@ -41,3 +42,19 @@ class AssistantsClient(BaseClient):
     @cached_property
     def models(self) -> Models:
         return Models(self)
+
+
+class AsyncAssistantsClient(AsyncBaseClient):
+    """The client for views that stream under ASGI: the same constructor, requests, retry
+    policy and types as `AssistantsClient`, awaited, over an `httpx.AsyncClient`. It covers
+    the run calls that stream or follow a stream (`threads.runs.create`,
+    `submit_tool_outputs`, `retrieve`, `cancel`); everything else stays on the sync client.
+
+        async with AsyncAssistantsClient(base_url=…, api_key=…) as client:
+            stream = await client.threads.runs.create(thread_id, assistant_id=…, stream=True)
+            async for event in stream: …
+    """
+
+    @cached_property
+    def threads(self) -> AsyncThreads:
+        return AsyncThreads(self)

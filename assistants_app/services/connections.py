@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import httpx
 from django.conf import settings
 
 from ._base import DEFAULT_TIMEOUT
-from ._client import AssistantsClient
+from ._client import AssistantsClient, AsyncAssistantsClient
 
 if TYPE_CHECKING:
     from assistants_app.models import Connection
@@ -38,18 +40,42 @@ def client_for(connection: Connection, **overrides: Any) -> AssistantsClient:
     connections send `api-key` and `api-version`. `overrides` go to the client (timeout…).
     """
     options: dict[str, Any] = {"http_client": shared_http_client(), **overrides}
+    return AssistantsClient(**_client_kwargs(connection), **options)
+
+
+def async_client_for(connection: Connection, **overrides: Any) -> AsyncAssistantsClient:
+    """`client_for` for async code: an `AsyncAssistantsClient` on a pool shared by the
+    event loop it is called from (an httpx.AsyncClient belongs to one loop)."""
+    options: dict[str, Any] = {"http_client": _loop_http_client(), **overrides}
+    return AsyncAssistantsClient(**_client_kwargs(connection), **options)
+
+
+_loop_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _loop_http_client() -> httpx.AsyncClient:
+    loop = asyncio.get_running_loop()
+    client = _loop_clients.get(loop)
+    if client is None:
+        client = _loop_clients[loop] = httpx.AsyncClient(
+            timeout=DEFAULT_TIMEOUT,
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+        )
+    return client
+
+
+def _client_kwargs(connection: Connection) -> dict[str, Any]:
     if connection.is_builtin:
         from engine.auth import dashboard_key  # lazily: the engine may be absent in a process
 
-        return AssistantsClient(
-            base_url=settings.ENGINE_BASE_URL, api_key=dashboard_key(), **options
-        )
+        return {"base_url": settings.ENGINE_BASE_URL, "api_key": dashboard_key()}
     common = {"base_url": connection.base_url, "api_key": connection.api_key or ""}
     if connection.kind == connection.Kind.AZURE:
-        return AssistantsClient(**common, azure=True, api_version=connection.api_version, **options)
-    return AssistantsClient(
+        return {**common, "azure": True, "api_version": connection.api_version}
+    return {
         **common,
-        organization=connection.organization or None,
-        project=connection.project or None,
-        **options,
-    )
+        "organization": connection.organization or None,
+        "project": connection.project or None,
+    }

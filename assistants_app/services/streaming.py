@@ -4,12 +4,13 @@ Framing (as the API and the official SDK do it): `event: <name>` and `data: <jso
 blank line ends an event, lines starting with ":" are comments, several `data:` lines join with
 a newline. `data: [DONE]` ends the stream. An `error` event (`{"error": {...}}` or a bare error
 object) raises `APIStreamError`; a connection that drops mid-stream raises `APIConnectionError`.
+`AssistantStream` (sync client) and `AsyncAssistantStream` (async client) share the parsing.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,30 +38,57 @@ class ServerSentEvent:
     id: str | None = None
 
 
-def iter_sse(lines: Iterable[str]) -> Iterator[ServerSentEvent]:
-    """Decode SSE lines (without their line endings) into events."""
-    event: str | None = None
-    data: list[str] = []
-    last_id: str | None = None
-    for line in lines:
+class SSEDecoder:
+    """Line by line: `decode(line)` returns the event a blank line completes, else None."""
+
+    def __init__(self) -> None:
+        self._event: str | None = None
+        self._data: list[str] = []
+        self._last_id: str | None = None
+
+    def decode(self, line: str) -> ServerSentEvent | None:
         if not line:
-            if data or event is not None:
-                yield ServerSentEvent(event=event, data="\n".join(data), id=last_id)
-            event, data = None, []
-            continue
+            return self.flush()
         if line.startswith(":"):
-            continue
+            return None
         field, _, value = line.partition(":")
         value = value.removeprefix(" ")
         if field == "event":
-            event = value
+            self._event = value
         elif field == "data":
-            data.append(value)
+            self._data.append(value)
         elif field == "id":
-            last_id = value
+            self._last_id = value
         # `retry:` and unknown fields are ignored, as the SSE specification says.
-    if data or event is not None:
-        yield ServerSentEvent(event=event, data="\n".join(data), id=last_id)
+        return None
+
+    def flush(self) -> ServerSentEvent | None:
+        """The event in the making, if any (at a blank line, or where the stream ends)."""
+        sse = None
+        if self._data or self._event is not None:
+            sse = ServerSentEvent(event=self._event, data="\n".join(self._data), id=self._last_id)
+        self._event, self._data = None, []
+        return sse
+
+
+def iter_sse(lines: Iterable[str]) -> Iterator[ServerSentEvent]:
+    """Decode SSE lines (without their line endings) into events."""
+    decoder = SSEDecoder()
+    for line in lines:
+        if (sse := decoder.decode(line)) is not None:
+            yield sse
+    if (sse := decoder.flush()) is not None:
+        yield sse
+
+
+async def aiter_sse(lines: AsyncIterable[str]) -> AsyncIterator[ServerSentEvent]:
+    """`iter_sse` for an async source of lines."""
+    decoder = SSEDecoder()
+    async for line in lines:
+        if (sse := decoder.decode(line)) is not None:
+            yield sse
+    if (sse := decoder.flush()) is not None:
+        yield sse
 
 
 def parse_event(sse: ServerSentEvent, *, response: httpx.Response | None = None):
@@ -104,7 +132,33 @@ def _stream_error(payload: Any, response: httpx.Response | None) -> APIStreamErr
     )
 
 
-class AssistantStream:
+class _StreamState:
+    """What the sync and async streams share: typing each SSE and following the run."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.current_run: Run | None = None
+        self.messages: dict[str, Any] = {}
+
+    def _accept(self, sse: ServerSentEvent) -> AssistantStreamEvent | None:
+        """The typed event, or None at `[DONE]`."""
+        if sse.data.startswith("[DONE]"):
+            return None
+        event = parse_event(sse, response=self.response)
+        if isinstance(event, RunEvent):
+            self.current_run = event.data
+        elif isinstance(event, MessageEvent):
+            self.messages[event.data.id] = event.data
+        return event
+
+    def _cut_off(self, error: httpx.TransportError) -> APIConnectionError:
+        return APIConnectionError(
+            f"The stream was cut off: {type(error).__name__}: {error}",
+            request=self.response.request,
+        )
+
+
+class AssistantStream(_StreamState):
     """Iterate it for events; use it as a context manager so the connection is released.
 
     `current_run` follows the latest run event; `until_done()` drains the stream and returns
@@ -112,27 +166,17 @@ class AssistantStream:
     """
 
     def __init__(self, response: httpx.Response) -> None:
-        self.response = response
-        self.current_run: Run | None = None
-        self.messages: dict[str, Any] = {}
+        super().__init__(response)
         self._iterator = self._events()
 
     def _events(self) -> Iterator[AssistantStreamEvent]:
         try:
             for sse in iter_sse(self.response.iter_lines()):
-                if sse.data.startswith("[DONE]"):
+                if (event := self._accept(sse)) is None:
                     break
-                event = parse_event(sse, response=self.response)
-                if isinstance(event, RunEvent):
-                    self.current_run = event.data
-                elif isinstance(event, MessageEvent):
-                    self.messages[event.data.id] = event.data
                 yield event
         except httpx.TransportError as error:
-            raise APIConnectionError(
-                f"The stream was cut off: {type(error).__name__}: {error}",
-                request=self.response.request,
-            ) from error
+            raise self._cut_off(error) from error
         finally:
             self.response.close()
 
@@ -163,3 +207,44 @@ class AssistantStream:
                 text = event.data.text
                 if text:
                     yield text
+
+
+class AsyncAssistantStream(_StreamState):
+    """`AssistantStream` for `AsyncAssistantsClient`: `async for event in stream`, and
+    `async with` (or `await stream.aclose()`) to release the connection."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(response)
+        self._iterator = self._events()
+
+    async def _events(self) -> AsyncIterator[AssistantStreamEvent]:
+        try:
+            async for sse in aiter_sse(self.response.aiter_lines()):
+                if (event := self._accept(sse)) is None:
+                    break
+                yield event
+        except httpx.TransportError as error:
+            raise self._cut_off(error) from error
+        finally:
+            await self.response.aclose()
+
+    def __aiter__(self) -> AsyncIterator[AssistantStreamEvent]:
+        return self._iterator
+
+    async def __anext__(self) -> AssistantStreamEvent:
+        return await self._iterator.__anext__()
+
+    async def __aenter__(self) -> AsyncAssistantStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._iterator.aclose()  # type: ignore[attr-defined]
+        await self.response.aclose()
+
+    async def until_done(self) -> Run | None:
+        async for _ in self._iterator:
+            pass
+        return self.current_run

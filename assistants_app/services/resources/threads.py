@@ -9,7 +9,7 @@ import httpx
 from .._base import NOT_GIVEN, NotGiven, RequestOptions, path_id
 from ..errors import APIResponseValidationError, PollTimeoutError
 from ..pagination import CursorPage
-from ..streaming import AssistantStream
+from ..streaming import AssistantStream, AsyncAssistantStream
 from ..types import (
     RUN_STOP_STATUSES,
     Message,
@@ -45,21 +45,48 @@ def _include_query(include: list[RunInclude] | NotGiven) -> dict[str, Any]:
     return {"include[]": list(include)} if include else {}
 
 
-def _stream(client: Any, path: str, body: dict[str, Any], options: RequestOptions):
+def _stream_request(client: Any, path: str, body: dict[str, Any], options: RequestOptions):
     request = client.build_request("POST", path, body=body, options=options)
     request.headers["Accept"] = "text/event-stream"
-    response = client.send(request, safe=False, stream=True, max_retries=options.get("max_retries"))
+    return request
+
+
+def _is_stream(response: httpx.Response) -> bool:
+    return response.headers.get("content-type", "").startswith("text/event-stream")
+
+
+def _not_a_stream(response: httpx.Response) -> APIResponseValidationError:
+    """A backend that ignored `stream`; its whole answer (read) stays on `.response`, since
+    a run may have started all the same."""
     content_type = response.headers.get("content-type", "")
-    if not content_type.startswith("text/event-stream"):
+    return APIResponseValidationError(
+        f"Asked for a stream, the backend answered {content_type or 'no content type'}",
+        request=response.request,
+        response=response,
+        body=response.text[:2000],
+    )
+
+
+def _stream(client: Any, path: str, body: dict[str, Any], options: RequestOptions):
+    request = _stream_request(client, path, body, options)
+    response = client.send(request, safe=False, stream=True, max_retries=options.get("max_retries"))
+    if not _is_stream(response):
         response.read()
         response.close()
-        raise APIResponseValidationError(
-            f"Asked for a stream, the backend answered {content_type or 'no content type'}",
-            request=request,
-            response=response,
-            body=response.text[:2000],
-        )
+        raise _not_a_stream(response)
     return AssistantStream(response)
+
+
+async def _astream(client: Any, path: str, body: dict[str, Any], options: RequestOptions):
+    request = _stream_request(client, path, body, options)
+    response = await client.send(
+        request, safe=False, stream=True, max_retries=options.get("max_retries")
+    )
+    if not _is_stream(response):
+        await response.aread()
+        await response.aclose()
+        raise _not_a_stream(response)
+    return AsyncAssistantStream(response)
 
 
 class RunFields(RequestOptions, total=False):
@@ -218,6 +245,47 @@ def _run(thread_id: str, run_id: str) -> str:
     return f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}"
 
 
+def _run_create(
+    thread_id: str,
+    *,
+    assistant_id: str,
+    include: list[RunInclude] | NotGiven,
+    reasoning_effort: str | NotGiven | None,
+    additional_instructions: str | NotGiven | None,
+    additional_messages: list[Any] | NotGiven | None,
+    stream: bool,
+    fields: dict[str, Any],
+) -> tuple[str, dict[str, Any], RequestOptions]:
+    """Path, checked body and options of create run (the sync and async clients share it)."""
+    path = f"threads/{path_id(thread_id, 'thread_id')}/runs"
+    given, options = split(fields, RunCreateParams)
+    body = checked(
+        RunCreateParams,
+        {
+            "assistant_id": assistant_id,
+            "reasoning_effort": reasoning_effort,
+            "additional_instructions": additional_instructions,
+            "additional_messages": additional_messages,
+            **given,
+            **_stream_flag(stream),
+        },
+    )
+    query = _include_query(include)
+    if query:
+        options = {**options, "extra_query": {**query, **options.get("extra_query", {})}}
+    return path, body, options
+
+
+def _submit(
+    run_id: str, thread_id: str, tool_outputs: list[Any], stream: bool
+) -> tuple[str, dict[str, Any]]:
+    path = f"{_run(thread_id, run_id)}/submit_tool_outputs"
+    body = checked(
+        RunSubmitToolOutputsParams, {"tool_outputs": tool_outputs, **_stream_flag(stream)}
+    )
+    return path, body
+
+
 class Runs(Resource):
     def __init__(self, client: Any) -> None:
         super().__init__(client)
@@ -236,22 +304,16 @@ class Runs(Resource):
         **fields: Unpack[RunFields],
     ) -> Run | AssistantStream:
         """Start a run; with `stream=True`, an `AssistantStream` of its events."""
-        path = f"threads/{path_id(thread_id, 'thread_id')}/runs"
-        given, options = split(fields, RunCreateParams)
-        body = checked(
-            RunCreateParams,
-            {
-                "assistant_id": assistant_id,
-                "reasoning_effort": reasoning_effort,
-                "additional_instructions": additional_instructions,
-                "additional_messages": additional_messages,
-                **given,
-                **_stream_flag(stream),
-            },
+        path, body, options = _run_create(
+            thread_id,
+            assistant_id=assistant_id,
+            include=include,
+            reasoning_effort=reasoning_effort,
+            additional_instructions=additional_instructions,
+            additional_messages=additional_messages,
+            stream=stream,
+            fields=fields,
         )
-        query = _include_query(include)
-        if query:
-            options = {**options, "extra_query": {**query, **options.get("extra_query", {})}}
         if stream:
             return _stream(self._client, path, body, options)
         # Unsafe: retried only when the backend cannot have started it (see _base).
@@ -291,10 +353,7 @@ class Runs(Resource):
         **options: Unpack[RequestOptions],
     ) -> Run | AssistantStream:
         """Answer a run's function calls, all in one request; `stream=True` streams the rest."""
-        path = f"{_run(thread_id, run_id)}/submit_tool_outputs"
-        body = checked(
-            RunSubmitToolOutputsParams, {"tool_outputs": tool_outputs, **_stream_flag(stream)}
-        )
+        path, body = _submit(run_id, thread_id, tool_outputs, stream)
         if stream:
             return _stream(self._client, path, body, options)
         return self._client.request("POST", path, Run, safe=False, body=body, options=options)
@@ -436,3 +495,71 @@ class Steps(Resource):
         return self._client.request(
             "GET", path, RunStep, safe=True, query=_include_query(include), options=options
         )
+
+
+class AsyncThreads:
+    """`client.threads` of `AsyncAssistantsClient`: the run calls a streaming view needs."""
+
+    def __init__(self, client: Any) -> None:
+        self.runs = AsyncRuns(client)
+
+
+class AsyncRuns:
+    """Create, submit tool outputs (both may stream), retrieve and cancel, awaited; bodies
+    are built and checked by the same code as the sync `Runs`."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    async def create(
+        self,
+        thread_id: str,
+        *,
+        assistant_id: str,
+        include: list[RunInclude] | NotGiven = NOT_GIVEN,
+        reasoning_effort: str | NotGiven | None = NOT_GIVEN,
+        additional_instructions: str | NotGiven | None = NOT_GIVEN,
+        additional_messages: list[Any] | NotGiven | None = NOT_GIVEN,
+        stream: bool = False,
+        **fields: Unpack[RunFields],
+    ) -> Run | AsyncAssistantStream:
+        path, body, options = _run_create(
+            thread_id,
+            assistant_id=assistant_id,
+            include=include,
+            reasoning_effort=reasoning_effort,
+            additional_instructions=additional_instructions,
+            additional_messages=additional_messages,
+            stream=stream,
+            fields=fields,
+        )
+        if stream:
+            return await _astream(self._client, path, body, options)
+        return await self._client.request("POST", path, Run, safe=False, body=body, options=options)
+
+    async def submit_tool_outputs(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        tool_outputs: list[Any],
+        stream: bool = False,
+        **options: Unpack[RequestOptions],
+    ) -> Run | AsyncAssistantStream:
+        path, body = _submit(run_id, thread_id, tool_outputs, stream)
+        if stream:
+            return await _astream(self._client, path, body, options)
+        return await self._client.request("POST", path, Run, safe=False, body=body, options=options)
+
+    async def retrieve(
+        self, run_id: str, *, thread_id: str, **options: Unpack[RequestOptions]
+    ) -> Run:
+        return await self._client.request(
+            "GET", _run(thread_id, run_id), Run, safe=True, options=options
+        )
+
+    async def cancel(
+        self, run_id: str, *, thread_id: str, **options: Unpack[RequestOptions]
+    ) -> Run:
+        path = f"{_run(thread_id, run_id)}/cancel"
+        return await self._client.request("POST", path, Run, safe=False, options=options)
