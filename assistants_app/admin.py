@@ -55,6 +55,21 @@ class ReadOnly(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """A record's children listed on its page: every column shown, none added, changed or
+    removed there."""
+
+    extra = 0
+    can_delete = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.readonly_fields = cls.fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Installation)
 class InstallationAdmin(admin.ModelAdmin):
     list_display = ["id", "created_at", "created_by"]
@@ -112,27 +127,15 @@ class AssistantRecordAdmin(admin.ModelAdmin):
         )
 
 
-class RunRecordInline(admin.TabularInline):
+class RunRecordInline(ReadOnlyInline):
     model = RunRecord
     fields = ["run_id", "status", "started_by", "created_at"]
-    readonly_fields = fields
-    extra = 0
     show_change_link = True
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
-class ThreadFileInline(admin.TabularInline):
+class ThreadFileInline(ReadOnlyInline):
     model = ThreadFile
     fields = ["file_id", "filename"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(ThreadRecord)
@@ -152,7 +155,7 @@ class ThreadRecordAdmin(admin.ModelAdmin):
         return admin_link("admin:engine_thread_change", obj.thread_id, "Messages, runs and steps")
 
 
-class ToolOutputInline(admin.TabularInline):
+class ToolOutputInline(ReadOnlyInline):
     model = ToolOutputSubmission
     fields = [
         "tool_call_id",
@@ -162,13 +165,7 @@ class ToolOutputInline(admin.TabularInline):
         "submitted_by",
         "submitted_at",
     ]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(RunRecord)

@@ -454,13 +454,6 @@ class RenameThreadForm(forms.Form):
 class MessageForm(forms.Form):
     """The composer, with the per-run advanced options folded away beside it."""
 
-    TOOL_CHOICES = [
-        ("", "Default (the model decides)"),
-        ("auto", "auto: the model decides"),
-        ("none", "none: answer without tools"),
-        ("required", "required: call at least one tool"),
-    ]
-
     content = forms.CharField(
         max_length=INSTRUCTIONS_MAX,
         strip=False,

@@ -176,6 +176,11 @@ class Connection(models.Model):
 # --- The dashboard's own records: what an Assistants API cannot give back. ---------------
 
 
+def unique(name: str, *fields: str) -> models.UniqueConstraint:
+    """One row per value of `fields` together (constraints are named, as migrations need)."""
+    return models.UniqueConstraint(fields=list(fields), name=name)
+
+
 class AssistantRecordQuerySet(models.QuerySet):
     def for_ids(
         self, connection: Connection, assistant_ids: list[str]
@@ -207,11 +212,7 @@ class AssistantRecord(models.Model):
     objects = AssistantRecordQuerySet.as_manager()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["connection", "assistant_id"], name="one_record_per_assistant"
-            )
-        ]
+        constraints = [unique("one_record_per_assistant", "connection", "assistant_id")]
 
     def __str__(self) -> str:
         return self.name or self.assistant_id
@@ -283,11 +284,7 @@ class ThreadRecord(models.Model):
 
     class Meta:
         ordering = ["-last_activity_at", "-pk"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["connection", "thread_id"], name="one_record_per_thread"
-            )
-        ]
+        constraints = [unique("one_record_per_thread", "connection", "thread_id")]
 
     def __str__(self) -> str:
         return self.display_title
@@ -348,9 +345,7 @@ class RunRecord(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["thread", "run_id"], name="one_record_per_run")
-        ]
+        constraints = [unique("one_record_per_run", "thread", "run_id")]
 
     def __str__(self) -> str:
         return f"{self.run_id} ({self.status})"
@@ -397,9 +392,7 @@ class ToolOutputSubmission(models.Model):
 
     class Meta:
         ordering = ["submitted_at", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["run", "tool_call_id"], name="one_output_per_tool_call")
-        ]
+        constraints = [unique("one_output_per_tool_call", "run", "tool_call_id")]
 
     def __str__(self) -> str:
         return f"{self.function_name} → {self.output[:40]}"
@@ -590,9 +583,7 @@ class FileRecord(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["connection", "file_id"], name="one_record_per_file")
-        ]
+        constraints = [unique("one_record_per_file", "connection", "file_id")]
 
     def __str__(self) -> str:
         return self.filename or self.file_id
@@ -616,9 +607,7 @@ class ThreadFile(models.Model):
     filename = models.CharField(max_length=255, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["thread", "file_id"], name="one_ref_per_thread_file")
-        ]
+        constraints = [unique("one_ref_per_thread_file", "thread", "file_id")]
 
     def __str__(self) -> str:
         return f"{self.filename or self.file_id} in {self.thread_id}"
@@ -664,11 +653,7 @@ class VectorStoreRecord(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["connection", "vector_store_id"], name="one_record_per_vector_store"
-            )
-        ]
+        constraints = [unique("one_record_per_vector_store", "connection", "vector_store_id")]
 
     def __str__(self) -> str:
         return self.name or self.vector_store_id
