@@ -12,9 +12,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from ..audit import team_change
 from ..models import AuditEvent
 from ..roles import MANAGE_ENGINE_KEYS
-from ..signals import client_ip
 from ..team_forms import EngineKeyForm, TeamAccessForm
 
 admins_only = permission_required(MANAGE_ENGINE_KEYS, raise_exception=True)
@@ -35,7 +35,9 @@ def engine_key_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, form, status=422)
     key, raw = keys.create_key(form.cleaned_data["name"], created_by=request.user)
-    _audit(request, AuditEvent.Action.ENGINE_KEY_CREATED, key)
+    team_change(
+        request, AuditEvent.Action.ENGINE_KEY_CREATED, AuditEvent.ENGINE_KEY, key.id, _label(key)
+    )
     # The raw key is in this response only: no redirect, no message cookie, no log.
     return _page(request, EngineKeyForm(), new_key=key, raw_key=raw, status=201)
 
@@ -48,7 +50,9 @@ def engine_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
     key = keys.revoke_key(key_id)
     if key is None:
         raise Http404("No such key.")
-    _audit(request, AuditEvent.Action.ENGINE_KEY_REVOKED, key)
+    team_change(
+        request, AuditEvent.Action.ENGINE_KEY_REVOKED, AuditEvent.ENGINE_KEY, key.id, _label(key)
+    )
     messages.success(request, f"Revoked the key {key.name}: it stops working at once.")
     return redirect("engine_key_list")
 
@@ -68,7 +72,14 @@ def engine_key_access(request: HttpRequest, key_id: int) -> HttpResponse:
     key, before = changed
     if key.team_access != before:
         changes = {"team_access": [before, key.team_access]}
-        _audit(request, AuditEvent.Action.ENGINE_KEY_CHANGED, key, changes=changes)
+        team_change(
+            request,
+            AuditEvent.Action.ENGINE_KEY_CHANGED,
+            AuditEvent.ENGINE_KEY,
+            key.id,
+            _label(key),
+            changes=changes,
+        )
     messages.success(
         request, f"The key {key.name} now has this team access: {key.team_access_label}."
     )
@@ -93,13 +104,5 @@ def _page(request: HttpRequest, form: EngineKeyForm, status: int = 200, **extra)
     return render(request, "engine_keys/list.html", context, status=status)
 
 
-def _audit(request: HttpRequest, action: str, key, changes: dict | None = None) -> None:
-    AuditEvent.record(
-        action,
-        actor=request.user,
-        object_type=AuditEvent.ENGINE_KEY,
-        object_id=key.id,
-        label=f"{key.name} ({key.prefix}…)",
-        changes=changes,
-        ip_address=client_ip(request),
-    )
+def _label(key) -> str:
+    return f"{key.name} ({key.prefix}…)"
