@@ -67,7 +67,7 @@ class EngineWorker(Worker):
     # -- lifecycle --------------------------------------------------------------------------------
 
     def configure_signals(self) -> None:
-        for name in ("SIGINT", "SIGTERM", "SIGQUIT"):
+        for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"):
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), self.shutdown)
 

@@ -91,7 +91,6 @@ class Served:
         self.env = {k: v for k, v in os.environ.items() if k not in DROP} | {
             "DATA_DIR": str(data),
             "STUDIO_TEST_CANARY": self.canary,  # an environment value nobody may be shown
-            "ENGINE_RUN_LEASE_SECONDS": "3",
             **extra,
         }
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept for post-mortems
@@ -280,3 +279,28 @@ RENAME_SESSIONS = (
     "import sqlite3, sys; db = sqlite3.connect(sys.argv[1], timeout=20); "
     "db.execute('ALTER TABLE django_session RENAME TO gone'); db.commit()"
 )
+
+
+def test_the_worker_alone_stops_gracefully_on_a_hang_up(migrated, tmp_path):
+    """`make worker` in a terminal that closes: the runs in progress finish, as on Ctrl-C."""
+    data = tmp_path / "data"
+    shutil.copytree(migrated, data)
+    env = {k: v for k, v in os.environ.items() if k not in DROP} | {"DATA_DIR": str(data)}
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "engine_worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until(lambda: "threads, fallback poll" in log.read_text(), timeout=120, what="start")
+        worker.send_signal(signal.SIGHUP)
+        assert worker.wait(45) == 0
+        assert "Received Hangup" in log.read_text() and "stopped" in log.read_text()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
