@@ -1,8 +1,23 @@
-from django.urls import path
+"""The dashboard's pages. dashboard/urls.py mounts them behind the role check."""
 
-from .urls_files import urlpatterns as files_urlpatterns
-from .urls_team import urlpatterns as team_urlpatterns
-from .views import assistants, home, runs, settings, setup, threads
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+
+from .views import (
+    assistants,
+    connections,
+    engine_keys,
+    files,
+    history,
+    home,
+    people,
+    runs,
+    settings,
+    setup,
+    sharing,
+    threads,
+    vector_stores,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -42,7 +57,75 @@ urlpatterns = [
         name="run_submit_outputs",
     ),
     path("threads/<int:pk>/runs/<str:run_id>/steps/", runs.run_steps, name="run_steps"),
+    # Files
+    path("files/", files.file_list, name="file_list"),
+    path("files/upload/", files.file_upload, name="file_upload"),
+    path("files/<str:file_id>/content/", files.file_content, name="file_content"),
+    path("files/<str:file_id>/delete/", files.file_delete, name="file_delete"),
+    path("threads/<int:pk>/files/<str:file_id>/", files.thread_file, name="thread_file"),
+    # Vector stores
+    path("vector-stores/", vector_stores.store_list, name="vector_store_list"),
+    path("vector-stores/new/", vector_stores.store_create, name="vector_store_create"),
+    path("vector-stores/<str:store_id>/", vector_stores.store_detail, name="vector_store_detail"),
+    path(
+        "vector-stores/<str:store_id>/status/",
+        vector_stores.store_status,
+        name="vector_store_status",
+    ),
+    path(
+        "vector-stores/<str:store_id>/files/",
+        vector_stores.store_add_files,
+        name="vector_store_add_files",
+    ),
+    path(
+        "vector-stores/<str:store_id>/files/<str:file_id>/remove/",
+        vector_stores.store_remove_file,
+        name="vector_store_remove_file",
+    ),
+    path(
+        "vector-stores/<str:store_id>/delete/",
+        vector_stores.store_delete,
+        name="vector_store_delete",
+    ),
+    # People (administrators) and one's own password
+    path("people/", people.people_list, name="people_list"),
+    path("people/add/", people.person_add, name="person_add"),
+    path("people/<int:pk>/", people.person_detail, name="person_detail"),
+    path("people/<int:pk>/role/", people.person_role, name="person_role"),
+    path("people/<int:pk>/active/", people.person_active, name="person_active"),
+    path("people/<int:pk>/set-password-link/", people.person_link, name="person_link"),
+    path("account/password/", people.password_change, name="password_change"),
+    path(
+        "set-password/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            post_reset_login=True,
+            post_reset_login_backend="django.contrib.auth.backends.ModelBackend",
+            success_url=reverse_lazy("home"),
+        ),
+        name="set_password",
+    ),
+    # Connections and engine keys (administrators)
+    path("connections/", connections.connection_list, name="connection_list"),
+    path("connections/add/", connections.connection_add, name="connection_add"),
+    path("connections/<int:pk>/", connections.connection_edit, name="connection_edit"),
+    path("connections/<int:pk>/delete/", connections.connection_delete, name="connection_delete"),
+    path(
+        "connections/<int:pk>/default/", connections.connection_default, name="connection_default"
+    ),
+    path("connections/<int:pk>/test/", connections.connection_test, name="connection_test"),
+    path("engine-keys/", engine_keys.engine_key_list, name="engine_key_list"),
+    path("engine-keys/new/", engine_keys.engine_key_create, name="engine_key_create"),
+    path(
+        "engine-keys/<int:key_id>/revoke/", engine_keys.engine_key_revoke, name="engine_key_revoke"
+    ),
+    path(
+        "engine-keys/<int:key_id>/access/", engine_keys.engine_key_access, name="engine_key_access"
+    ),
+    # Thread sharing and an assistant's history (every member)
+    path("threads/<int:pk>/sharing/", sharing.thread_sharing, name="thread_sharing"),
+    path(
+        "assistants/<str:assistant_id>/history/",
+        history.assistant_history,
+        name="assistant_history",
+    ),
 ]
-
-urlpatterns += files_urlpatterns  # Files, Vector stores, a chat's files
-urlpatterns += team_urlpatterns  # People, connections, engine keys, sharing, history
