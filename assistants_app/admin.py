@@ -267,14 +267,8 @@ class AuditEventAdmin(ReadOnly):
 @admin.register(FileRecord)
 class FileRecordAdmin(ReadOnly):
     list_display = [
-        "file_id",
-        "filename",
-        "purpose",
-        "bytes",
-        "uploaded_by",
-        "thread",
-        "created_at",
-    ]
+        "file_id", "filename", "purpose", "bytes", "uploaded_by", "thread", "created_at",
+    ]  # fmt: skip
     list_filter = ["purpose", "connection", "created_at"]
     search_fields = ["file_id", "filename", "uploaded_by__username", "thread__title"]
     raw_id_fields = ["connection", "uploaded_by", "thread"]

@@ -336,19 +336,29 @@ class FunctionToolForm(forms.Form):
         }
 
 
-class BaseFunctionToolFormSet(forms.BaseFormSet):
+class RowsFormSet(forms.BaseFormSet):
+    """Rows a person adds, fills in or marks for removal; a row left blank is ignored."""
+
+    def live_forms(self) -> list[forms.Form]:
+        """Rows that are filled in and not marked for removal."""
+        return [f for f in self.forms if f.has_changed() and not self._should_delete_form(f)]
+
+    def first_repeated(self, field: str) -> str | None:
+        """A value of `field` that two live rows share, if any."""
+        seen: set[str] = set()
+        for form in self.live_forms():
+            if (value := form.cleaned_data[field]) in seen:
+                return value
+            seen.add(value)
+        return None
+
+
+class BaseFunctionToolFormSet(RowsFormSet):
     def clean(self) -> None:
         if any(self.errors):
             return
-        names = [f.cleaned_data["name"] for f in self.live_forms()]
-        for duplicate in {n for n in names if names.count(n) > 1}:
+        if duplicate := self.first_repeated("name"):
             raise forms.ValidationError(f"Two functions are called {duplicate}: names must differ.")
-
-    def live_forms(self) -> list[FunctionToolForm]:
-        """Rows that are filled in and not marked for removal."""
-        return [
-            form for form in self.forms if form.has_changed() and not self._should_delete_form(form)
-        ]
 
 
 FunctionToolFormSet = forms.formset_factory(
@@ -366,18 +376,14 @@ class MetadataForm(forms.Form):
     value = forms.CharField(max_length=METADATA_VALUE_MAX, required=False)
 
 
-class BaseMetadataFormSet(forms.BaseFormSet):
+class BaseMetadataFormSet(RowsFormSet):
     def clean(self) -> None:
         if any(self.errors):
             return
-        keys = [f.cleaned_data["key"] for f in self.live_forms()]
-        if len(keys) > METADATA_MAX_PAIRS:
+        if len(self.live_forms()) > METADATA_MAX_PAIRS:
             raise forms.ValidationError(f"At most {METADATA_MAX_PAIRS} metadata pairs are allowed.")
-        for duplicate in {k for k in keys if keys.count(k) > 1}:
+        if (duplicate := self.first_repeated("key")) is not None:
             raise forms.ValidationError(f"The key {duplicate!r} appears twice: keys must differ.")
-
-    def live_forms(self) -> list[MetadataForm]:
-        return [f for f in self.forms if f.has_changed() and not self._should_delete_form(f)]
 
     def payload(self) -> dict[str, str]:
         return {f.cleaned_data["key"]: f.cleaned_data["value"] for f in self.live_forms()}
