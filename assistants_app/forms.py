@@ -107,8 +107,10 @@ def _model_field(**kwargs: Any) -> forms.CharField:
     )
 
 
-# Deeper JSON would make the meta-schema check (and the engine) recurse past Python's limit.
-SCHEMA_DEPTH_MAX = 64
+# Deeper JSON would make the meta-schema check recurse past Python's limit; and an API refuses a
+# request nested too deeply as a whole (the built-in engine: 64 levels, with function parameters
+# starting 4 down), so a schema stays well inside that.
+SCHEMA_DEPTH_MAX = 32
 _TOO_DEEP = f"This schema is nested more than {SCHEMA_DEPTH_MAX} levels deep; flatten it."
 
 
