@@ -12,13 +12,17 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 
 from .files import UPLOAD_PURPOSES, max_upload_bytes, upload
+from .forms import api_range
 from .models import FileRecord, ThreadRecord
 from .services import AssistantsClient
-from .services.types import CODE_INTERPRETER_FILES_MAX
+from .services.types import CODE_INTERPRETER_FILES_MAX, VectorStoreSearchParams
 
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 STORE_NAME_MAX = 256
 SEARCH_QUERY_MAX = 4096
+SEARCH_RESULTS_MIN, SEARCH_RESULTS_MAX = api_range(
+    VectorStoreSearchParams.model_fields["max_num_results"].annotation
+)
 ATTACHMENT_TOOLS = [
     ("both", "Code interpreter and file search"),
     ("code_interpreter", "Code interpreter (the code can read it)"),
@@ -148,7 +152,11 @@ class SearchForm(forms.Form):
         error_messages={"required": "Type what to look for."},
     )
     max_num_results = forms.IntegerField(
-        min_value=1, max_value=50, initial=10, required=False, label="Results"
+        min_value=SEARCH_RESULTS_MIN,
+        max_value=SEARCH_RESULTS_MAX,
+        initial=10,
+        required=False,
+        label="Results",
     )
 
 

@@ -70,13 +70,14 @@ class AdministratorForm(NewAccountPasswordMixin, forms.Form):
 # is still shown if it disagrees.
 
 
-def _bounds(number_type: Any) -> tuple[float, float]:
+def api_range(number_type: Any) -> tuple[float, float]:
     """The API's range for a number, read from the client's type (Temperature: 0 to 2)."""
     schema = TypeAdapter(number_type).json_schema()
-    return schema["minimum"], schema["maximum"]
+    number = next(s for s in schema.get("anyOf", [schema]) if "maximum" in s)
+    return number["minimum"], number["maximum"]
 
 
-TEMPERATURE_RANGE, TOP_P_RANGE = _bounds(Temperature), _bounds(TopP)
+TEMPERATURE_RANGE, TOP_P_RANGE = api_range(Temperature), api_range(TopP)
 REASONING_EFFORTS = list(get_args(ReasoningEffort))
 
 _function_name = RegexValidator(
