@@ -5,7 +5,9 @@
 `RunState` is one run as the pane shows it (what to say, whether to poll, the tool-call cards);
 a view that follows a run by other means (a stream) builds one from the Run it holds with
 `ChatPane.run_state(record, run=run)` and renders STATUS_FRAGMENT while it holds the thread,
-PANE_FRAGMENT once it is over.
+PANE_FRAGMENT once it is over. A pane built with `streaming=True` belongs to the request that
+streams the run (views/stream.py): it never asks the backend about the run, holds the composer,
+and shows the live reply and its status (`live`, a RunState once the run exists) instead.
 
 The run status is fetched at most once per DASHBOARD_RUN_STATUS_TTL per run, whoever is
 watching: the first viewer to find the cached copy stale takes a short lock (cache.add is
@@ -144,6 +146,11 @@ def start_run(
 ) -> tuple[RunRecord, Run]:
     """Create a run on the thread and record who started it."""
     run = client.threads.runs.create(thread.thread_id, assistant_id=thread.assistant_id, **options)
+    return record_run(thread, user, run, options), run
+
+
+def record_run(thread: ThreadRecord, user, run: Run, options: dict) -> RunRecord:
+    """Record who started `run`, which the backend has just created (or begun streaming)."""
     record = RunRecord.objects.create(
         thread=thread,
         run_id=run.id,
@@ -154,7 +161,7 @@ def start_run(
     )
     audit.run_started(record, user)
     remember_run(record, run)
-    return record, run
+    return record
 
 
 @dataclass
@@ -229,6 +236,8 @@ class ChatPane:
     attach: AttachmentsForm | None = None  # its attachments
     send_error: str = ""  # why the message was not sent
     start_error: str = ""  # the message was sent, but its run could not start: why
+    streaming: bool = False  # this request follows the run as a stream (see the docstring)
+    live: RunState | None = None  # the streamed run, once it exists
 
     @classmethod
     def of(
@@ -269,23 +278,31 @@ class ChatPane:
     def run(self) -> RunState | None:
         """The latest run while it holds the thread (the backend asked how it is doing)."""
         record = self.latest_run
-        if record is None or not record.is_active:
+        if self.streaming or record is None or not record.is_active:
             return None
         state = self.run_state(record)
         return state if state.holds_thread else None  # still, after asking the backend
 
     @property
     def busy(self) -> bool:
-        return self.run is not None
+        return self.streaming or self.run is not None
 
     @property
     def busy_reason(self) -> str:
+        if self.streaming:
+            return self.live.busy_reason if self.live else run_words("in_progress").busy
         return self.run.busy_reason if self.run else ""
 
     @property
     def finished_run(self) -> RunRecord | None:
         """The latest run when it is over (told in words unless it completed)."""
-        return None if self.run else self.latest_run
+        return None if self.run or self.streaming else self.latest_run
+
+    @property
+    def stopped_run_id(self) -> str:
+        """The latest run, when someone stopped it: its partial answer is marked so."""
+        run = self.finished_run
+        return run.run_id if run and run.status == "cancelled" else ""
 
     @property
     def finished_words(self) -> str:
@@ -330,7 +347,9 @@ class ChatPane:
     def unanswered(self) -> bool:
         """The last message is the person's, and no run is answering it."""
         rows = self.rows
-        return bool(not self.run and not self.earlier_than and rows and rows[-1].role == "user")
+        if self.run or self.streaming or self.earlier_than:
+            return False
+        return bool(rows and rows[-1].role == "user")
 
     @cached_property
     def composer(self) -> ComposerForm:

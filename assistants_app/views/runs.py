@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
@@ -22,10 +22,11 @@ from ..chat import (
 )
 from ..forms import ToolOutputsForm
 from ..message_files import note_step_files, tool_call_view
-from ..models import ThreadRecord, ToolOutputSubmission
+from ..models import RunRecord, ThreadRecord, ToolOutputSubmission
 from ..services import AssistantsError
 from ..services.types import FunctionToolCall, ToolCallsStepDetails
 from . import backend, fragment, in_words
+from .stream import Turn, stream_turn, wants_stream
 
 
 @require_GET
@@ -57,6 +58,8 @@ def run_submit_outputs(request: HttpRequest, pk: int, run_id: str) -> HttpRespon
         return _status_or_page(request, thread, state)
     form = ToolOutputsForm(state.tool_form.tool_calls, request.POST)
     form.is_valid()  # every field is optional plain text
+    if wants_stream(request):
+        return _stream_outputs(request, thread, record, state, form)
     try:
         run = pane.client.threads.runs.submit_tool_outputs(
             run_id, thread_id=thread.thread_id, tool_outputs=form.outputs()
@@ -167,6 +170,24 @@ def _step_view(step, submissions: dict, thread: ThreadRecord) -> dict[str, Any]:
         "last_error": step.last_error,
         "calls": calls,
     }
+
+
+def _stream_outputs(
+    request: HttpRequest,
+    thread: ThreadRecord,
+    record: RunRecord,
+    state: RunState,
+    form: ToolOutputsForm,
+) -> StreamingHttpResponse:
+    """Submit the outputs and stream the rest of the run (the answer, or the next card)."""
+    turn = Turn(request, thread, backend(thread.connection), record=record, outputs=form)
+    turn.run = state.run
+    return stream_turn(
+        turn,
+        lambda api: api.threads.runs.submit_tool_outputs(
+            record.run_id, thread_id=thread.thread_id, tool_outputs=form.outputs(), stream=True
+        ),
+    )
 
 
 def _status(

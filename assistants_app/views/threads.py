@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,8 +21,9 @@ from ..files import delete_thread_files
 from ..forms import NewThreadForm, RenameThreadForm
 from ..message_files import attachments_form
 from ..models import Connection, ThreadRecord
-from ..services import NOT_GIVEN, AssistantsError, NotFoundError
+from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, NotFoundError
 from . import backend, fragment, in_words, saying_errors
+from .stream import Turn, stream_turn, wants_stream
 
 
 @require_GET
@@ -68,7 +69,7 @@ def thread_detail(request: HttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(ThreadRecord.objects.visible_to(request.user), pk=pk)
     earlier_than = request.GET.get("earlier_than", "")
     pane = ChatPane.of(request, thread, backend(thread.connection), earlier_than=earlier_than)
-    return render(request, "threads/detail.html", pane.context())
+    return render(request, fragment(request, "threads/detail.html", "conversation"), pane.context())
 
 
 @require_GET
@@ -103,6 +104,8 @@ def thread_send(request: HttpRequest, pk: int) -> HttpResponse:
     except AssistantsError as error:
         return _send_failed(request, thread, form, in_words(error), attach)
     thread.note_user_message(text)
+    if wants_stream(request):
+        return stream_reply(request, thread, client, form.run_options())
     start_error = ""
     try:
         start_run(thread, client, request.user, form.run_options())
@@ -151,6 +154,19 @@ def thread_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Deleted “{thread.display_title}”.")
         return redirect("thread_list")
     return render(request, "threads/confirm_delete.html", context)
+
+
+def stream_reply(
+    request: HttpRequest, thread: ThreadRecord, client: AssistantsClient, options: dict
+) -> StreamingHttpResponse:
+    """The reply to the message just stored, streamed as the backend writes it."""
+    turn = Turn(request, thread, client, options=options)
+    return stream_turn(
+        turn,
+        lambda api: api.threads.runs.create(
+            thread.thread_id, assistant_id=thread.assistant_id, stream=True, **options
+        ),
+    )
 
 
 def _send_failed(
