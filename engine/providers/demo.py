@@ -3,6 +3,8 @@
 It lets a fresh machine with no key and no network run every assistant, and it exercises every
 path of the engine (function calls, parallel calls, tool outputs, JSON modes, streaming, usage).
 Its behaviour is documented for users in the README ("The demo model"); keep the two in step.
+Plain words (which function a message asks for, values said in passing, the passage that
+answers) are in demo_words; the code it writes for charts and equations in demo_code.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 # The engine's own tools (file_search, code_interpreter) as the model sees them; no database.
 from engine.files import tooldefs
 
+from . import demo_code, demo_words
 from .base import (
     ChatMessage,
     ChatRequest,
@@ -107,34 +110,102 @@ def _builtin_tools(request: ChatRequest) -> set[str]:
     }
 
 
-def builtin_calls(request: ChatRequest) -> list[tuple[str, dict[str, Any]]]:
-    """With code_interpreter, run the ```python block of the latest message; with
-    file_search, search the files for the latest message."""
-    available = _builtin_tools(request)
+def _forced(request: ChatRequest) -> str | None:
     choice = request.tool_choice
-    if not available or choice == "none":
+    return (choice.get("function") or {}).get("name") if isinstance(choice, dict) else None
+
+
+def code_calls(request: ChatRequest) -> list[tuple[str, dict[str, Any]]]:
+    """With code_interpreter: run the ```python block of the latest message, else code the
+    demo writes for it (a chart of a CSV file, an equation solved: see demo_code)."""
+    if (
+        tooldefs.CODE_INTERPRETER not in _builtin_tools(request)
+        or request.tool_choice == "none"
+        or _forced(request) not in (None, tooldefs.CODE_INTERPRETER)
+    ):
         return []
-    forced = (choice.get("function") or {}).get("name") if isinstance(choice, dict) else None
     text = _latest_user_text(request.messages) or ""
     block = tooldefs.PYTHON_BLOCK.search(text)
-    code_allowed = forced in (None, tooldefs.CODE_INTERPRETER)
-    if block and code_allowed and tooldefs.CODE_INTERPRETER in available:
-        return [(tooldefs.CODE_INTERPRETER, {"code": block.group(1)})]
-    if tooldefs.FILE_SEARCH in available and forced in (None, tooldefs.FILE_SEARCH):
-        query = tooldefs.PYTHON_BLOCK.sub(" ", text).strip()
-        if query:
-            return [(tooldefs.FILE_SEARCH, {"query": query})]
-    return []
+    code = block.group(1) if block else demo_code.code_for(text, request.tools)
+    return [(tooldefs.CODE_INTERPRETER, {"code": code})] if code else []
 
 
-def builtin_reply(outputs: list[tuple[str, str]]) -> str:
-    """The demo's answer once its file_search or code_interpreter calls have run."""
+def _has_files_to_search(request: ChatRequest) -> bool:
+    """Whether file_search's definition names any file (it lists them when there are)."""
+    for tool in request.tools:
+        function = tool.get("function") or {}
+        if function.get("name") == tooldefs.FILE_SEARCH:
+            return str(function.get("description") or "").startswith(
+                "Search the files the user gave you ("
+            )
+    return False
+
+
+def search_calls(request: ChatRequest) -> list[tuple[str, dict[str, Any]]]:
+    """With file_search: search the files for the latest message, unless it only greets or
+    there are no files (then reply_text says so instead of pretending to have looked)."""
+    forced = _forced(request)
+    if (
+        tooldefs.FILE_SEARCH not in _builtin_tools(request)
+        or request.tool_choice == "none"
+        or forced not in (None, tooldefs.FILE_SEARCH)
+    ):
+        return []
+    text = _latest_user_text(request.messages) or ""
+    query = tooldefs.PYTHON_BLOCK.sub(" ", text).strip()
+    if not query:
+        return []
+    if forced is None and (demo_words.small_talk(query) or not _has_files_to_search(request)):
+        return []
+    return [(tooldefs.FILE_SEARCH, {"query": query})]
+
+
+def builtin_calls(request: ChatRequest) -> list[tuple[str, dict[str, Any]]]:
+    return code_calls(request) or search_calls(request)
+
+
+def _tools_reply(request: ChatRequest, text: str) -> str | None:
+    """What the demo says instead of quoting the message when the assistant has the engine's
+    tools but the message gives them nothing to do: a greeting, no files to search, no CSV to
+    plot."""
+    available = _builtin_tools(request)
+    if not available or request.tool_choice == "none":
+        return None
+    if tooldefs.CODE_INTERPRETER in available:
+        missing = demo_code.no_table_reply(text, request.tools)
+        if missing:
+            return missing
+    offers = []
+    if tooldefs.FILE_SEARCH in available:
+        offers.append("ask me about your files")
+    if tooldefs.CODE_INTERPRETER in available:
+        offers.append("ask me to plot a CSV file or to solve an equation such as 3x + 11 = 14")
+    talk = demo_words.small_talk(text)
+    if talk:
+        opening = {"thanks": "You are welcome!", "bye": "Goodbye!"}.get(talk, "Hello!")
+        return (
+            f"{opening} I am the demo model (scripted, not an AI). You can "
+            + " or ".join(offers)
+            + "."
+        )
+    if tooldefs.FILE_SEARCH in available and not _has_files_to_search(request):
+        return (
+            "There are no files to search yet: give the assistant a vector store, or attach "
+            "a file to your message for file search."
+        )
+    return None
+
+
+def builtin_reply(outputs: list[tuple[str, str]], question: str = "") -> str:
+    """The demo's answer once its file_search or code_interpreter calls have run: the
+    sentence of the passage that answers `question`, with its citation, or the code's
+    output."""
     replies = []
     for name, output in outputs:
         if name == tooldefs.FILE_SEARCH:
-            results = tooldefs.parse_file_search_output(output)
-            if results:
-                marker, file_name, text = results[0]
+            best = demo_words.best_passage(question, tooldefs.parse_file_search_output(output))
+            if best:
+                marker, file_name, text = best
                 replies.append(f'From {file_name}: "{_shorten(text, QUOTE_LIMIT)}"{marker}')
             else:
                 replies.append("I searched the files and found nothing about that.")
@@ -181,18 +252,23 @@ def _mentions(text: str, names: list[str]) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def planned_calls(request: ChatRequest) -> list[tuple[str, dict[str, Any]]]:
-    """The function calls the demo makes for `request`: (name, arguments) pairs, maybe none."""
+def planned_calls(request: ChatRequest, *, plain: bool = True) -> list[tuple[str, dict[str, Any]]]:
+    """The function calls the demo makes for `request`: (name, arguments) pairs, maybe none.
+    Functions named exactly come first; with `plain`, functions asked for in plain words
+    (demo_words.choose) when none is named."""
     functions = _functions(request)
     choice = request.tool_choice
     if not functions or choice == "none":
         return []
     text = _latest_user_text(request.messages) or ""
     mentions = _mentions(text, list(functions))
-    forced = (choice.get("function") or {}).get("name") if isinstance(choice, dict) else None
+    forced = _forced(request)
     if forced in functions:
         mentions = [m for m in mentions if m[1] == forced] or [(len(text), forced)]
-    elif choice == "required" and not mentions:
+    elif not mentions and (plain or choice == "required"):
+        chosen = demo_words.choose(text, functions, request.parallel_tool_calls)
+        mentions = [(len(text), name) for name in chosen]
+    if choice == "required" and not mentions:
         mentions = [(len(text), next(iter(functions)))]
     if not request.parallel_tool_calls:
         mentions = mentions[:1]
@@ -201,7 +277,11 @@ def planned_calls(request: ChatRequest) -> list[tuple[str, dict[str, Any]]]:
         # Values written right after a function's name belong to that function first.
         end = mentions[number + 1][0] if number + 1 < len(mentions) else len(text)
         schema = functions[name].get("parameters") or {"type": "object", "properties": {}}
-        calls.append((name, fill_object(schema, text[start:end], text)))
+        # Values said in passing: from the whole message unless several functions share it.
+        passing = text if len(mentions) == 1 else text[start:end]
+        own_words = demo_words.Words(demo_words.name_terms(name))
+        known = demo_words.guesses(schema, passing, own_words)
+        calls.append((name, fill_object(schema, text[start:end], text, known=known)))
     return calls
 
 
@@ -258,6 +338,9 @@ def reply_text(request: ChatRequest, outputs: list[tuple[str, str]] | None) -> s
         return "\n".join(
             f"{name} returned: {_shorten(output, OUTPUT_LIMIT)}" for name, output in outputs
         )
+    special = _tools_reply(request, user_text or "")
+    if special:
+        return special
     said = (
         f'You said: "{_shorten(user_text, QUOTE_LIMIT)}".'
         if user_text and user_text.strip()
@@ -285,11 +368,22 @@ class DemoProvider:
     def models(self) -> list[ModelInfo]:
         return [ModelInfo(id=MODEL_ID, owned_by="assistant-studio", description=DESCRIPTION)]
 
+    @staticmethod
+    def calls(request: ChatRequest) -> list[tuple[str, dict[str, Any]]]:
+        """First match wins: functions named exactly (or forced), code to run, functions
+        asked for in plain words, a file search."""
+        return (
+            planned_calls(request, plain=False)
+            or code_calls(request)
+            or planned_calls(request)
+            or search_calls(request)
+        )
+
     def stream(self, request: ChatRequest) -> Iterator[ProviderEvent]:
         prompt_tokens = estimate_tokens(prompt_text(request))
         outputs = submitted_outputs(request.messages)
         builtin = outputs is not None and all(name in tooldefs.NAMES for name, _ in outputs)
-        calls = [] if outputs is not None else planned_calls(request) or builtin_calls(request)
+        calls = [] if outputs is not None else self.calls(request)
         if calls:
             written = ""
             for index, (name, arguments) in enumerate(calls):
@@ -303,7 +397,12 @@ class DemoProvider:
             return
         written, reason = "", "stop"
         budget = request.max_completion_tokens
-        answer = builtin_reply(outputs) if builtin and outputs else reply_text(request, outputs)
+        question = _latest_user_text(request.messages) or ""
+        answer = (
+            builtin_reply(outputs, question)
+            if builtin and outputs
+            else reply_text(request, outputs)
+        )
         for piece in pieces(answer):
             if budget is not None and estimate_tokens(written + piece) > budget:
                 reason = "length"

@@ -369,6 +369,13 @@ def coerce(
     return _MISSING
 
 
+def read_value(raw: str, schema: Any, root: dict[str, Any]) -> tuple[bool, Any]:
+    """(True, value) when `raw`, words of a message, is a valid value for `schema` (typed as
+    the schema wants); (False, None) when it is not."""
+    value = coerce("plain", raw, schema, root)
+    return (False, None) if value is _MISSING else (True, value)
+
+
 def fill_object(
     schema: Any,
     text: str,
