@@ -155,6 +155,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so the live server, the worker thread and the tests share it.
     # Per process, so that several test runs on one machine never share a test database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
+elif env.bool("DATABASE_POOL", default=False):
+    # Under ASGI (`make serve` sets this) each request runs on a fresh thread, so a connection
+    # kept per thread would never be reused: borrow from a pool per process instead.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": env.int("DATABASE_POOL_SIZE", default=20),
+        "timeout": 30,
+    }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -284,6 +293,9 @@ ENGINE_WORKER_POLL_SECONDS = env.float("ENGINE_WORKER_POLL_SECONDS", default=0.5
 ENGINE_WAKE_HOST = env.str("ENGINE_WAKE_HOST", default="127.0.0.1")
 # `openai-poll-after-ms` on responses for runs still moving (the SDK's pollers honour it).
 ENGINE_POLL_AFTER_MS = env.int("ENGINE_POLL_AFTER_MS", default=100)
+# For this long after a run is queued, the SDK's pollers' retrieves wait for it to finish (woken
+# by the worker) instead of answering "in progress" and sleeping the hint above.
+ENGINE_RUN_WAIT_MS = env.int("ENGINE_RUN_WAIT_MS", default=500)
 # Requests one engine API key may make per window (429 with Retry-After beyond); 0: no limit.
 # Counted in the default cache, so several web processes need a shared CACHE_URL.
 ENGINE_RATE_LIMIT_REQUESTS = env.int("ENGINE_RATE_LIMIT_REQUESTS", default=1200)

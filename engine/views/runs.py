@@ -3,6 +3,7 @@ submit_tool_outputs, and the run steps."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
-from .. import streaming
+from .. import streaming, wakeup
 from ..api import ApiError, body, endpoint, ok, paginate
 from ..models import Run, RunStep, Thread
 from ..schemas import CreateRun, ModifyMetadata, RunOptions, SubmitToolOutputs, dump
@@ -21,6 +22,43 @@ def run_response(run: Run) -> JsonResponse:
     moving = run.status in (Run.QUEUED, Run.IN_PROGRESS, Run.CANCELLING)
     after = settings.ENGINE_POLL_AFTER_MS if moving else 1000
     return ok(run.to_api(), openai_poll_after_ms=str(after))
+
+
+POLL_HELPER = "X-Stainless-Poll-Helper"  # sent by every poll helper of the official SDKs
+
+
+def _wait_deadline(request: HttpRequest, found: Run) -> float | None:
+    """When a retrieve of `found` stops waiting for it to settle (monotonic), or None: answer
+    at once. Only the SDK's pollers wait (they sleep `openai-poll-after-ms` after an answer
+    that is still moving, so a run finishing just after their retrieve costs them that much),
+    and only while the run is young: long runs are polled as before, each answer at once."""
+    if request.method != "GET" or found.status not in (Run.QUEUED, Run.IN_PROGRESS):
+        return None
+    if request.headers.get(POLL_HELPER) != "true":
+        return None
+    moving_since = found.queued_at or found.started_at or found.created_at
+    left = settings.ENGINE_RUN_WAIT_MS / 1000 - (timezone.now() - moving_since).total_seconds()
+    return time.monotonic() + left if left > 0 else None
+
+
+def settled(request: HttpRequest, found: Run) -> Run:
+    """`found`, after waiting (bounded, see _wait_deadline) for it to leave queued and
+    in_progress. The worker's wake-ups end the wait; the database is read once per wake-up."""
+    deadline = _wait_deadline(request, found)
+    if deadline is None:
+        return found
+    changed = wakeup.follow(found.pk)
+    try:
+        found.refresh_from_db()  # following first: a change after this read sets `changed`
+        while found.status in (Run.QUEUED, Run.IN_PROGRESS):
+            left = deadline - time.monotonic()
+            if left <= 0 or not changed.wait(left):
+                break
+            changed.clear()
+            found.refresh_from_db()
+    finally:
+        wakeup.unfollow(found.pk, changed)
+    return found
 
 
 def run_config(data: RunOptions) -> dict[str, Any]:
@@ -86,7 +124,7 @@ def run(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
         if "metadata" in data.model_fields_set:
             found.metadata = data.metadata or {}
             found.save(update_fields=["metadata", "updated_at"])
-    return run_response(found)
+    return run_response(settled(request, found))
 
 
 @endpoint("POST")
