@@ -60,13 +60,13 @@ run: $(VENV)/.installed
 worker: $(VENV)/.installed
 	$(BIN)/python manage.py engine_worker
 
-# The team deployment's web server (README: "Deploying for a team"): gunicorn with gthread
-# workers (dashboard/gunicorn.conf.py), after migrating and collecting the static files that
-# whitenoise serves compressed. Run `make worker` beside it.
+# The team deployment's web server (README: "Deploying for a team"): gunicorn running uvicorn
+# workers on the ASGI application (dashboard/gunicorn.conf.py), after migrating and collecting
+# the static files that whitenoise serves compressed. Run `make worker` beside it.
 serve: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	exec $(BIN)/gunicorn --config dashboard/gunicorn.conf.py dashboard.wsgi
+	exec $(BIN)/gunicorn --config dashboard/gunicorn.conf.py
 
 test: $(VENV)/.installed-dev chromium bubblewrap
 	$(BIN)/python manage.py makemigrations --check --dry-run

@@ -1,6 +1,6 @@
 """Benchmark of the team deployment as the README documents it. Prints figures; asserts nothing.
 
-gunicorn with gthread workers (dashboard/gunicorn.conf.py) and `manage.py engine_worker`, in the
+gunicorn with uvicorn workers (dashboard/gunicorn.conf.py) and `manage.py engine_worker`, in the
 production environment (DEBUG off, HTTPS behind a proxy, the database cache), on a throw-away
 SQLite database (or DATABASE_URL if set, e.g. PostgreSQL), with the demo model. For 1, 4 and
 16 people at once, each signs in and then does chat turns (send a message through the page,
@@ -99,7 +99,6 @@ def main() -> None:
                 "gunicorn",
                 "-c",
                 "dashboard/gunicorn.conf.py",
-                "dashboard.wsgi",
             ],
             cwd=ROOT,
             env=env,
@@ -121,8 +120,8 @@ def main() -> None:
             assistant = api.post("/assistants", json={"model": "demo", "name": "Bench"}).json()
 
             print(
-                f"Chat turns through gunicorn ({args.workers} gthread workers x {args.threads} "
-                f"threads) and one engine worker, demo model, {args.turns} turns each"
+                f"Chat turns through gunicorn ({args.workers} uvicorn workers) "
+                f"and one engine worker, demo model, {args.turns} turns each"
             )
             print(f"  {'people':>6}  {'median s':>8}  {'p90 s':>6}  {'turns/s':>7}")
             for count in (1, 4, 16):

@@ -9,14 +9,19 @@ its message with the text as deltas, and completed, in that order).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import queue
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import close_old_connections
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connections
 from django.http import StreamingHttpResponse
 
 from . import wakeup
@@ -25,9 +30,11 @@ from .models import Message, Run, RunStep
 
 logger = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.25  # fallback when a wake-up datagram is lost
+POLL_SECONDS = 0.25  # fallback when a wake-up is lost; doubles while nothing changes
+POLL_MAX_SECONDS = 2.0  # (hundreds of idle streams must not poll the database 4 times a second)
 KEEPALIVE_SECONDS = 15.0
 MAX_SECONDS = 3600.0
+T = TypeVar("T")
 
 
 def sse(event: str, data: Any) -> bytes:
@@ -44,11 +51,111 @@ def error_event(message: str, code: str = "server_error") -> bytes:
     return sse("error", ApiError(500, message, type="server_error", code=code).payload())
 
 
-def response(events: Iterable[bytes]) -> StreamingHttpResponse:
-    streaming = StreamingHttpResponse(events, content_type="text/event-stream; charset=utf-8")
-    streaming["Cache-Control"] = "no-cache"
-    streaming["X-Accel-Buffering"] = "no"  # no proxy buffering: deltas must flow
-    return streaming
+class EventStream(StreamingHttpResponse):
+    """Server-sent events that flow as they are made under both handlers.
+
+    Django buffers a whole sync iterator under ASGI and a whole async one under WSGI, so this
+    carries one of each: WSGI (runserver, the tests' live server) iterates `events`; ASGI
+    (uvicorn) iterates `async_events()`, which waits on asyncio, not on a thread per stream."""
+
+    def __init__(
+        self,
+        events: Iterable[bytes],
+        async_events: Callable[[], AsyncIterator[bytes]] | None = None,
+    ) -> None:
+        super().__init__(events, content_type="text/event-stream; charset=utf-8")
+        self._sync_iterator = self._iterator
+        self._async_events = async_events
+        self["Cache-Control"] = "no-cache"
+        self["X-Accel-Buffering"] = "no"  # no proxy buffering: deltas must flow
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        # Unless a middleware replaced the content, in which case Django's own way applies.
+        if self._async_events is None or self._iterator is not self._sync_iterator:
+            async for part in super().__aiter__():
+                yield part
+            return
+        _release_request_thread()
+        async for part in self._async_events():
+            yield self.make_bytes(part)
+
+
+def response(
+    events: Iterable[bytes], async_events: Callable[[], AsyncIterator[bytes]] | None = None
+) -> StreamingHttpResponse:
+    return EventStream(events, async_events)
+
+
+class _DatabaseThreads:
+    """The few threads that do every stream's database reads in a process (ASGI). Each keeps its
+    connection between reads and closes it after LINGER_SECONDS without work (so a quiet
+    process holds none, and a test database stays droppable)."""
+
+    LINGER_SECONDS = 2.0
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self.threads: list[threading.Thread] = []
+        self.lock = threading.Lock()
+
+    def submit(self, function: Callable[[], T]) -> Future[T]:
+        future: Future[T] = Future()
+        self.jobs.put((function, future))
+        with self.lock:
+            if len(self.threads) < self.size:
+                thread = threading.Thread(
+                    target=self._serve, name=f"engine-sse-db-{len(self.threads)}", daemon=True
+                )
+                thread.start()
+                self.threads.append(thread)
+        return future
+
+    def _serve(self) -> None:
+        timeout: float | None = self.LINGER_SECONDS
+        while True:
+            try:
+                function, future = self.jobs.get(timeout=timeout)
+            except queue.Empty:
+                connections.close_all()
+                timeout = None  # closed: sleep until there is work
+                continue
+            timeout = self.LINGER_SECONDS
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(function())
+            except BaseException as error:
+                if isinstance(error, DatabaseError):
+                    connections.close_all()  # a broken connection must not serve the next read
+                future.set_exception(error)
+
+
+_database_threads = _DatabaseThreads(getattr(settings, "ENGINE_STREAM_DB_THREADS", 4))
+
+
+async def in_db_thread(function: Callable[[], T]) -> T:
+    """Run a stream's database read on the shared threads, without blocking the event loop."""
+    return await asyncio.wrap_future(_database_threads.submit(function))
+
+
+def _release_request_thread() -> None:
+    """Under ASGI, Django gives each request a thread of its own for its sync code (middleware,
+    the view) and keeps it until the response ends: one idle thread per open stream. The view
+    is done once the stream starts, so let that thread go now (asgiref makes a fresh one if the
+    request's sync code runs again, e.g. to close the response)."""
+    from asgiref.sync import SyncToAsync
+
+    contexts = getattr(SyncToAsync, "context_to_thread_executor", None)
+    variable = getattr(SyncToAsync, "thread_sensitive_context", None)
+    context = variable.get(None) if variable is not None else None
+    if contexts is None or context is None:
+        return
+    executor = contexts.pop(context, None)
+    if executor is not None:
+        # The request's database connections live in that thread: close them there first.
+        executor.submit(connections.close_all)
+        executor.shutdown(wait=False)
 
 
 def _as(payload: dict[str, Any], status: str) -> dict[str, Any]:
@@ -77,30 +184,30 @@ class RunFollower:
             step_id: _StepSeen(done=True) for step_id in known_steps
         }
 
+    def look(self) -> tuple[bytes, bool]:
+        """One look at the database: the events owed since the last look, and whether the
+        stream is over."""
+        run = Run.objects.filter(pk=self.run_id).first()
+        if run is None:
+            return error_event(f"The run {self.run_id} was deleted.", code="not_found"), True
+        run.expire_if_due()
+        return b"".join(self.changes(run)), bool(self.final_sent)
+
     def follow(self) -> Iterator[bytes]:
+        """The events, for a thread (WSGI): sleeps on a threading.Event between looks."""
         event = wakeup.follow(self.run_id)
+        pace = _Pace()
         try:
-            started = last_output = time.monotonic()
             while True:
                 event.clear()
-                run = Run.objects.filter(pk=self.run_id).first()
-                if run is None:
-                    yield error_event(f"The run {self.run_id} was deleted.", code="not_found")
+                chunks, over = self.look()
+                out = pace.after(chunks, over)
+                if out:
+                    yield out
+                if pace.over:
                     break
-                run.expire_if_due()
-                chunks = list(self.changes(run))
-                if chunks:
-                    last_output = time.monotonic()
-                    yield b"".join(chunks)
-                if self.final_sent:
-                    break
-                if time.monotonic() - started > MAX_SECONDS:
-                    yield error_event("The stream lasted too long; poll the run instead.")
-                    break
-                if time.monotonic() - last_output > KEEPALIVE_SECONDS:
-                    last_output = time.monotonic()
-                    yield b": keep-alive\n\n"
-                event.wait(POLL_SECONDS)
+                if not event.wait(pace.poll):
+                    pace.quiet()
             yield done()
         except Exception:
             logger.exception("Stream of run %s failed", self.run_id)
@@ -109,6 +216,27 @@ class RunFollower:
         finally:
             wakeup.unfollow(self.run_id, event)
             close_old_connections()
+
+    async def afollow(self) -> AsyncIterator[bytes]:
+        """The events, for the event loop (ASGI): waits on asyncio between looks, and looks on
+        the shared database pool."""
+        pace = _Pace()
+        try:
+            async with wakeup.watching(self.run_id) as watch:
+                while True:
+                    chunks, over = await in_db_thread(self.look)
+                    out = pace.after(chunks, over)
+                    if out:
+                        yield out
+                    if pace.over:
+                        break
+                    if not await watch.wait(pace.poll):
+                        pace.quiet()
+            yield done()
+        except Exception:
+            logger.exception("Stream of run %s failed", self.run_id)
+            yield error_event("The server had an error while streaming this run.")
+            yield done()
 
     def changes(self, run: Run) -> Iterator[bytes]:
         payload = run.to_api()
@@ -244,14 +372,46 @@ class RunFollower:
         )
 
 
+class _Pace:
+    """When a stream ends, sends a keep-alive, and polls (the fallback for a lost wake-up)."""
+
+    def __init__(self) -> None:
+        self.started = self.last_output = time.monotonic()
+        self.poll = POLL_SECONDS
+        self.over = False
+
+    def after(self, chunks: bytes, over: bool) -> bytes:
+        now = time.monotonic()
+        if chunks:
+            self.last_output, self.poll = now, POLL_SECONDS
+        if over:
+            self.over = True
+        elif now - self.started > MAX_SECONDS:
+            self.over = True
+            chunks += error_event("The stream lasted too long; poll the run instead.")
+        elif now - self.last_output > KEEPALIVE_SECONDS:
+            self.last_output = now
+            chunks += b": keep-alive\n\n"
+        return chunks
+
+    def quiet(self) -> None:
+        self.poll = min(self.poll * 2, POLL_MAX_SECONDS)
+
+
 def run_stream(
     run: Run, *, prelude: Iterable[bytes] = (), known_steps: Iterable[str] = ()
 ) -> StreamingHttpResponse:
     """The SSE response for a run just created or just given its tool outputs."""
     follower = RunFollower(run, known_steps=known_steps)
+    first = b"".join(prelude)
 
     def events() -> Iterator[bytes]:
-        yield b"".join(prelude)
+        yield first
         yield from follower.follow()
 
-    return response(events())
+    async def async_events() -> AsyncIterator[bytes]:
+        yield first
+        async for part in follower.afollow():
+            yield part
+
+    return response(events(), async_events)

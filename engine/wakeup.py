@@ -387,6 +387,13 @@ def _follow_with(run_id: str, waiter: _Waiter) -> None:
             _web_listener.register()
 
 
+def _follow_from_pool(run_id: str, waiter: _Waiter) -> None:
+    try:
+        _follow_with(run_id, waiter)
+    finally:
+        connections.close_all()  # a shared executor thread keeps no connection of ours
+
+
 def follow(run_id: str) -> threading.Event:
     """An event set whenever `run_id` changes; pair with `unfollow`. For threads."""
     event = threading.Event()
@@ -420,7 +427,7 @@ async def watching(run_id: str) -> AsyncIterator[Watch]:
     """`async with watching(run_id) as watch:` read the run, then `await watch.wait(t)`: a change
     made after the watch began is never missed. Waits without holding a thread."""
     waiter = _AsyncWaiter()
-    await sync_to_async(_follow_with, thread_sensitive=False)(run_id, waiter)
+    await sync_to_async(_follow_from_pool, thread_sensitive=False)(run_id, waiter)
     try:
         yield Watch(waiter)
     finally:

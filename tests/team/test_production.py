@@ -1,8 +1,8 @@
-"""The team deployment as the README documents it: gunicorn with gthread workers
-(dashboard/gunicorn.conf.py) and `manage.py engine_worker`, in the production environment
-(DEBUG off, HTTPS behind a proxy, the database cache), static files collected and served by
-whitenoise. Several people sign in and chat at once through it; the dashboard's calls to the
-engine on the same server must not deadlock."""
+"""The team deployment as the README documents it: gunicorn with uvicorn workers on the ASGI
+application (dashboard/gunicorn.conf.py) and `manage.py engine_worker`, in the production
+environment (DEBUG off, HTTPS behind a proxy, the database cache), static files collected and
+served by whitenoise. Several people sign in and chat at once through it; the dashboard's calls
+to the engine on the same server must not deadlock."""
 
 from __future__ import annotations
 
@@ -60,7 +60,6 @@ class Deployment:
             "STATIC_ROOT": str(tmp / "static"),
             "PORT": str(self.port),
             "WEB_WORKERS": "2",
-            "WEB_THREADS": "4",
             "LOG_LEVEL": "WARNING",
         }
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept for post-mortems
@@ -68,9 +67,7 @@ class Deployment:
         )
         for command in (["collectstatic", "--noinput", "-v0"], ["createcachetable"]):
             self.manage(*command)
-        self.web = self.spawn(
-            "-m", "gunicorn", "--config", "dashboard/gunicorn.conf.py", "dashboard.wsgi"
-        )
+        self.web = self.spawn("-m", "gunicorn", "--config", "dashboard/gunicorn.conf.py")
         self.worker = self.spawn("manage.py", "engine_worker", "--threads", "4", "--poll", "0.2")
         self.wait_until_up()
 
