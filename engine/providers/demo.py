@@ -242,47 +242,69 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+_WORD = re.compile(r"[\w-]+")
+
+
 def _mentions(text: str, names: list[str]) -> list[tuple[int, str]]:
-    """(position, name) of each function named in `text`, in order of first mention."""
+    """(position, name) of each function named in `text` as a whole word in any case, in
+    order of first mention. One pass over the text whatever the number of functions."""
+    wanted: dict[str, list[str]] = {}
     found = []
     for name in names:
-        match = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.IGNORECASE)
-        if match:
+        if _WORD.fullmatch(name):
+            wanted.setdefault(name.lower(), []).append(name)
+        else:  # a name the API would refuse: looked for on its own
+            match = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.IGNORECASE)
+            if match:
+                found.append((match.start(), name))
+    for match in _WORD.finditer(text):
+        for name in wanted.pop(match.group().lower(), []):
             found.append((match.start(), name))
+        if not wanted:
+            break
     return sorted(found)
 
 
-def planned_calls(request: ChatRequest, *, plain: bool = True) -> list[tuple[str, dict[str, Any]]]:
+def planned_calls(request: ChatRequest, *, plain: bool = False) -> list[tuple[str, dict[str, Any]]]:
     """The function calls the demo makes for `request`: (name, arguments) pairs, maybe none.
-    Functions named exactly come first; with `plain`, functions asked for in plain words
-    (demo_words.choose) when none is named."""
+    Functions named exactly (or forced, or the first one when a call is required); with
+    `plain`, instead, the functions asked for in plain words (demo_words.choose)."""
     functions = _functions(request)
     choice = request.tool_choice
-    if not functions or choice == "none":
+    forced = _forced(request)
+    if not functions or choice == "none" or (plain and forced is not None):
         return []
     text = _latest_user_text(request.messages) or ""
+    if plain:
+        chosen = demo_words.choose(text, functions, request.parallel_tool_calls)
+        return [_call(functions, name, text, text, text) for name in chosen]
     mentions = _mentions(text, list(functions))
-    forced = _forced(request)
     if forced in functions:
         mentions = [m for m in mentions if m[1] == forced] or [(len(text), forced)]
-    elif not mentions and (plain or choice == "required"):
-        chosen = demo_words.choose(text, functions, request.parallel_tool_calls)
-        mentions = [(len(text), name) for name in chosen]
-    if choice == "required" and not mentions:
-        mentions = [(len(text), next(iter(functions)))]
+    elif choice == "required" and not mentions:
+        chosen = demo_words.choose(text, functions, parallel=False) or list(functions)
+        mentions = [(len(text), chosen[0])]
     if not request.parallel_tool_calls:
         mentions = mentions[:1]
     calls = []
     for number, (start, name) in enumerate(mentions):
-        # Values written right after a function's name belong to that function first.
+        # Values written right after a function's name belong to that function first; so do
+        # values said in passing when several functions are named.
         end = mentions[number + 1][0] if number + 1 < len(mentions) else len(text)
-        schema = functions[name].get("parameters") or {"type": "object", "properties": {}}
-        # Values said in passing: from the whole message unless several functions share it.
-        passing = text if len(mentions) == 1 else text[start:end]
-        own_words = demo_words.Words(demo_words.name_terms(name))
-        known = demo_words.guesses(schema, passing, own_words)
-        calls.append((name, fill_object(schema, text[start:end], text, known=known)))
+        passing = text[start:end] if len(mentions) > 1 else text
+        calls.append(_call(functions, name, text[start:end], text, passing))
     return calls
+
+
+def _call(
+    functions: dict[str, dict[str, Any]], name: str, own: str, text: str, passing: str
+) -> tuple[str, dict[str, Any]]:
+    """`name` with arguments: `key=value` pairs from `own`, else from `text`, else values
+    said in passing in `passing`, else made up (see schema_values.fill_object)."""
+    schema = functions[name].get("parameters") or {"type": "object", "properties": {}}
+    words = demo_words.Words(demo_words.name_terms(name))
+    known = demo_words.guesses(schema, passing, words)
+    return name, fill_object(schema, own, text, known=known)
 
 
 def _known_values(outputs: list[tuple[str, str]]) -> dict[str, Any]:
@@ -373,9 +395,9 @@ class DemoProvider:
         """First match wins: functions named exactly (or forced), code to run, functions
         asked for in plain words, a file search."""
         return (
-            planned_calls(request, plain=False)
+            planned_calls(request)
             or code_calls(request)
-            or planned_calls(request)
+            or planned_calls(request, plain=True)
             or search_calls(request)
         )
 

@@ -53,7 +53,7 @@ GENERIC = _terms_of(
 )
 # Words of chat, greetings and descriptions' boilerplate: never a reason to call a function.
 SMALL_TALK = _terms_of(
-    "hello hi hey hiya howdy yo greetings morning afternoon evening good day thanks thank thx "
+    "hello hi hey hiya howdy yo greetings morning afternoon evening good thanks thank thx "
     "ty cheers bye goodbye welcome ok okay yes yeah yep nope sure great nice cool fine well "
     "please pls lol"
 )
@@ -63,6 +63,12 @@ FILLER = SMALL_TALK | _terms_of(
     "value values example option optional provide provided require required parameter string "
     "integer object array boolean field format default true false null use used using e.g "
     "etc also get"
+)
+# Name words that do something: a function doing one the message does not ask for loses to
+# one that does not ("where is my order" asks for order_status, not cancel_order).
+ACTIONS = _terms_of(
+    "cancel delete remove send create update book pay refund buy purchase reset close "
+    "submit post publish transfer charge revoke disable"
 )
 LOCATION = _terms_of(
     "city location place town country region destination origin address where state area "
@@ -260,7 +266,8 @@ def choose(text: str, functions: dict[str, dict[str, Any]], parallel: bool) -> l
         name_hits = frozenset(w for w in words if w in known.name)
         other_hits = {w for w in words if w not in name_hits and w in known.other}
         if name_hits or len(other_hits) >= 2:
-            score = 3 * len(name_hits) + len(other_hits)
+            unasked = [w for w in known.name.members if w in ACTIONS and w not in name_hits]
+            score = 3 * len(name_hits) + len(other_hits) - len(unasked)
             matches.append(Match(name, score, order, name_hits))
     matches.sort(key=lambda m: (-m.score, m.order))
     chosen: list[str] = []
