@@ -243,9 +243,9 @@ def test_huge_messages_and_schemas_stay_cheap():
         for i in range(128)
     ]
     text = '"' + "Oslo weather in Paris order #A-1 " * 7_500  # 256,000 characters: the most
-    started = time.monotonic()
+    started = time.thread_time()  # CPU time: what other processes do on the machine is not ours
     result = ask(text, tools=tools)
-    assert time.monotonic() - started < 5  # seconds, on a busy 2-core machine (about 1 s)
+    assert time.thread_time() - started < 5  # seconds (about 1)
     assert result.calls and len(result.calls) <= 128
 
 
