@@ -107,6 +107,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="schemathesis-v1-") as work:
         report = Path(work) / "events.ndjson"
+        server_log = Path(work) / "server.log"
         processes = []
         if args.url:
             base, key = args.url.rstrip("/"), args.key or ""
@@ -114,7 +115,15 @@ def main() -> None:
             env = engine_env(work)
             key = make_key(env)
             port = free_port()
-            processes = serve(env, port, threads=8)
+            # The servers' own stderr (every 4xx is logged) goes to a file, read at the end.
+            saved = os.dup(2)
+            with open(server_log, "w") as log:
+                os.dup2(log.fileno(), 2)
+                try:
+                    processes = serve(env, port, threads=8)
+                finally:
+                    os.dup2(saved, 2)
+                    os.close(saved)
             base = f"http://127.0.0.1:{port}/v1"
         try:
             code = schemathesis(base, key, args, report)
@@ -131,6 +140,11 @@ def main() -> None:
         print(f"  server errors (5xx): {sum(errors.values())}   (goal 0)")
         for where, count in errors.most_common():
             print(f"    {count:4d}  {where}")
+        if server_log.exists():
+            logged = [ln for ln in server_log.read_text().splitlines() if " ERROR " in ln]
+            print(f"  errors in the engine's log: {len(logged)}")
+            for line in logged[:10]:
+                print(f"    {line[:160]}")
         if code not in (0, 1) or not cases:
             print(report.with_suffix(".log").read_text()[-3000:])
 
