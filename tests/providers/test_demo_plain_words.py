@@ -381,3 +381,61 @@ def test_a_passage_sharing_a_stray_word_is_not_an_answer():
         ("news.txt", "Today the office is closed."),
     )
     assert answer == "I searched the files and found nothing about that."
+
+
+# -- through the official SDK, against the engine ------------------------------------------------
+
+
+def test_sdk_plain_words_call_the_function_and_its_output_is_answered(openai_client, engine_worker):
+    assistant = openai_client.beta.assistants.create(
+        model="demo", tools=[WEATHER, TIME, CANCEL_ORDER, ORDER_STATUS]
+    )
+    thread = openai_client.beta.threads.create(
+        messages=[{"role": "user", "content": "What's the weather like in Oslo today?"}]
+    )
+    run = openai_client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=20
+    )
+    assert run.status == "requires_action", run.last_error
+    (call,) = run.required_action.submit_tool_outputs.tool_calls
+    assert call.function.name == "get_current_weather"
+    assert json.loads(call.function.arguments) == {"location": "Oslo", "unit": "celsius"}
+    run = openai_client.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id,
+        thread_id=thread.id,
+        tool_outputs=[{"tool_call_id": call.id, "output": '{"temperature": 4}'}],
+        poll_interval_ms=20,
+    )
+    assert run.status == "completed"
+    reply = openai_client.beta.threads.messages.list(thread.id, limit=1).data[0]
+    assert reply.content[0].text.value == 'get_current_weather returned: {"temperature": 4}'
+
+    run = openai_client.beta.threads.create_and_run_poll(
+        assistant_id=assistant.id,
+        thread={"messages": [{"role": "user", "content": "Where is my order #A-991?"}]},
+        poll_interval_ms=20,
+    )
+    (call,) = run.required_action.submit_tool_outputs.tool_calls
+    assert (call.function.name, json.loads(call.function.arguments)) == (
+        "order_status",
+        {"order_id": "A-991"},
+    )
+
+
+@pytest.mark.parametrize("text", ["Hello!", "Tell me a joke"])
+def test_sdk_greetings_and_unrelated_messages_are_answered_in_words(
+    openai_client, engine_worker, text
+):
+    assistant = openai_client.beta.assistants.create(
+        model="demo", tools=[WEATHER, TIME, ORDER_STATUS]
+    )
+    run = openai_client.beta.threads.create_and_run_poll(
+        assistant_id=assistant.id,
+        thread={"messages": [{"role": "user", "content": text}]},
+        poll_interval_ms=20,
+    )
+    assert run.status == "completed" and run.required_action is None
+    steps = openai_client.beta.threads.runs.steps.list(run.id, thread_id=run.thread_id).data
+    assert [s.type for s in steps] == ["message_creation"]
+    reply = openai_client.beta.threads.messages.list(run.thread_id, limit=1).data[0]
+    assert reply.content[0].text.value.startswith(f'You said: "{text}".')
