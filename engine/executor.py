@@ -34,6 +34,7 @@ from .providers.base import (
     ToolCallDelta,
     Usage,
 )
+from .providers.tokens import PromptCounter, margin
 
 logger = logging.getLogger(__name__)
 
@@ -52,19 +53,23 @@ def tokens(text: str | None) -> int:
     return math.ceil(len(text) / 4) if text else 0
 
 
-def _usage(prompt: int, completion: int) -> dict[str, int]:
-    return {
+def _usage(prompt: int, completion: int, estimated: bool = False) -> dict[str, Any]:
+    usage: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
+    if estimated:
+        usage["estimated"] = True  # the server gave no count: say so, beside the numbers
+    return usage
 
 
-def _add_usage(total: dict[str, int] | None, more: dict[str, int]) -> dict[str, int]:
+def _add_usage(total: dict[str, Any] | None, more: dict[str, Any]) -> dict[str, Any]:
     total = total or _usage(0, 0)
     return _usage(
         total["prompt_tokens"] + more["prompt_tokens"],
         total["completion_tokens"] + more["completion_tokens"],
+        bool(total.get("estimated") or more.get("estimated")),
     )
 
 
@@ -300,13 +305,6 @@ def _units(run: Run) -> list[tuple[bool, list[ChatMessage]]]:
     return units
 
 
-def _unit_tokens(unit: list[ChatMessage]) -> int:
-    return sum(
-        tokens(m.content) + sum(tokens(c.name) + tokens(c.arguments) for c in m.tool_calls) + 4
-        for m in unit
-    )
-
-
 def _function_tools(run: Run) -> list[dict[str, Any]]:
     return [
         {"type": "function", "function": tool["function"]}
@@ -315,7 +313,51 @@ def _function_tools(run: Run) -> list[dict[str, Any]]:
     ]
 
 
-def build_request(run: Run) -> ChatRequest:
+def _chat(system: str, units: list[tuple[bool, list[ChatMessage]]]) -> list[ChatMessage]:
+    chat = [ChatMessage(role="system", content=system)] if system else []
+    for _, unit in units:
+        chat += unit
+    return chat
+
+
+def _fit(
+    units: list[tuple[bool, list[ChatMessage]]],
+    system: str,
+    tools: list[dict[str, Any]],
+    cap: int,
+    counter: PromptCounter,
+) -> tuple[list[tuple[bool, list[ChatMessage]]], int]:
+    """The newest units whose prompt stays under `cap` by the server's count (asked for where
+    the server can tokenize, else estimated as it taught), and that count; PromptTooLong when
+    not even the latest fits."""
+    limit = cap - margin(cap)
+    fixed = counter.unit([ChatMessage("system", system)]) if system else 0
+    fixed += counter.text(json.dumps(tools)) if tools else 0
+    sizes = [counter.unit(unit) for _, unit in units]
+
+    def drop() -> None:
+        nonlocal units, sizes
+        while len(units) > 1 and fixed + sum(sizes) > limit:
+            units, sizes = units[1:], sizes[1:]
+        if fixed + sum(sizes) > limit:
+            raise PromptTooLong
+
+    drop()
+    for _ in range(4):  # each round asks the server once; a round trip or two is usual
+        exact = counter.exact(_chat(system, units), tools)
+        if exact is None:
+            return units, fixed + sum(sizes)
+        if exact <= limit:
+            return units, exact
+        scale = exact / max(1, fixed + sum(sizes))
+        fixed, sizes = math.ceil(fixed * scale), [math.ceil(s * scale) + 1 for s in sizes]
+        drop()
+    raise PromptTooLong
+
+
+def build_request(run: Run, provider: Any = None) -> ChatRequest:
+    """The conversation for the model. With `provider` (the one that will answer), the
+    prompt budget is held by that server's count."""
     units = _units(run)
     strategy = run.truncation_strategy or {}
     if strategy.get("type") == "last_messages" and strategy.get("last_messages"):
@@ -325,16 +367,11 @@ def build_request(run: Run) -> ChatRequest:
             units = units[message_positions[-keep] :]
     system = "\n\n".join(t for t in (run.instructions, run.additional_instructions) if t)
     tools = _function_tools(run) + builtin_tools.definitions(run)
+    counted = None
     if run.max_prompt_tokens:
-        budget = run.max_prompt_tokens - tokens(system) - tokens(json.dumps(tools))
-        sizes = [_unit_tokens(unit) for _, unit in units]
-        while len(units) > 1 and sum(sizes) > budget:
-            units, sizes = units[1:], sizes[1:]
-        if sum(sizes) > budget:
-            raise PromptTooLong
-    chat = [ChatMessage(role="system", content=system)] if system else []
-    for _, unit in units:
-        chat += unit
+        counter = PromptCounter(provider, run.model)
+        units, counted = _fit(units, system, tools, run.max_prompt_tokens, counter)
+    chat = _chat(system, units)
     choice = builtin_tools.tool_choice(run.tool_choice, tools)
     response_format = run.response_format
     return ChatRequest(
@@ -348,6 +385,7 @@ def build_request(run: Run) -> ChatRequest:
         max_completion_tokens=run.max_completion_tokens,
         response_format=None if response_format in (None, "auto") else response_format,
         reasoning_effort=run.reasoning_effort,
+        counted_prompt_tokens=counted,
     )
 
 
@@ -378,6 +416,8 @@ class Execution:
     last_flush: float = 0.0
     prompt_tokens: int = 0
     builtin: builtin_tools.BuiltinTools | None = None  # file_search / code_interpreter calls
+    counter: PromptCounter | None = None  # under max_prompt_tokens: the server's count
+    counted: int = 0  # the first prompt's count, to learn from what the server reports
 
     def __post_init__(self) -> None:
         self.token = self.run.claims
@@ -390,23 +430,40 @@ class Execution:
         from .providers.base import bounded
 
         try:
+            # The provider first: the prompt budget is held by its count, and a model whose
+            # provider cannot be reached fails here rather than being answered by another.
+            provider = provider_for(self.run.model)
             try:
-                request = build_request(self.run)
+                request = build_request(self.run, provider)
             except PromptTooLong:
                 self.settle(incomplete="max_prompt_tokens")
                 return
+            if request.counted_prompt_tokens is not None:
+                self.counter = PromptCounter(provider, self.run.model)
+                self.counted = request.counted_prompt_tokens
             self.prompt_tokens = sum(
                 tokens(m.content) + sum(tokens(c.arguments) for c in m.tool_calls)
                 for m in request.messages
             )
             self.builtin = builtin_tools.BuiltinTools(self)
-            provider = provider_for(self.run.model)
             while True:
+                # max_completion_tokens spans the whole run: every call, before and after
+                # tool outputs and the engine's own tool rounds, draws on what is left.
+                left = self.completion_tokens_left()
+                if left is not None and left <= 0:
+                    self.builtin.finish()
+                    self.settle(incomplete="max_completion_tokens")
+                    return
+                request.max_completion_tokens = left
                 for event in bounded(provider.stream(request)):
                     self.on_event(event)
                 # The engine runs built-in tool calls itself, then asks the model again.
                 if not self.builtin.run_calls(request):
                     break
+                if not self.prompt_fits(request):
+                    self.builtin.finish()
+                    self.settle(incomplete="max_prompt_tokens")
+                    return
             self.builtin.finish()
             self.settle()
         except Lost:
@@ -416,6 +473,26 @@ class Execution:
         except Exception:
             logger.exception("Run %s failed", self.run.pk)
             self.fail("server_error", SERVER_ERROR_MESSAGE)
+
+    def completion_tokens_left(self) -> int | None:
+        cap = self.run.max_completion_tokens
+        if not cap:
+            return None
+        spent = (self.run.usage or {}).get("completion_tokens", 0)
+        if self.builtin is not None:
+            spent += sum(u["completion_tokens"] for u in self.builtin.usages)
+        return cap - spent
+
+    def prompt_fits(self, request: ChatRequest) -> bool:
+        """A prompt grown by the engine's tool rounds must still fit max_prompt_tokens."""
+        cap = self.run.max_prompt_tokens
+        counter = self.counter
+        if not cap or counter is None:
+            return True
+        size = counter.exact(request.messages, request.tools)
+        if size is None:
+            size = counter.unit(request.messages) + counter.text(json.dumps(request.tools))
+        return size <= cap - margin(cap)
 
     # -- events --------------------------------------------------------------------------------
 
@@ -440,7 +517,10 @@ class Execution:
             else:
                 self.maybe_flush()
         elif isinstance(event, Usage):
-            self.usage = _usage(event.prompt_tokens, event.completion_tokens)
+            self.usage = _usage(event.prompt_tokens, event.completion_tokens, event.estimated)
+            if self.counter is not None and self.counted and not event.estimated:
+                self.counter.learn(self.counted, event.prompt_tokens)
+                self.counted = 0  # the first call's prompt only: later ones grew here
         elif isinstance(event, Finish):
             self.finish = event.reason
 
@@ -530,15 +610,19 @@ class Execution:
         wakeup.run_changed(self.run.pk)
 
     def segment_usage(self) -> dict[str, int]:
+        """The server's count; without one, nothing when the model said nothing (a refused
+        connection costs no tokens), else an estimate marked as one."""
         if self.usage is not None:
             return self.usage
+        if not self.text and not self.calls:
+            return _usage(0, 0)
         completion = tokens(self.text) + sum(tokens(c.arguments) for c in self.calls.values())
-        return _usage(self.prompt_tokens, completion)
+        return _usage(self.prompt_tokens, completion, estimated=True)
 
     def settle(self, *, incomplete: str | None = None) -> None:
         """The provider finished: complete, wait for tool outputs, or end incomplete."""
         now = timezone.now()
-        usage = self.segment_usage() if incomplete is None else _usage(0, 0)
+        usage = self.segment_usage()
         run_usage = _add_usage(self.run.usage, usage)
         zero = _usage(0, 0)
         if incomplete is None and self.finish == "length":

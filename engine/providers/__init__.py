@@ -81,6 +81,9 @@ def provider_for(model: str) -> Provider:
     chat = chat_provider()
     if chat is not None and any(info.id == model for info in chat.models()):
         return chat
+    if chat is not None and chat.unreachable and not chat.models():
+        # It may well serve this model: failing says so, answering with another would lie.
+        raise ProviderError(chat.unreachable, code="server_error")
     fallback = _fallback()
     if fallback == "chat-completions" and chat is not None:
         return chat

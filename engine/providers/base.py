@@ -43,6 +43,8 @@ class ChatRequest:
     # None/"auto" | {"type": "text"} | {"type": "json_object"} | {"type": "json_schema", …}
     response_format: str | dict[str, Any] | None = None
     reasoning_effort: str | None = None
+    # The prompt's size as counted under max_prompt_tokens, to learn from the server's count.
+    counted_prompt_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class ToolCallDelta:
 class Usage:
     prompt_tokens: int
     completion_tokens: int
+    estimated: bool = False  # True: the server said nothing, so these are the engine's guess
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,9 @@ class ChatCompletionsProvider:
         self._client = client
         self._client_lock = threading.Lock()
         self._discovered: tuple[float, list[ModelInfo]] | None = None
+        self._listed: list[ModelInfo] | None = None  # the last listing that worked
+        self.unreachable = ""  # why the last listing failed, in words; "" when it worked
+        self._tokenize_off_until = 0.0
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -196,12 +199,39 @@ class ChatCompletionsProvider:
             names = [item["id"] for item in response.json().get("data", []) if item.get("id")]
         except (httpx.HTTPError, ValueError, AttributeError, TypeError, KeyError) as exc:
             logger.warning("Could not list models at %s: %s", self.host, self._scrub(str(exc)))
-            # Ask again soon: a passing outage must not send its models to the demo for long.
-            self._discovered = (now - _MODELS_TTL + _MODELS_RETRY, [])
-            return []
+            self.unreachable = self._scrub(
+                f"Could not list the models of the model server at {self.host} "
+                f"({_why(exc)}); it may be down or unreachable."
+            )
+            # Ask again soon, and meanwhile keep what it served: an outage must not send its
+            # models anywhere else.
+            self._discovered = (now - _MODELS_TTL + _MODELS_RETRY, self._listed or [])
+            return self._listed or []
         found = [self._info(name) for name in names]
         self._discovered = (now, found)
+        self._listed, self.unreachable = found, ""
         return found
+
+    def count_tokens(self, model: str, text: str) -> int | None:
+        """The server's own count of `text` where it offers `/tokenize` at its root (llama.cpp
+        server, vLLM); None elsewhere, asked again after a while."""
+        if "{model}" in self.base_url or time.monotonic() < self._tokenize_off_until:
+            return None
+        root = self.base_url.removesuffix("/v1")
+        try:
+            response = self.client.post(
+                root + "/tokenize",
+                json={"model": model, "content": text, "prompt": text},
+                headers=self._headers(),
+                timeout=min(self.timeout, 5.0),
+            )
+            response.raise_for_status()
+            payload = response.json()
+            count = payload.get("count")
+            return int(count) if count is not None else len(payload["tokens"])
+        except (httpx.HTTPError, ValueError, AttributeError, TypeError, KeyError):
+            self._tokenize_off_until = time.monotonic() + _MODELS_TTL
+            return None
 
     def _info(self, name: str) -> ModelInfo:
         return ModelInfo(id=name, owned_by=self.host, description=f"{name} via {self.host}")
@@ -399,9 +429,19 @@ class _StreamState:
     def close(self, request: ChatRequest) -> Iterator[ProviderEvent]:
         # Servers that ignore stream_options send no usage: estimate rather than record zero.
         yield self.usage or Usage(
-            estimate_tokens(prompt_text(request)), estimate_tokens(self.completion)
+            estimate_tokens(prompt_text(request)), estimate_tokens(self.completion), estimated=True
         )
         yield Finish(self.finish or "stop")  # type: ignore[arg-type]
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"HTTP {exc.response.status_code}"
+    if isinstance(exc, httpx.TimeoutException):
+        return "no answer in time"
+    if isinstance(exc, httpx.ConnectError):
+        return "no connection"
+    return type(exc).__name__
 
 
 def _retry_after(response: httpx.Response) -> float | None:

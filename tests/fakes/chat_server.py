@@ -18,6 +18,12 @@ Any path ending in `/chat/completions` is accepted, so Azure-style deployment UR
 
 With an `embedder` (text → vector, e.g. `word_embedder()`) it also answers `POST …/embeddings`
 as OpenAI does; without one that path is a 404, like chat-only servers.
+
+With a `tokenizer` (text → token ids, e.g. `char_tokenizer()`) it counts usage with it and
+answers `POST /tokenize` at the server's root, as llama.cpp's server (`{"content"}` →
+`{"tokens"}`) and vLLM (`{"prompt"}` → `{"count", "tokens", "max_model_len"}`) do; without one
+that path is a 404. `models_fail` makes `GET …/models` answer that error (an outage), and
+`flavour="ollama"` serves Ollama's native `GET /api/tags` beside the OpenAI-style paths.
 """
 
 from __future__ import annotations
@@ -107,9 +113,13 @@ class FakeChatServer:
         host: str = "127.0.0.1",
         port: int = 0,
         embedder: Callable[[str], list[float]] | None = None,
+        tokenizer: Callable[[str], list[int]] | None = None,
     ) -> None:
         self.models = list(models or ["fake-model"])
         self.embedder = embedder
+        self.tokenizer = tokenizer
+        self.models_fail: Fail | None = None
+        self.flavour = "openai"  # "ollama": also GET /api/tags
         self.default = default
         self.requests: list[RecordedRequest] = []
         self._script: deque[Response] = deque()
@@ -192,7 +202,9 @@ def _chunks(text: str, size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), max(1, size))]
 
 
-def _stream_chunks(reply: Reply, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _stream_chunks(
+    reply: Reply, body: dict[str, Any], tokenizer: Callable[[str], list[int]] | None = None
+) -> Iterator[dict[str, Any]]:
     """The chat.completion.chunk objects for `reply`, as OpenAI streams them."""
     base = {
         "id": "chatcmpl-fake",
@@ -220,7 +232,7 @@ def _stream_chunks(reply: Reply, body: dict[str, Any]) -> Iterator[dict[str, Any
             yield chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
     yield chunk({}, _finish(reply))
     if reply.send_usage and (body.get("stream_options") or {}).get("include_usage"):
-        yield {**base, "choices": [], "usage": _usage(reply, body)}
+        yield {**base, "choices": [], "usage": _usage(reply, body, tokenizer)}
 
 
 def _arguments(call: dict[str, Any]) -> str:
@@ -232,16 +244,28 @@ def _finish(reply: Reply) -> str:
     return reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
 
 
-def _usage(reply: Reply, body: dict[str, Any]) -> dict[str, int]:
+def _usage(
+    reply: Reply, body: dict[str, Any], tokenizer: Callable[[str], list[int]] | None = None
+) -> dict[str, int]:
     if reply.usage is not None:
         return reply.usage
+    if tokenizer is not None:
+        # The server's own count: every message's tokens and a few of chat template each.
+        texts = [str(m.get("content") or "") for m in body.get("messages") or []]
+        texts += [json.dumps(t) for t in body.get("tools") or []]
+        prompt = sum(len(tokenizer(t)) + 4 for t in texts)
+        completion = len(tokenizer(reply.text + "".join(map(_arguments, reply.tool_calls))))
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion}
+        return {**usage, "total_tokens": prompt + completion}
     prompt = sum(len(str(m.get("content") or "")) for m in body.get("messages") or [])
     completion = len(reply.text) + sum(len(_arguments(c)) for c in reply.tool_calls)
     usage = {"prompt_tokens": prompt // 4 + 1, "completion_tokens": completion // 4 + 1}
     return {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]}
 
 
-def _completion(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
+def _completion(
+    reply: Reply, body: dict[str, Any], tokenizer: Callable[[str], list[int]] | None = None
+) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
     if reply.tool_calls:
         message["tool_calls"] = [
@@ -260,7 +284,7 @@ def _completion(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
         "choices": [{"index": 0, "message": message, "finish_reason": _finish(reply)}],
     }
     if reply.send_usage:
-        answer["usage"] = _usage(reply, body)
+        answer["usage"] = _usage(reply, body, tokenizer)
     return answer
 
 
@@ -291,7 +315,15 @@ def _handler_for(fake: FakeChatServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             request = self._recorded(None)
-            if request.path.endswith("/models"):
+            if request.path.endswith("/models") and fake.models_fail is not None:
+                self._fail(fake.models_fail)
+            elif request.path.endswith("/models") or request.path == "/api/tags":
+                if request.path == "/api/tags" and fake.flavour != "ollama":
+                    self._json(404, {"error": {"message": f"No route {request.path}"}})
+                    return
+                if request.path == "/api/tags":
+                    self._json(200, {"models": [{"name": m, "model": m} for m in fake.models]})
+                    return
                 data = [
                     {"id": m, "object": "model", "created": 0, "owned_by": "fake"}
                     for m in fake.models
@@ -311,6 +343,9 @@ def _handler_for(fake: FakeChatServer) -> type[BaseHTTPRequestHandler]:
             if request.path.endswith("/embeddings") and fake.embedder is not None:
                 self._embeddings(body)
                 return
+            if request.path == "/tokenize" and fake.tokenizer is not None:
+                self._tokenize(body)
+                return
             if not request.path.endswith("/chat/completions"):
                 self._json(404, {"error": {"message": f"No route {request.path}"}})
                 return
@@ -328,7 +363,7 @@ def _handler_for(fake: FakeChatServer) -> type[BaseHTTPRequestHandler]:
             elif body.get("stream"):
                 self._stream(response, body)
             else:
-                self._json(200, _completion(response, body))
+                self._json(200, _completion(response, body, fake.tokenizer))
 
         def _embeddings(self, body: Any) -> None:
             texts = (body or {}).get("input")
@@ -344,6 +379,14 @@ def _handler_for(fake: FakeChatServer) -> type[BaseHTTPRequestHandler]:
             usage = {"prompt_tokens": tokens, "total_tokens": tokens}
             model = body.get("model", "")
             self._json(200, {"object": "list", "data": data, "model": model, "usage": usage})
+
+        def _tokenize(self, body: Any) -> None:
+            text = (body or {}).get("content", (body or {}).get("prompt"))
+            if not isinstance(text, str):
+                self._json(400, {"error": {"message": "'content' must be a string."}})
+                return
+            tokens = fake.tokenizer(text)
+            self._json(200, {"tokens": tokens, "count": len(tokens), "max_model_len": 4096})
 
         def _fail(self, fail: Fail) -> None:
             payload = fail.body
@@ -366,7 +409,7 @@ def _handler_for(fake: FakeChatServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             try:
-                for sent, chunk in enumerate(_stream_chunks(reply, body)):
+                for sent, chunk in enumerate(_stream_chunks(reply, body, fake.tokenizer)):
                     if hang and sent >= hang.after_chunks:
                         fake._stopping.wait(hang.seconds)
                         self.close_connection = True
@@ -424,3 +467,16 @@ def word_embedder(
         return vector
 
     return embed
+
+
+def char_tokenizer() -> Callable[[str], list[int]]:
+    """A stand-in tokenizer as stingy as real ones are with digits, code and non-Latin text:
+    each digit, punctuation mark and non-ASCII character is a token, and each run of up to
+    four ASCII letters is one."""
+    import re
+
+    def tokenize(text: str) -> list[int]:
+        pieces = re.findall(r"[A-Za-z]{1,4}|\S", text)
+        return [hash(piece) & 0xFFFF for piece in pieces]
+
+    return tokenize
