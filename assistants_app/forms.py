@@ -355,6 +355,13 @@ class RowsFormSet(forms.BaseFormSet):
             seen.add(value)
         return None
 
+    @classmethod
+    def of(cls, form: type[forms.Form], max_num: int) -> type[forms.BaseFormSet]:
+        """A formset of `form` rows, at most `max_num` of them, none shown until added."""
+        return forms.formset_factory(
+            form, formset=cls, extra=0, can_delete=True, max_num=max_num, validate_max=True
+        )
+
 
 class BaseFunctionToolFormSet(RowsFormSet):
     def clean(self) -> None:
@@ -364,14 +371,7 @@ class BaseFunctionToolFormSet(RowsFormSet):
             raise forms.ValidationError(f"Two functions are called {duplicate}: names must differ.")
 
 
-FunctionToolFormSet = forms.formset_factory(
-    FunctionToolForm,
-    formset=BaseFunctionToolFormSet,
-    extra=0,
-    can_delete=True,
-    max_num=ASSISTANT_TOOLS_MAX,
-    validate_max=True,
-)
+FunctionToolFormSet = BaseFunctionToolFormSet.of(FunctionToolForm, ASSISTANT_TOOLS_MAX)
 
 
 class MetadataForm(forms.Form):
@@ -392,14 +392,7 @@ class BaseMetadataFormSet(RowsFormSet):
         return {f.cleaned_data["key"]: f.cleaned_data["value"] for f in self.live_forms()}
 
 
-MetadataFormSet = forms.formset_factory(
-    MetadataForm,
-    formset=BaseMetadataFormSet,
-    extra=0,
-    can_delete=True,
-    max_num=METADATA_MAX_PAIRS,
-    validate_max=True,
-)
+MetadataFormSet = BaseMetadataFormSet.of(MetadataForm, METADATA_MAX_PAIRS)
 
 # Starter function tools a person can add with one click, then adapt.
 FUNCTION_TEMPLATES: dict[str, dict] = {
