@@ -88,17 +88,25 @@ def run_started(record: RunRecord, user) -> AuditEvent:
 
 
 def tool_outputs_submitted(
-    record: RunRecord, user, tool_calls: list[dict], outputs: list[dict[str, str]]
+    record: RunRecord,
+    user,
+    tool_calls: list[dict],
+    outputs: list[dict[str, str]],
+    made: list[dict] | None = None,
 ) -> AuditEvent:
-    """One entry per submission: every call's function, arguments and the output typed."""
+    """One entry per submission: every call's function, arguments and the output typed, and
+    how each was made when known (waiting.hows: typed, saved reply, endpoint, automatic)."""
     submitted = [
         {
             "tool_call_id": call["id"],
             "function": call["function"]["name"],
             "arguments": call["function"]["arguments"],
             "output": output["output"],
+            **(how or {}),
         }
-        for call, output in zip(tool_calls, outputs, strict=True)
+        for call, output, how in zip(
+            tool_calls, outputs, made or [None] * len(tool_calls), strict=True
+        )
     ]
     return _run_event(AuditEvent.Action.TOOL_OUTPUTS_SUBMITTED, record, user, outputs=submitted)
 

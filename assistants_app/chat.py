@@ -39,6 +39,7 @@ from .message_rows import MessageRow, message_rows
 from .models import RunRecord, ThreadRecord
 from .services import NOT_GIVEN, AssistantsClient, AssistantsError
 from .services.types import Run
+from .waiting import note_run as note_waiting
 
 FIRST_POLL_DELAY_MS = 200
 MAX_POLL_DELAY_MS = 2000
@@ -93,6 +94,7 @@ def _key(run_id: str) -> str:
 def remember_run(record: RunRecord, run: Run) -> None:
     """Keep a run the backend just returned (create, cancel, submit) as the fresh copy."""
     cache.set(_key(run.id), {"at": time.time(), "run": run.model_dump(mode="json")}, _KEEP_SECONDS)
+    note_waiting(record, run)  # before note_status: it compares with the status seen last
     record.note_status(run.status, run_error(run))
 
 
@@ -176,6 +178,7 @@ class RunState:
     tool_form: ToolOutputsForm | None = None  # the cards, for someone who can answer them
     tool_error: str = ""  # why the outputs were not submitted
     cancel_error: str = ""  # why the run could not be cancelled
+    answered: Any = None  # someone else's answer won the race (waiting.Turn): say whose
 
     @property
     def run_id(self) -> str:
@@ -208,7 +211,7 @@ class RunState:
         # what they type); anyone else keeps watching. Unknown or unreachable: ask again.
         if self.run is None:
             return True
-        answers = self.run.status == "requires_action" and self.can_chat
+        answers = self.run.status == "requires_action" and self.can_chat and not self.answered
         return not self.run.is_terminal and not answers
 
     @property

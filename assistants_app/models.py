@@ -389,6 +389,11 @@ class ToolOutputSubmission(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     submitted_at = models.DateTimeField(auto_now_add=True)
+    # How the output was made (waiting.HOW) and, for an endpoint's answer, its HTTP status and
+    # time; set by waiting.submit_answer after the submission is recorded.
+    how = models.CharField(max_length=20, default="typed")
+    endpoint_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    endpoint_ms = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["submitted_at", "pk"]
@@ -672,3 +677,7 @@ def deletable(record: FileRecord | VectorStoreRecord | None, user) -> bool:
     """Who may delete a file or a store: what its record says; one made outside the dashboard
     (no record) only those who manage files."""
     return record.can_delete(user) if record is not None else manages_files(user)
+
+
+# Answering tool calls as a team (waiting runs, answers, saved replies, endpoints).
+from .waiting_models import *  # noqa: E402, F403

@@ -17,7 +17,9 @@ from .views import (
     sharing,
     threads,
     vector_stores,
+    waiting,
 )
+from .views import endpoints as endpoint_views
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -127,5 +129,31 @@ urlpatterns = [
         "assistants/<str:assistant_id>/history/",
         history.assistant_history,
         name="assistant_history",
+    ),
+    # Waiting for an answer: tool calls the team answers, saved replies
+    path("waiting/", waiting.waiting_list, name="waiting_list"),
+    path("waiting/count/", waiting.waiting_count, name="waiting_count"),
+    path("waiting/<int:pk>/<str:run_id>/answer/", waiting.waiting_answer, name="waiting_answer"),
+    path("waiting/<int:pk>/<str:run_id>/claim/", waiting.waiting_claim, name="waiting_claim"),
+    path("waiting/<int:pk>/<str:run_id>/active/", waiting.waiting_active, name="waiting_active"),
+    path(
+        "waiting/<int:pk>/<str:run_id>/calls/<str:call_id>/",
+        waiting.call_help,
+        name="waiting_call_help",
+    ),
+    path("waiting/<int:pk>/<str:run_id>/save-reply/", waiting.reply_save, name="reply_save"),
+    path("replies/", waiting.reply_list, name="reply_list"),
+    path("replies/<int:reply_pk>/", waiting.reply_edit, name="reply_edit"),
+    path("replies/<int:reply_pk>/delete/", waiting.reply_delete, name="reply_delete"),
+    # Endpoints that answer function calls (administrators)
+    path("endpoints/", endpoint_views.endpoint_list, name="endpoint_list"),
+    path("endpoints/add/", endpoint_views.endpoint_add, name="endpoint_add"),
+    path("endpoints/<int:pk>/", endpoint_views.endpoint_edit, name="endpoint_edit"),
+    path("endpoints/<int:pk>/delete/", endpoint_views.endpoint_delete, name="endpoint_delete"),
+    path("endpoints/<int:pk>/test/", endpoint_views.endpoint_test, name="endpoint_test"),
+    path(
+        "assistants/<str:assistant_id>/answering/",
+        endpoint_views.assistant_answering,
+        name="assistant_answering",
     ),
 ]

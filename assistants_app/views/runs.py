@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, reswap, retarget
 
-from .. import audit
+from .. import waiting
 from ..chat import (
     FIRST_POLL_DELAY_MS,
     MAX_POLL_DELAY_MS,
@@ -59,10 +59,14 @@ def run_submit_outputs(request: HttpRequest, pk: int, run_id: str) -> HttpRespon
     form = ToolOutputsForm(state.tool_form.tool_calls, request.POST)
     form.is_valid()  # every field is optional plain text
     if wants_stream(request):
+        turn = waiting.take_round(record, form.tool_calls, form.outputs(), request.user)
+        if not turn.won:
+            return _answered_elsewhere(request, thread, state, turn)
         return _stream_outputs(request, thread, record, state, form)
     try:
-        run = pane.client.threads.runs.submit_tool_outputs(
-            run_id, thread_id=thread.thread_id, tool_outputs=form.outputs()
+        # Exactly one submission per round of calls, whoever else answers at the same time.
+        turn, run = waiting.submit(
+            record, pane.client, form.tool_calls, form.outputs(), request.user
         )
     except AssistantsError as error:
         # Nothing typed is lost: the cards come back filled in, with the reason.
@@ -71,11 +75,19 @@ def run_submit_outputs(request: HttpRequest, pk: int, run_id: str) -> HttpRespon
             return _status(request, thread, state, status=422)
         pane.run = state  # the page shows the cards as they were posted
         return render(request, "threads/detail.html", pane.context(), status=422)
-    record.record_outputs(form.tool_calls, form.outputs(), request.user)
-    audit.tool_outputs_submitted(record, request.user, form.tool_calls, form.outputs())
-    remember_run(record, run)
-    thread.note_activity()
+    if run is None:
+        return _answered_elsewhere(request, thread, state, turn)
     return _status_or_page(request, thread, pane.run_state(record, run=run))
+
+
+def _answered_elsewhere(
+    request: HttpRequest, thread: ThreadRecord, state: RunState, turn: waiting.Turn
+) -> HttpResponse:
+    """Someone else's outputs won: say who answered and what, and follow the run."""
+    state.tool_form, state.answered = None, turn
+    if not request.htmx:
+        messages.warning(request, turn.words)
+    return _status_or_page(request, thread, state)
 
 
 @require_POST
