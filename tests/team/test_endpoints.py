@@ -1,0 +1,219 @@
+"""Functions answered by an HTTP endpoint (endpoints.py, views/endpoints.py): administrators
+enter endpoints; the dashboard POSTs calls to a real local HTTP server standing in for one."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from assistants_app import endpoints
+from assistants_app.models import (
+    Connection,
+    Endpoint,
+    FunctionAnswering,
+    RunRecord,
+    ToolOutputSubmission,
+    WaitingRun,
+)
+from tests.dashboard.support import HTMX, poll, send, stopped
+from tests.support import wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.received.append(
+            {"path": self.path, "body": json.loads(body), "headers": dict(self.headers)}
+        )
+        behaviour = self.server.behaviour
+        if behaviour == "slow":
+            self.server.release.wait(10)
+        if behaviour == "500":
+            self.send_response(500)
+            self.end_headers()
+            return
+        if behaviour == "redirect":
+            self.send_response(307)
+            self.send_header("Location", "http://example.org/elsewhere")
+            self.end_headers()
+            return
+        if behaviour == "large":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'"' + b"x" * 5_000_000 + b'"')
+            return
+        if behaviour == "not json":
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"<html>hello</html>")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        city = self.server.received[-1]["body"].get("arguments", {}).get("city", "?")
+        self.wfile.write(json.dumps({"city": city, "temperature": 21}).encode())
+
+
+@pytest.fixture
+def remote():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.received, server.behaviour, server.release = [], "ok", threading.Event()
+    worker = threading.Thread(target=server.serve_forever, daemon=True)
+    worker.start()
+    yield server
+    server.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def make_endpoint(server, **extra) -> Endpoint:
+    url = f"http://127.0.0.1:{server.server_address[1]}/answer"
+    return Endpoint.objects.create(name="Weather service", url=url, **extra)
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "words"),
+    [
+        ("500", "answered HTTP 500"),
+        ("large", "larger than 1,000,000 bytes"),
+        ("redirect", "redirected to another host (example.org)"),
+        ("not json", "not JSON"),
+    ],
+)
+def test_failures_are_told_in_words(remote, behaviour, words):
+    remote.behaviour = behaviour
+    result = endpoints.call(make_endpoint(remote), {"function": "f", "arguments": {}})
+    assert not result["ok"] and words in result["error"]
+
+
+def test_a_timeout_is_told_in_words(remote):
+    remote.behaviour = "slow"
+    started = time.monotonic()
+    result = endpoints.call(make_endpoint(remote, timeout_seconds=0.5), {"function": "f"})
+    assert not result["ok"] and "did not answer within 0.5 s" in result["error"]
+    assert time.monotonic() - started < 5
+
+
+def test_headers_are_sent_encrypted_at_rest_and_never_shown(remote, admin_user):
+    endpoint = make_endpoint(remote, headers="Authorization: Bearer s3cret-token-value")
+    assert endpoints.call(endpoint, {"function": "f", "arguments": {}})["ok"]
+    assert remote.received[-1]["headers"]["Authorization"] == "Bearer s3cret-token-value"
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT headers FROM assistants_app_endpoint")
+        assert "s3cret" not in cursor.fetchone()[0]
+    page = logged_in(admin_user).get(reverse("endpoint_edit", args=[endpoint.pk]))
+    assert "s3cret" not in page.content.decode() and "1 header stored" in page.content.decode()
+
+
+def test_only_administrators_manage_endpoints(remote, owner, admin_user):
+    endpoint = make_endpoint(remote)
+    member = logged_in(owner)
+    for url in (reverse("endpoint_list"), reverse("endpoint_add")):
+        assert member.get(url).status_code == 403
+    assert member.post(reverse("endpoint_test", args=[endpoint.pk])).status_code == 403
+    assert member.post(reverse("endpoint_delete", args=[endpoint.pk])).status_code == 403
+    assert member.get(reverse("assistant_answering", args=["asst_x"])).status_code == 403
+    admin = logged_in(admin_user)
+    refused = admin.post(
+        reverse("endpoint_add"),
+        {
+            "name": "Files",
+            "url": "ftp://example.org/x",
+            "timeout_seconds": 5,
+            "max_response_bytes": 1000,
+        },
+    )
+    assert "Only http:// and https://" in refused.content.decode()
+    tested = admin.post(reverse("endpoint_test", args=[endpoint.pk]), **HTMX).content.decode()
+    assert "Answered" in tested and remote.received[-1]["body"]["function"] == "sample_function"
+
+
+def answered_by(assistant, mode, endpoint):
+    FunctionAnswering.objects.create(
+        connection=Connection.objects.default(),
+        assistant_id=assistant.id,
+        function_name="get_weather",
+        mode=mode,
+        endpoint=endpoint,
+    )
+
+
+def test_with_approval_the_card_shows_the_answer_and_the_edited_text_is_sent(
+    remote, owner, make_thread, weather_assistant
+):
+    answered_by(weather_assistant, "approval", make_endpoint(remote))
+    thread = make_thread(owner)
+    client = logged_in(owner)
+    send(client, thread, "get_weather city=Paris")
+    record = RunRecord.objects.get(thread=thread)
+    count = reverse("waiting_count")
+    wait_until(lambda: b'data-count="1"' in client.get(count, **HTMX).content)
+    row = wait_until(
+        lambda: WaitingRun.objects.filter(run=record).exclude(endpoint_results={}).first()
+    )
+    assert remote.received[0]["body"]["arguments"] == {"city": "Paris"}
+    page = client.get(reverse("waiting_list")).content.decode()
+    assert "Weather service answered" in page and "&quot;temperature&quot;: 21" in page
+    assert ToolOutputSubmission.objects.count() == 0  # a person approves first
+    call_id = row.calls[0]["id"]
+    url = reverse("waiting_answer", args=[thread.pk, record.run_id])
+    client.post(url, {f"output_{call_id}": '{"city": "Paris", "temperature": 25}'}, **HTMX)
+    submission = ToolOutputSubmission.objects.get()
+    assert submission.how == "endpoint_edited" and submission.endpoint_status == 200
+    done = poll(client, thread, record.run_id, until=stopped).content.decode()
+    assert '"temperature": 25' in done
+
+
+def test_automatic_answers_are_submitted_without_a_person(
+    remote, owner, make_thread, weather_assistant
+):
+    answered_by(weather_assistant, "automatic", make_endpoint(remote))
+    thread = make_thread(owner)
+    client = logged_in(owner)
+    send(client, thread, "get_weather city=Oslo")
+    record = RunRecord.objects.get(thread=thread)
+    wait_until(
+        lambda: (
+            client.get(reverse("waiting_count"), **HTMX)
+            and (ToolOutputSubmission.objects.filter(run=record).first())
+        )
+    )
+    submission = ToolOutputSubmission.objects.get(run=record)
+    assert submission.how == "automatic" and submission.submitted_by is None
+    assert '"Oslo"' in submission.output
+    done = poll(client, thread, record.run_id, until=stopped).content.decode()
+    assert "get_weather returned" in done and "Oslo" in done
+
+
+def test_a_failing_endpoint_leaves_the_person_to_answer(
+    remote, owner, make_thread, weather_assistant
+):
+    remote.behaviour = "500"
+    answered_by(weather_assistant, "automatic", make_endpoint(remote))
+    thread = make_thread(owner)
+    client = logged_in(owner)
+    send(client, thread, "get_weather city=Lima")
+    record = RunRecord.objects.get(thread=thread)
+    wait_until(lambda: b'data-count="1"' in client.get(reverse("waiting_count"), **HTMX).content)
+    wait_until(lambda: WaitingRun.objects.filter(run=record).exclude(endpoint_results={}).first())
+    page = client.get(reverse("waiting_list")).content.decode()
+    assert "could not answer" in page and "answered HTTP 500" in page
+    assert not ToolOutputSubmission.objects.exists()
