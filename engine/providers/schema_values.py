@@ -116,14 +116,22 @@ _WithoutUnevaluated = validators.extend(
 )
 
 
-def is_valid(value: Any, schema: dict[str, Any]) -> bool:
+def validator_class(root: Any) -> Any:
+    """The bounded validator class for `root` and every schema inside it."""
+    try:
+        text = json.dumps(root)
+    except (TypeError, ValueError, RecursionError):
+        return _WithoutUnevaluated
+    both = "patternProperties" in text and "unevaluatedProperties" in text
+    return _WithoutUnevaluated if both else BoundedValidator
+
+
+def is_valid(value: Any, schema: dict[str, Any], validator: Any = None) -> bool:
     """Whether `value` satisfies `schema`; a schema we cannot evaluate counts as satisfied.
     Patterns run on RE2 (see BoundedValidator): a member's regular expression is never run by
-    a backtracking engine."""
+    a backtracking engine. `validator`: validator_class() of the root, when known."""
     try:
-        text = json.dumps(schema)
-        both = "patternProperties" in text and "unevaluatedProperties" in text
-        return (_WithoutUnevaluated if both else BoundedValidator)(schema).is_valid(value)
+        return (validator or validator_class(schema))(schema).is_valid(value)
     except Exception:  # a broken user schema must not break the reply
         return True
 
@@ -333,10 +341,16 @@ def _find(
 
 
 def coerce(
-    kind: str, raw: str, schema: dict[str, Any], root: dict[str, Any], depth: int = 0
+    kind: str,
+    raw: str,
+    schema: dict[str, Any],
+    root: dict[str, Any],
+    depth: int = 0,
+    validator: Any = None,
 ) -> Any:
     """`raw` turned into a value valid for `schema`, or _MISSING when it cannot be."""
     schema = resolve(schema, root)
+    validator = validator or validator_class(root)
     if depth > _MAX_DEPTH:
         return _MISSING
     candidates: list[Any] = []
@@ -361,10 +375,11 @@ def coerce(
             )
     candidates.append(raw)
     if "array" in _types(schema) and kind != "json":
-        candidates.append([coerce(kind, raw, schema.get("items") or {}, root, depth + 1)])
+        items = schema.get("items") or {}
+        candidates.append([coerce(kind, raw, items, root, depth + 1, validator)])
     checked = _with_defs(schema, root)
     for value in candidates:
-        if value is not _MISSING and is_valid(value, checked):
+        if value is not _MISSING and is_valid(value, checked, validator):
             return value
     return _MISSING
 
@@ -393,24 +408,25 @@ def fill_object(
     keys = list(properties)
     indexes = [_index(source, keys) for source in (text, whole_text) if source]
     budget = _Budget()
+    validator = validator_class(root)
     result: dict[str, Any] = {}
     for name, prop in properties.items():
         value: Any = _MISSING
         for index in indexes:
             found = _find(name, index, keys)
             if found is not None:
-                value = coerce(*found, prop, root)
+                value = coerce(*found, prop, root, validator=validator)
                 if value is not _MISSING:
                     break
         if value is _MISSING and known and name in known:
             checked = _with_defs(resolve(prop, root), root)
-            value = known[name] if is_valid(known[name], checked) else _MISSING
+            value = known[name] if is_valid(known[name], checked, validator) else _MISSING
         if value is _MISSING and name in required:
             value = example_value(prop, root, budget=budget)
         if value is not _MISSING:
             result[name] = value
     for name in required:  # required but not declared under properties
         result.setdefault(name, "example")
-    if not is_valid(result, root):
+    if not is_valid(result, root, validator):
         return example_value(root, root)  # also covers schemas that are not objects at all
     return result
