@@ -11,7 +11,7 @@
 
   if (!window.fetch || !window.ReadableStream || !window.TextDecoder) return;
 
-  var announcedId = null;
+  var announcedId = null;  // the last reply read out (or there when the page opened)
 
   function byId(id) { return document.getElementById(id); }
 
@@ -61,18 +61,20 @@
     part.querySelector(".tail").innerHTML = data.tail;
   }
 
-  // Screen readers hear each complete reply once, not every token.
-  function announce() {
+  // Screen readers hear each complete reply once, not every token. `quiet`: note the reply
+  // the page opened with, without reading it out.
+  function announce(quiet) {
     var turns = document.querySelectorAll("#messages > li.turn.assistant:not(.live)");
     var last = turns[turns.length - 1];
     var box = byId("reply-announcer");
-    if (!last || !box || last.id === announcedId) return;
-    if (announcedId !== null) {
+    var id = last ? last.id : "";
+    if (!box || id === announcedId) return;
+    if (last && !quiet) {
       var who = last.querySelector(".who");
       var body = last.querySelector(".markdown");
       box.textContent = (who ? who.textContent + ": " : "") + (body ? body.textContent.trim().slice(0, 1000) : "");
     }
-    announcedId = last.id;
+    announcedId = id;
   }
 
   function focusComposer() {
@@ -82,7 +84,7 @@
 
   function conversationChanged(html, event) {
     keepingEnd(function () { swap("#conversation", html, "innerHTML"); });
-    if (event === "done") { announce(); focusComposer(); }
+    if (event === "done") { announce(false); focusComposer(); }
   }
 
   var handlers = {
@@ -171,9 +173,9 @@
     post(form, submitter);
   }, true);
 
-  document.addEventListener("DOMContentLoaded", announce);
+  document.addEventListener("DOMContentLoaded", function () { announce(true); });
   // A reply that arrived by polling (after a reload or a broken stream) is announced too.
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.target.id === "conversation") announce();
+    if (event.target.id === "conversation") announce(false);
   });
 })();
