@@ -1,0 +1,187 @@
+"""Benchmark of "Waiting for an answer". Prints figures; asserts nothing.
+
+1. The waiting page and the top bar's count fragment with 20 and 200 waiting runs across 50
+   threads: median server time (test client) and the number of database queries, which
+   should not grow with the number of runs.
+2. How soon the count changes on an open page after a run stops on a function call that
+   nobody's chat is watching: a poller GETs the count fragment every 500 ms over real HTTP
+   (as the top bar does) while a watcher asks the engine directly every 20 ms; the figure is
+   the time from the watcher seeing requires_action to the poller seeing the new count.
+
+gunicorn and the engine's worker on a throw-away SQLite database, DEBUG off, demo model.
+
+    .venv/bin/python bench/waiting.py [--samples 30] [--latency-runs 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+
+import httpx
+from _common import free_port, serve, setup_django, stop, time_page
+from pages import configure
+
+
+def fake_waiting(user, count: int, threads: int) -> None:
+    """`count` waiting runs across `threads` threads, as the dashboard records them (real
+    engine threads allow one active run each, so these rows are made directly)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from assistants_app.models import Connection, RunRecord, ThreadRecord, WaitingRun
+
+    connection = Connection.objects.default()
+    WaitingRun.objects.all().delete()
+    rows = []
+    for t in range(threads):
+        thread = ThreadRecord.objects.create(
+            connection=connection, thread_id=f"thread_bench_{count}_{t}", owner=user,
+            assistant_id="asst_bench", assistant_name="Bench", title=f"Bench thread {t}",
+        )  # fmt: skip
+        for r in range(count // threads):
+            record = RunRecord.objects.create(
+                thread=thread, run_id=f"run_{count}_{t}_{r}", assistant_id="asst_bench",
+                started_by=user, status="requires_action",
+            )  # fmt: skip
+            function = {"name": "get_weather", "arguments": '{"city": "Paris"}'}
+            call = {"id": f"call_{count}_{t}_{r}", "type": "function", "function": function}
+            rows.append(
+                WaitingRun(
+                    run=record,
+                    round_id=call["id"],
+                    calls=[call],
+                    expires_at=timezone.now() + timedelta(minutes=10),
+                )
+            )
+    WaitingRun.objects.bulk_create(rows)
+
+
+def measure_latency(base_url: str, cookie: str, api, assistant, user, runs: int) -> list[float]:
+    from assistants_app.models import Connection, RunRecord, ThreadRecord
+
+    delays = []
+    headers = {"HX-Request": "true", "Cookie": f"sessionid={cookie}"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=10) as http:
+        for number in range(runs):
+            engine_thread = api.threads.create(
+                messages=[{"role": "user", "content": f"get_weather city=Town{number}"}]
+            )
+            thread = ThreadRecord.objects.create(
+                connection=Connection.objects.default(), thread_id=engine_thread.id, owner=user,
+                assistant_id=assistant.id, title=f"Latency {number}",
+            )  # fmt: skip
+            before = http.get("/waiting/count/").text.split('data-count="')[1].split('"')[0]
+            seen: dict[str, float] = {}
+            done = threading.Event()
+
+            def poller(before: str = before, seen: dict = seen, done=done) -> None:
+                while not done.is_set():
+                    text = http.get("/waiting/count/").text
+                    if (
+                        'data-count="' in text
+                        and text.split('data-count="')[1].split('"')[0] != before
+                    ):
+                        seen["count"] = time.perf_counter()
+                        return
+                    done.wait(0.5)
+
+            run = api.threads.runs.create(engine_thread.id, assistant_id=assistant.id)
+            RunRecord.objects.create(
+                thread=thread, run_id=run.id, assistant_id=assistant.id, started_by=user,
+                status=run.status,
+            )  # fmt: skip
+            watcher = threading.Thread(target=poller)
+            watcher.start()
+            while (
+                api.threads.runs.retrieve(run.id, thread_id=engine_thread.id).status
+                != "requires_action"
+            ):
+                time.sleep(0.02)
+            seen["engine"] = time.perf_counter()
+            watcher.join(15)
+            done.set()
+            if "count" in seen:
+                delays.append(max(0.0, seen["count"] - seen["engine"]) * 1000)
+            api.threads.runs.cancel(run.id, thread_id=engine_thread.id)
+    return delays
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--latency-runs", type=int, default=10)
+    args = parser.parse_args()
+
+    data_dir = tempfile.mkdtemp(prefix="bench-waiting-")
+    port = free_port()
+    env = configure(data_dir, port)
+    setup_django(["collectstatic", "--noinput"])
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    processes = serve(env, port, threads=8)
+    try:
+        from assistants_app.models import Connection
+        from assistants_app.roles import set_role
+        from assistants_app.services import client_for
+
+        user = get_user_model().objects.create_user("bench", "bench@example.com", "x" * 20)
+        set_role(user, "member")
+        client = Client()
+        client.force_login(user)
+
+        print("Waiting page and count fragment (server time, test client)")
+        print(f"  {'runs':>5}  {'page ms':>8}  {'queries':>7}  {'count ms':>8}  {'queries':>7}")
+        for count in (20, 200):
+            fake_waiting(user, count, threads=50 if count >= 50 else 10)
+            client.get("/waiting/")
+            page_ms, page_q = time_page(client, "/waiting/", args.samples)
+            count_ms, count_q = _time_count(client, args.samples)
+            print(f"  {count:>5}  {page_ms:>8.1f}  {page_q:>7}  {count_ms:>8.1f}  {count_q:>7}")
+
+        from assistants_app.models import WaitingRun
+
+        WaitingRun.objects.all().delete()
+        api = client_for(Connection.objects.default())
+        assistant = api.assistants.create(
+            model="demo", name="Bench",
+            tools=[{"type": "function", "function": {"name": "get_weather"}}],
+        )  # fmt: skip
+        cookie = client.cookies["sessionid"].value
+        delays = measure_latency(
+            f"http://127.0.0.1:{port}", cookie, api, assistant, user, args.latency_runs
+        )
+        print("Count update after a run stops unwatched (poll every 500 ms over HTTP)")
+        if delays:
+            print(
+                f"  {len(delays)} runs: median {statistics.median(delays):.0f} ms, "
+                f"max {max(delays):.0f} ms"
+            )
+        else:
+            print("  the count never changed")
+    finally:
+        stop(*processes)
+
+
+def _time_count(client, samples: int) -> tuple[float, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    times, queries = [], []
+    for _ in range(samples):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get("/waiting/count/", HTTP_HX_REQUEST="true")
+            times.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.status_code
+        queries.append(len(captured))
+    return statistics.median(times) * 1000, max(queries)
+
+
+if __name__ == "__main__":
+    main()
