@@ -231,8 +231,9 @@ class Listener:
                         backoff = min(backoff * 2, RECONNECT_MAX_SECONDS)
                         continue
                     backoff = 0.25
+                    if self.listening.is_set():  # reconnected: what was said meanwhile is lost
+                        self.on_message(WAKE_ALL)
                     self.listening.set()
-                    self.on_message(WAKE_ALL)
                 if time.monotonic() - last_beat >= HEARTBEAT_SECONDS and self.keep_alive():
                     last_beat = time.monotonic()
                     self._beat()
@@ -372,6 +373,7 @@ _web_listener_checked = 0.0
 def _follow_with(run_id: str, waiter: _Waiter) -> None:
     """Add `waiter` for `run_id` and make sure this process listens (may touch the database)."""
     global _web_listener, _web_listener_checked
+    was_idle = not _local_followers.any()
     _local_followers.add(run_id, waiter)  # before claim(): a closing listener then sees it
     with _web_listener_lock:
         if _web_listener is None or not _web_listener.claim():
@@ -382,7 +384,10 @@ def _follow_with(run_id: str, waiter: _Waiter) -> None:
                 linger=WEB_LINGER_SECONDS if uses_notify() else None,
             ).start()
             _web_listener_checked = time.monotonic()
-        elif not _web_listener.notify and time.monotonic() - _web_listener_checked > 1.0:
+        elif not _web_listener.notify and (
+            # No heartbeat while idle: the row may be stale or gone, so renew it now.
+            was_idle or time.monotonic() - _web_listener_checked > 1.0
+        ):
             _web_listener_checked = time.monotonic()
             _web_listener.register()
 
