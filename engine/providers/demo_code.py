@@ -15,6 +15,7 @@ cannot write code of its own this way (a ```python block is the way to do that).
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -22,7 +23,10 @@ from engine.files import tooldefs
 
 from .demo_words import MAX_TEXT, tokens
 
-PLOT_WORDS = ("plot", "chart", "graph", "visuali", "draw", "histogram", "diagram")
+PLOT_WORDS = frozenset(
+    """plot plots plotting plotted chart charts charting graph graphs graphing draw draws
+    drawing histogram histograms diagram diagrams""".split()  # noqa: SIM905
+)
 _X_MARKERS = frozenset({"by", "per", "over", "against", "vs", "versus", "across"})
 _NOT_COLUMNS = frozenset(
     """plot plots plotting chart charts graph graphs draw drawing diagram histogram visualize
@@ -75,8 +79,12 @@ def _csv_for(text: str, files: list[str]) -> str | None:
     return (named or stems or tables or [None])[0]
 
 
+def _plot_word(word: str) -> bool:
+    return word in PLOT_WORDS or word.startswith("visuali")  # visualise, visualization…
+
+
 def wants_plot(text: str) -> bool:
-    return any(token.lower.startswith(PLOT_WORDS) for token in tokens(text))
+    return any(_plot_word(token.lower) for token in tokens(text))
 
 
 # -- plots ---------------------------------------------------------------------------------------
@@ -175,7 +183,7 @@ def plot_code(file_name: str, text: str) -> str:
     for word in re.findall(r"[a-z0-9]+", text[:MAX_TEXT].lower())[:100]:
         if word in _X_MARKERS:
             target = by
-        elif word not in _NOT_COLUMNS and not word.startswith(PLOT_WORDS) and len(word) <= 30:
+        elif word not in _NOT_COLUMNS and not _plot_word(word) and len(word) <= 30:
             target.append(word)
     return _PLOT.format(file=file_name, values=values[:12], by=by[:12])
 
@@ -256,7 +264,9 @@ def _trimmed(run: list[str]) -> list[str]:
 
 
 def equation(text: str) -> tuple[str, str, str, str] | None:
-    """(as written, left side, right side, letter) of the first equation in one letter."""
+    """(as written, left side, right side, letter) of the first equation in one letter. A bare
+    "a = 1" (in a link, a setting) is one only when the message says "solve"."""
+    solve = "solve" in text[:MAX_TEXT].lower()
     for run in map(_trimmed, _math_runs(text)):
         if run.count("=") != 1:
             continue
@@ -266,6 +276,11 @@ def equation(text: str) -> tuple[str, str, str, str] | None:
             continue
         letters = {left[1], right[1]} - {""}
         if len(letters) != 1 or not any(t[0].isdigit() for t in run):
+            continue
+        arithmetic = any(t in _OPERATORS for t in run) or any(
+            a[0].isdigit() and (b.isalpha() or b == "(") for a, b in itertools.pairwise(run)
+        )
+        if not (arithmetic or solve):
             continue
         return _written(run), left[0], right[0], letters.pop()
     return None

@@ -298,6 +298,13 @@ def test_equations_are_solved_by_code_that_runs(text, printed, tmp_path):
     assert _run(json.loads(call["arguments"])["code"], tmp_path) == printed
 
 
+@pytest.mark.parametrize(
+    "text", ["see https://example.com/?a=1", "the socks are in the drawer", "Hello there"]
+)
+def test_no_code_for_a_setting_in_a_link_a_drawer_or_a_greeting(text):
+    assert ask(text, tools=[CODE_TOOL]).calls == []
+
+
 def test_only_numbers_and_operators_of_the_message_reach_the_code():
     code = solve_code("""what is 3x + 11 = 14"); import os; os.system("id'); ('""")
     assert code is not None and "import os" not in code and "system" not in code
