@@ -6,11 +6,15 @@ every `--delay` seconds. The built-in engine runs it (gunicorn and the engine wo
 throw-away SQLite database, DEBUG off), and an SSE client posts the composer as the page's
 stream.js does (Accept: text/event-stream) and reads the page updates the dashboard sends.
 
+With `--asgi` the dashboard is served by uvicorn (the async stream view and client) and calls
+the engine on the gunicorn server (the engine's own SSE endpoint is a sync iterator, which
+Django would buffer under ASGI).
+
 For each word: token→page delay = when the page update showing it arrived at the client,
 minus when the fake server wrote the chunk that completed it (one clock: both are in this
 process). Also the time to first word: from posting the message to the first word on the page.
 
-    .venv/bin/python bench/stream_latency.py [--replies 3] [--words 200] [--delay 0.05]
+    .venv/bin/python bench/stream_latency.py [--replies 3] [--words 200] [--delay 0.05] [--asgi]
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ import json
 import re
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 
 import httpx
-from _common import free_port, serve, setup_django, stop
+from _common import ROOT, free_port, serve, setup_django, stop, wait_until_up
 from pages import configure
 
 WORD = re.compile(r"w\d{3}")
@@ -97,6 +103,7 @@ def main() -> None:
     parser.add_argument("--replies", type=int, default=3, help="replies to stream, one by one")
     parser.add_argument("--words", type=int, default=200, help="words in each reply")
     parser.add_argument("--delay", type=float, default=0.05, help="seconds between chunks")
+    parser.add_argument("--asgi", action="store_true", help="serve the dashboard with uvicorn")
     args = parser.parse_args()
 
     written: list[tuple[float, str]] = []
@@ -123,6 +130,20 @@ def main() -> None:
     from django.test import Client
 
     processes = serve(env, port, threads=16)
+    served = "WSGI: gunicorn, 1 worker, 16 threads"
+    if args.asgi:
+        port = free_port()
+        uvicorn = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "dashboard.asgi:application",
+            "--port",
+            str(port),
+        ]
+        processes.append(subprocess.Popen([*uvicorn, "--log-level", "warning"], cwd=ROOT, env=env))
+        wait_until_up(f"http://127.0.0.1:{port}/healthz")
+        served = "ASGI: uvicorn, engine on gunicorn"
     try:
         from assistants_app.models import Connection, ThreadRecord
         from assistants_app.roles import set_role
@@ -160,7 +181,7 @@ def main() -> None:
         p95 = delays[int(0.95 * (len(delays) - 1))]
         print(
             f"Streamed: {args.replies} replies of {args.words} words, a chunk every "
-            f"{args.delay * 1000:.0f} ms (WSGI: gunicorn, 1 worker, 16 threads)"
+            f"{args.delay * 1000:.0f} ms ({served})"
         )
         print(
             f"  token→page delay: median {statistics.median(delays):.0f} ms, "

@@ -280,3 +280,31 @@ def test_a_long_reply_is_sent_in_linear_size():
             sent += len(out)
     total = sum(len(p) for p in paragraphs)
     assert sent < 6 * total  # the whole text re-sent at each delta would be ~200 times that
+
+
+def test_a_backend_that_ignores_stream_is_followed_by_polling(rf, owner, make_thread, api):
+    """The run a non-streaming backend started anyway is recorded and polled: no second run."""
+    import httpx
+
+    from assistants_app.services import APIResponseValidationError
+    from assistants_app.views.stream import Turn, _sync_events
+
+    thread = make_thread(owner)
+    run = {"id": "run_plain", "object": "thread.run", "status": "queued", "created_at": 1}
+    answer = httpx.Response(200, json=run, request=httpx.Request("POST", "http://backend/runs"))
+
+    def open_stream(client):
+        raise APIResponseValidationError(
+            "Asked for a stream, the backend answered application/json",
+            response=answer,
+            request=answer.request,
+        )
+
+    request = rf.post("/")
+    request.user = owner
+    turn = Turn(request, thread, api)
+    seen = events(list(_sync_events(turn, b"", open_stream)))
+    assert [name for name, _ in seen] == ["fallback"]
+    assert reverse("run_status", args=[thread.pk, "run_plain"]) in seen[0][1]["html"]
+    record = RunRecord.objects.get(thread=thread)
+    assert record.run_id == "run_plain" and record.started_by == owner
