@@ -133,6 +133,8 @@
   }
 
   function post(form, submitter) {
+    if (form.dataset.posting) return;  // a second Enter before the answer: one message only
+    form.dataset.posting = "1";
     var body = new FormData(form);
     if (submitter && submitter.name) body.append(submitter.name, submitter.value);
     var buttons = form.querySelectorAll("button[type=submit]");
@@ -147,6 +149,7 @@
       var type = response.headers.get("Content-Type") || "";
       if (response.ok && type.indexOf("text/event-stream") === 0) return readEvents(response, pageUrl);
       return response.text().then(function (html) {
+        delete form.dataset.posting;
         buttons.forEach(function (button) { button.disabled = false; });
         if (response.ok || response.status === 422) {
           // As htmx would have swapped it: the form's own target.
@@ -157,6 +160,7 @@
         }
       });
     }).catch(function () {
+      delete form.dataset.posting;
       buttons.forEach(function (button) { button.disabled = false; });
       recover(pageUrl);
     });

@@ -63,10 +63,11 @@ def open_chat(page: Page, live_server, assistant) -> None:
     expect(page.get_by_text("No messages yet.")).to_be_visible()
 
 
-def send(page: Page, text: str) -> None:
+def send(page: Page, text: str, *, presses: int = 1) -> None:
     box = page.get_by_role("textbox", name="Message")
     box.fill(text)
-    box.press("Enter")
+    for _ in range(presses):
+        box.press("Enter")
 
 
 def live_text(page: Page) -> str:
@@ -87,7 +88,7 @@ def test_the_reply_grows_in_the_page(signed_in: Page, live_server, writer, conso
     page = signed_in
     open_chat(page, live_server, writer)
     page.evaluate(WATCH_LENGTHS)
-    send(page, "Tell me the plan")
+    send(page, "Tell me the plan", presses=2)  # an impatient second Enter sends nothing more
     expect(page.locator(".turn.user").last).to_contain_text("Tell me the plan")
     until_written(page, "word10")
     expect(page.get_by_role("button", name="Stop")).to_be_visible()
@@ -108,6 +109,7 @@ def test_the_reply_grows_in_the_page(signed_in: Page, live_server, writer, conso
     page.set_viewport_size({"width": 1366, "height": 900})
     shoot(page, "stream-desktop-after")
 
+    expect(page.locator(".turn.user")).to_have_count(1)
     lengths = page.evaluate("window.__lengths")
     partial = {n for n in lengths if 0 < n < len(" ".join(WORDS))}
     assert len(partial) >= 5, lengths  # seen growing, not arriving whole
