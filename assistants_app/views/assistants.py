@@ -178,6 +178,7 @@ def _render_builder(
         "function_templates": TEMPLATE_LABELS,
         "metadata_max": METADATA_MAX_PAIRS,
         "check_url": reverse("assistant_check_schema"),
+        "unsaved": request.method == "POST",  # a draft or a refused save: not saved yet
     }
     if error is not None:
         if isinstance(error, InvalidRequestError) or error.field_errors():
