@@ -1,0 +1,307 @@
+"""Benchmark: many people watching replies stream at once from the team deployment. Prints
+figures; asserts nothing.
+
+It starts the deployment the README documents (gunicorn with uvicorn workers,
+dashboard/gunicorn.conf.py, in the production environment) on 127.0.0.1, on a throw-away SQLite
+database, or DATABASE_URL if set (use a scratch PostgreSQL database: it adds rows). Then:
+
+1. Connect: N SSE clients each create a run on the demo model with `stream: true` (at most 50
+   creating at the same moment, as people do not all click within the same millisecond) and keep
+   reading. No engine worker runs yet, so every run stays queued and every stream stays open.
+2. Hold: with all N streams open, the rest of the site is timed for a few seconds.
+3. Stream: the engine worker starts; every run executes and every stream must deliver its
+   events to `completed` and `[DONE]`, while the rest of the site is still timed.
+
+"The rest of the site" is, every 0.2 s at once: /healthz, an engine API call
+(GET /v1/assistants/{id}) and a signed-in dashboard page (/assistants/, which calls the engine
+on the same server over loopback). Errors are any non-200 answer, a stream that breaks, an
+`error` event, or a stream that ends without its run's `completed` and `[DONE]`. The engine's
+per-key rate limit is off (one key opens every stream). Bounded in time (--seconds).
+
+    .venv/bin/python bench/stream_watchers.py [--watchers 500] [--hold 5] [--seconds 180]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import resource
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from _common import ROOT, free_port, setup_django, stop, wait_until_up
+
+PASSWORD = "a long bench passphrase"
+CREATING_AT_ONCE = 50
+PROBE_EVERY = 0.2
+
+
+def environment(data_dir: str, port: int, workers: int) -> dict[str, str]:
+    from tests.test_deploy_check import PRODUCTION_ENV
+
+    env = {
+        **PRODUCTION_ENV,
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATA_DIR": data_dir,
+        "STATIC_ROOT": str(Path(data_dir) / "static"),
+        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{data_dir}/db.sqlite3"),
+        "PORT": str(port),
+        "WEB_WORKERS": str(workers),
+        "WEB_ACCESS_LOG": "",
+        "LOG_LEVEL": "WARNING",
+        "ENGINE_RATE_LIMIT_REQUESTS": "0",
+    }
+    os.environ.update(env)
+    return {**os.environ, **env}
+
+
+@dataclass
+class Tally:
+    connected: int = 0
+    open: int = 0
+    most_open: int = 0
+    completed: int = 0
+    errors: list[str] = field(default_factory=list)
+    phase: str = "connect"
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    probe_errors: list[str] = field(default_factory=list)
+
+
+async def watch(
+    client: httpx.AsyncClient, assistant_id: str, number: int, gate: asyncio.Semaphore, t: Tally
+) -> None:
+    body = {
+        "assistant_id": assistant_id,
+        "stream": True,
+        "thread": {"messages": [{"role": "user", "content": f"Watcher {number}: hello"}]},
+    }
+    released = False
+    await gate.acquire()
+    try:
+        async with client.stream("POST", "/v1/threads/runs", json=body) as response:
+            if response.status_code != 200:
+                t.errors.append(f"HTTP {response.status_code}: {(await response.aread())[:200]!r}")
+                return
+            t.connected += 1
+            t.open += 1
+            t.most_open = max(t.most_open, t.open)
+            gate.release()
+            released = True
+            event, completed, done = "", False, False
+            try:
+                async for line in response.aiter_lines():
+                    if line.startswith("event: "):
+                        event = line[7:]
+                        completed |= event == "thread.run.completed"
+                        if event == "error":
+                            t.errors.append(f"error event in stream {number}")
+                    elif line == "data: [DONE]":
+                        done = True
+            finally:
+                t.open -= 1
+            if completed and done:
+                t.completed += 1
+            else:
+                t.errors.append(f"stream {number} ended without completed/[DONE] (last {event})")
+    except httpx.HTTPError as error:
+        t.errors.append(f"stream {number}: {type(error).__name__}: {error}")
+    finally:
+        if not released:
+            gate.release()
+
+
+async def probe(client: httpx.AsyncClient, name: str, url: str, headers: dict, t: Tally) -> None:
+    started = time.perf_counter()
+    try:
+        response = await client.get(url, headers=headers)
+        ok = response.status_code == 200
+        if not ok:
+            t.probe_errors.append(f"{name}: HTTP {response.status_code}")
+    except httpx.HTTPError as error:
+        ok = False
+        t.probe_errors.append(f"{name}: {type(error).__name__}")
+    if ok:
+        t.latencies.setdefault(t.phase, []).append(time.perf_counter() - started)
+        t.latencies.setdefault(f"{t.phase} {name}", []).append(time.perf_counter() - started)
+
+
+async def prober(client: httpx.AsyncClient, probes: list[tuple], t: Tally, stop: asyncio.Event):
+    while not stop.is_set():
+        await asyncio.gather(*(probe(client, *p, t) for p in probes))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), PROBE_EVERY)
+
+
+def server_threads(master_pid: int) -> list[tuple[int, int, int]]:
+    """(pid, threads, RSS MB) of each web worker process (the gunicorn master's children)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+            )
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(master_pid):
+            rss = int(fields.get("VmRSS", "0 kB").split()[0]) // 1024
+            found.append((int(fields["Pid"]), int(fields["Threads"]), rss))
+    return found
+
+
+async def run(args, url: str, key: str, assistant_id: str, cookies: str, env, master: int):
+    from tests.team.test_production import proxied
+
+    t = Tally()
+    deadline = time.monotonic() + args.seconds
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    api = {"Authorization": f"Bearer {key}", "OpenAI-Beta": "assistants=v2"}
+    timeout = httpx.Timeout(args.seconds, connect=30)
+    watchers = httpx.AsyncClient(base_url=url, headers=api, limits=limits, timeout=timeout)
+    # A new connection per request, as a browser's first visit: a kept-alive one that the server
+    # closes after 5 idle seconds would fail the next request on a race of the client's making.
+    fresh = httpx.Limits(max_connections=None, max_keepalive_connections=0)
+    others = httpx.AsyncClient(base_url=url, limits=fresh, timeout=30)
+    probes = [
+        ("healthz", "/healthz", proxied()),
+        ("engine API", f"/v1/assistants/{assistant_id}", api),
+        ("dashboard page", "/assistants/", {**proxied(), "Cookie": cookies}),
+    ]
+    stop_probing = asyncio.Event()
+    probing = asyncio.create_task(prober(others, probes, t, stop_probing))
+    worker = None
+    try:
+        gate = asyncio.Semaphore(CREATING_AT_ONCE)
+        started = time.monotonic()
+        streams = [
+            asyncio.create_task(watch(watchers, assistant_id, n, gate, t))
+            for n in range(args.watchers)
+        ]
+        while t.connected + len(t.errors) < args.watchers and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        connect_seconds = time.monotonic() - started
+        print(f"  connected {t.connected} of {args.watchers} streams in {connect_seconds:.1f} s")
+        t.phase = "hold"
+        held = time.monotonic()
+        await asyncio.sleep(args.hold)
+        processes = server_threads(master)
+        print(
+            f"  held {t.open} open streams for {time.monotonic() - held:.1f} s; web processes "
+            + ", ".join(f"pid {p}: {n} threads, {rss} MB" for p, n, rss in processes)
+        )
+        t.phase = "stream"
+        streaming = time.monotonic()
+        worker = subprocess.Popen([sys.executable, "manage.py", "engine_worker"], cwd=ROOT, env=env)
+        left = max(1.0, deadline - time.monotonic())
+        _finished, unfinished = await asyncio.wait(streams, timeout=left)
+        for task in unfinished:
+            task.cancel()
+        if unfinished:
+            t.errors.append(f"{len(unfinished)} streams still open at the deadline")
+        print(
+            f"  all runs executed and streamed in {time.monotonic() - streaming:.1f} s "
+            f"(one engine worker, {os.environ.get('ENGINE_WORKER_THREADS', '8')} threads)"
+        )
+    finally:
+        stop_probing.set()
+        await probing
+        await watchers.aclose()
+        await others.aclose()
+        if worker is not None:
+            stop(worker)
+    return t
+
+
+def report(t: Tally, watchers: int) -> None:
+    print(
+        f"  streams: {watchers} opened, {t.connected} connected, at most {t.most_open} open at "
+        f"once, {t.completed} complete; errors: {len(t.errors)}"
+    )
+    for error in t.errors[:5]:
+        print(f"    {error}")
+    print(f"  the rest of the site (3 requests at once every {PROBE_EVERY} s), ms:")
+    kinds = ["", " healthz", " engine API", " dashboard page"]
+    print(f"    {'':<30}" + "".join(f"{k or ' all':>20}" for k in kinds))
+    print(f"    {'phase':<30}" + f"{'n median   p95':>20}" * len(kinds))
+    names = {
+        "connect": "while the streams connect",
+        "hold": f"with {t.most_open} streams held open",
+        "stream": "while every stream delivers",
+    }
+    for phase, name in names.items():
+        cells = []
+        for kind in kinds:
+            values = sorted(t.latencies.get(phase + kind, []))
+            if not values:
+                cells.append(f"{'-':>20}")
+                continue
+            p95 = values[min(len(values) - 1, int(0.95 * len(values)))]
+            median = statistics.median(values)
+            cells.append(f"{len(values):>5} {median * 1000:>7.0f} {p95 * 1000:>6.0f}")
+        print(f"    {name:<30}" + "".join(cells))
+    print(f"    errors: {len(t.probe_errors)}", *t.probe_errors[:5], sep="\n    ")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--watchers", type=int, default=500, help="SSE clients at once")
+    parser.add_argument("--hold", type=float, default=5.0, help="seconds all streams stay open")
+    parser.add_argument("--seconds", type=float, default=180.0, help="give up after this long")
+    parser.add_argument("--workers", type=int, default=2, help="web processes (WEB_WORKERS)")
+    args = parser.parse_args()
+
+    # One socket per stream, on both sides (the server processes inherit this limit).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
+    data_dir = tempfile.mkdtemp(prefix="studio-watchers-bench-")
+    port = free_port()
+    env = environment(data_dir, port, args.workers)
+    setup_django(["createcachetable"], ["collectstatic", "--noinput"])
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from assistants_app.roles import set_role
+    from engine.models import EngineKey
+    from tests.team.test_production import Person, proxied
+
+    config = ["-m", "gunicorn", "-c", "dashboard/gunicorn.conf.py"]
+    web = subprocess.Popen([sys.executable, *config], cwd=ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url + "/healthz", headers=proxied())
+        set_role(get_user_model().objects.create_user("watcher", password=PASSWORD), "member")
+        person = Person(url)
+        person.request("GET", "/login/")
+        person.form("/login/", {"username": "watcher", "password": PASSWORD})
+        cookies = "; ".join(f"{k}={v}" for k, v in person.cookies.items())
+        _, key = EngineKey.issue("bench")
+        assistant = httpx.post(
+            url + "/v1/assistants",
+            json={"model": "demo", "name": "Watched"},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30,
+        ).json()
+        database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        print(
+            f"{args.watchers} people watching replies stream at once: gunicorn with "
+            f"{args.workers} uvicorn workers, {database}, demo model, {os.cpu_count()} cores"
+        )
+        tally = asyncio.run(run(args, url, key, assistant["id"], cookies, env, web.pid))
+        report(tally, args.watchers)
+    finally:
+        stop(web)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
