@@ -22,6 +22,7 @@ USE_DASHBOARD = "assistants_app.use_dashboard"
 MANAGE_PEOPLE = "auth.change_user"
 MANAGE_CONNECTIONS = "assistants_app.change_connection"
 MANAGE_ENGINE_KEYS = "engine.add_enginekey"
+MANAGE_MODELS = "engine.change_modelprovider"  # the Models page: providers, aliases
 # Every file and vector store of the connection, other people's chat attachments included.
 MANAGE_FILES = "assistants_app.delete_filerecord"
 
@@ -37,6 +38,9 @@ ADMINISTRATOR_PERMISSIONS = [
     "assistants_app.delete_connection",
     "engine.add_enginekey",
     "engine.change_enginekey",
+    "engine.add_modelprovider",
+    MANAGE_MODELS,
+    "engine.delete_modelprovider",
     MANAGE_FILES,
     "axes.delete_accessattempt",  # unlock someone locked out by login throttling
 ]

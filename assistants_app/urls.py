@@ -10,6 +10,7 @@ from .views import (
     files,
     history,
     home,
+    models_page,
     people,
     runs,
     settings,
@@ -123,6 +124,25 @@ urlpatterns = [
     path(
         "engine-keys/<int:key_id>/access/", engine_keys.engine_key_access, name="engine_key_access"
     ),
+    # Models: the built-in engine's providers, models and aliases (administrators)
+    path("models/", models_page.model_list, name="model_list"),
+    path("models/providers/add/", models_page.provider_add, name="provider_add"),
+    path("models/providers/<int:pk>/", models_page.provider_edit, name="provider_edit"),
+    path("models/providers/<int:pk>/delete/", models_page.provider_delete, name="provider_delete"),
+    path("models/providers/<int:pk>/test/", models_page.provider_test, name="provider_test"),
+    path(
+        "models/providers/<int:pk>/refresh/", models_page.provider_refresh, name="provider_refresh"
+    ),
+    path(
+        "models/providers/<int:pk>/models/",
+        models_page.provider_model_add,
+        name="provider_model_add",
+    ),
+    path("models/offered/<int:pk>/serve/", models_page.model_toggle, name="model_toggle"),
+    path("models/offered/<int:pk>/delete/", models_page.model_delete, name="model_delete"),
+    path("models/aliases/", models_page.alias_add, name="alias_add"),
+    path("models/aliases/<int:pk>/delete/", models_page.alias_delete, name="alias_delete"),
+    path("models/unknown/", models_page.unknown_models_set, name="unknown_models_set"),
     # Thread sharing and an assistant's history (every member)
     path("threads/<int:pk>/sharing/", sharing.thread_sharing, name="thread_sharing"),
     path(

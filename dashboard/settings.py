@@ -264,7 +264,10 @@ ENGINE_CHAT_MODELS = env.list("ENGINE_CHAT_MODELS", default=[])  # empty: ask th
 ENGINE_CHAT_AZURE_API_VERSION = env.str("ENGINE_CHAT_AZURE_API_VERSION", default="")
 ENGINE_CHAT_TIMEOUT = env.float("ENGINE_CHAT_TIMEOUT", default=60.0)  # seconds
 ENGINE_CHAT_MAX_RETRIES = env.int("ENGINE_CHAT_MAX_RETRIES", default=2)  # on 429/5xx/no connection
-ENGINE_FALLBACK_PROVIDER = env.str("ENGINE_FALLBACK_PROVIDER", default="demo")
+# A model name nobody serves: "auto" (the demo until a provider exists, then "model not
+# found"), "demo", "none" (refuse), "chat-completions" (send it to ENGINE_CHAT_BASE_URL as is).
+# The Models page's setting, when not automatic, wins.
+ENGINE_FALLBACK_PROVIDER = env.str("ENGINE_FALLBACK_PROVIDER", default="auto")
 # --- end Providers ----------------------------------------------------------------------------
 
 # --- Dashboard (assistants_app) ---------------------------------------------------------------

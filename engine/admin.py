@@ -13,7 +13,19 @@ from django.utils.html import format_html
 from django_tasks_db.admin import DBTaskResultAdmin
 from django_tasks_db.models import DBTaskResult
 
-from .models import Assistant, EngineKey, Listener, Message, Run, RunStep, Thread
+from .models import (
+    Assistant,
+    EngineKey,
+    Listener,
+    Message,
+    ModelAlias,
+    ModelProvider,
+    ProviderModel,
+    RoutingSettings,
+    Run,
+    RunStep,
+    Thread,
+)
 
 
 def pretty(value: Any) -> str:
@@ -212,3 +224,40 @@ class TaskResultAdmin(DBTaskResultAdmin):
     @admin.display(description="worker ids")
     def worker_ids_json(self, obj: DBTaskResult) -> str:
         return pretty(obj.worker_ids)
+
+
+# Model providers: managed on the dashboard's Models page, inspected here (keys masked).
+
+
+@admin.register(ModelProvider)
+class ModelProviderAdmin(InspectOnly):
+    list_display = ["name", "kind", "base_url", "enabled", "from_environment", "listed_at"]
+    search_fields = ["name", "base_url"]
+    list_filter = ["kind", "enabled", "from_environment"]
+    raw_id_fields = ["created_by"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = super().get_readonly_fields(request, obj)
+        return ["masked_key" if name == "api_key" else name for name in fields]
+
+
+@admin.register(ProviderModel)
+class ProviderModelAdmin(InspectOnly):
+    list_display = ["model_id", "name", "provider", "enabled", "discovered"]
+    search_fields = ["model_id", "name"]
+    list_filter = ["enabled", "discovered", "provider"]
+    raw_id_fields = ["provider"]
+
+
+@admin.register(ModelAlias)
+class ModelAliasAdmin(InspectOnly):
+    list_display = ["pattern", "target", "created_at"]
+    search_fields = ["pattern", "target"]
+    list_filter = ["created_at"]
+
+
+@admin.register(RoutingSettings)
+class RoutingSettingsAdmin(InspectOnly):
+    list_display = ["unknown_models", "updated_at"]
+    search_fields = ["unknown_models"]
+    list_filter = ["unknown_models"]

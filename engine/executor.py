@@ -355,9 +355,11 @@ def _fit(
     raise PromptTooLong
 
 
-def build_request(run: Run, provider: Any = None) -> ChatRequest:
-    """The conversation for the model. With `provider` (the one that will answer), the
-    prompt budget is held by that server's count."""
+def build_request(run: Run, provider: Any = None, model: str = "") -> ChatRequest:
+    """The conversation for the model (`model`: the provider's name for it, if not the
+    run's). With `provider` (the one that will answer), the prompt budget is held by that
+    server's count."""
+    model = model or run.model
     units = _units(run)
     strategy = run.truncation_strategy or {}
     if strategy.get("type") == "last_messages" and strategy.get("last_messages"):
@@ -369,13 +371,13 @@ def build_request(run: Run, provider: Any = None) -> ChatRequest:
     tools = _function_tools(run) + builtin_tools.definitions(run)
     counted = None
     if run.max_prompt_tokens:
-        counter = PromptCounter(provider, run.model)
+        counter = PromptCounter(provider, model)
         units, counted = _fit(units, system, tools, run.max_prompt_tokens, counter)
     chat = _chat(system, units)
     choice = builtin_tools.tool_choice(run.tool_choice, tools)
     response_format = run.response_format
     return ChatRequest(
-        model=run.model,
+        model=model,
         messages=chat,
         tools=tools,
         tool_choice=(choice or "auto") if tools else None,
@@ -426,20 +428,24 @@ class Execution:
         return Run.objects.filter(pk=self.run.pk, status=Run.IN_PROGRESS, claims=self.token)
 
     def go(self) -> None:
-        from .providers import provider_for
+        from .providers import route
         from .providers.base import bounded
 
         try:
             # The provider first: the prompt budget is held by its count, and a model whose
             # provider cannot be reached fails here rather than being answered by another.
-            provider = provider_for(self.run.model)
+            served = route(self.run.model)
+            provider = served.provider
+            self.run.served_by = {"model": served.model, "provider": served.provider_name}
+            if not self.fenced().update(served_by=self.run.served_by):
+                raise Lost
             try:
-                request = build_request(self.run, provider)
+                request = build_request(self.run, provider, served.model)
             except PromptTooLong:
                 self.settle(incomplete="max_prompt_tokens")
                 return
             if request.counted_prompt_tokens is not None:
-                self.counter = PromptCounter(provider, self.run.model)
+                self.counter = PromptCounter(provider, served.model)
                 self.counted = request.counted_prompt_tokens
             self.prompt_tokens = sum(
                 tokens(m.content) + sum(tokens(c.arguments) for c in m.tool_calls)

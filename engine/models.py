@@ -428,6 +428,9 @@ class Run(ApiObject):
     additional_instructions = models.TextField(null=True, blank=True)  # noqa: DJ001
     tools = models.JSONField(default=list, blank=True)
     usage = models.JSONField(null=True, blank=True)
+    # Which model answered, and whose ({"model", "provider"}): an alias or a prefixed id
+    # names something else than what the provider was asked for.
+    served_by = models.JSONField(null=True, blank=True)
     temperature = models.FloatField(null=True, blank=True)
     top_p = models.FloatField(null=True, blank=True)
     max_prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
@@ -487,6 +490,7 @@ class Run(ApiObject):
             "parallel_tool_calls": self.parallel_tool_calls,
             "response_format": self.response_format,
             "reasoning_effort": self.reasoning_effort,
+            **({"served_by": self.served_by} if self.served_by else {}),
         }
 
     @property
@@ -659,3 +663,12 @@ class Listener(models.Model):
 
 def lease_deadline(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) + timedelta(seconds=engine_setting("ENGINE_RUN_LEASE_SECONDS"))
+
+
+# Model providers have their own module; imported here so that Django registers them.
+from .provider_models import (  # noqa: E402, F401
+    ModelAlias,
+    ModelProvider,
+    ProviderModel,
+    RoutingSettings,
+)

@@ -29,7 +29,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-from . import executor, wakeup
+from . import executor, providers, wakeup
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +133,7 @@ class EngineWorker(Worker):
     def maintain(self) -> None:
         executor.renew_leases(self.worker_id)
         executor.recover()
+        providers.refresh_in_background()  # discovered model lists; HTTP, so off this loop
         if time.monotonic() >= self.next_prune:
             self.next_prune = time.monotonic() + 600
             # One task row per run segment: keep a day of them for inspection, not forever.

@@ -1,68 +1,248 @@
 """Model providers: which one answers a given model name, and which models there are.
 
-Configuration comes from settings (the "Providers" block of dashboard/settings.py, read from the
-environment). A model listed by the configured chat-completions endpoint goes there; any other
-model goes to the fallback provider, the offline demo by default, so that a fresh machine runs
-every assistant (even one whose model says "gpt-4o") without a key or a network.
+The engine's provider records (engine/provider_models.py) decide: each enabled model id belongs
+to one enabled provider; an alias maps another name (or a pattern) onto such an id; a name
+nobody serves is refused with the API's "model not found", or answered by the offline demo
+(the setting on the Models page; by default the demo until a real provider exists). Routing
+reads only the database, so a provider that is down keeps its models: the run fails in words
+instead of being answered by another model.
+
+The ENGINE_CHAT_* settings describe one provider, made or updated the first time it is needed
+and marked as coming from the environment.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db import connections, transaction
+from django.utils import timezone
 
 from .base import ModelInfo, Provider, ProviderError
 from .chat_completions import ChatCompletionsProvider
 from .demo import MODEL_ID as DEMO_MODEL
 from .demo import DemoProvider
 
-__all__ = ["DEMO_MODEL", "ModelInfo", "Provider", "ProviderError", "all_models", "provider_for"]
+__all__ = [
+    "DEMO_MODEL",
+    "ModelInfo",
+    "Provider",
+    "ProviderError",
+    "Route",
+    "all_models",
+    "provider_for",
+    "route",
+]
 
-FALLBACKS = ("demo", "chat-completions", "none")
+logger = logging.getLogger(__name__)
+
+FALLBACKS = ("auto", "demo", "chat-completions", "none")
+REFRESH_EVERY = timedelta(minutes=5)  # discovered model lists, refreshed by the worker
+RETRY_LISTING = timedelta(seconds=30)  # after a listing failed
 
 _demo = DemoProvider()
-_cache: dict[tuple, ChatCompletionsProvider] = {}
-_cache_lock = threading.Lock()
+_lock = threading.Lock()
+_instances: dict[int, tuple[tuple, ChatCompletionsProvider]] = {}
+_environment: dict[tuple, int] = {}  # the ENGINE_CHAT_* configuration synced → provider pk
 
 
-def chat_provider() -> ChatCompletionsProvider | None:
-    """The configured chat-completions provider, or None without ENGINE_CHAT_BASE_URL.
+@dataclass(frozen=True)
+class Route:
+    provider: Provider
+    model: str  # the name the provider knows it by
+    provider_name: str  # the provider record's name ("demo" for the demo)
 
-    Built once per configuration, so its pooled HTTP connections are reused across runs,
-    and rebuilt when the settings change (tests override them).
-    """
+
+def not_found(model: str) -> ProviderError:
+    return ProviderError(
+        f"The model '{model}' does not exist or you do not have access to it.",
+        code="invalid_prompt",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Provider records → provider objects
+
+
+def instance(record: Any) -> ChatCompletionsProvider:
+    """The provider object for a ModelProvider row, built once per configuration so that its
+    pooled connections are reused across runs."""
+    config = (
+        record.updated_at,
+        float(settings.ENGINE_CHAT_TIMEOUT),
+        int(settings.ENGINE_CHAT_MAX_RETRIES),
+    )
+    with _lock:
+        cached = _instances.get(record.pk)
+        if cached is not None and cached[0] == config:
+            return cached[1]
+    provider = ChatCompletionsProvider(
+        base_url=record.base_url,
+        api_key=record.api_key,
+        azure_api_version=record.api_version if record.kind == "azure" else "",
+        timeout=config[1],
+        max_retries=config[2],
+        kind=record.kind,
+        extra_headers=record.extra_headers,
+        name=f"provider:{record.pk}",
+    )
+    with _lock:
+        _instances[record.pk] = (config, provider)
+    return provider
+
+
+def _environment_config() -> tuple | None:
     base_url = getattr(settings, "ENGINE_CHAT_BASE_URL", "")
     if not base_url:
         return None
-    config = (
+    return (
         base_url,
         getattr(settings, "ENGINE_CHAT_API_KEY", ""),
         tuple(getattr(settings, "ENGINE_CHAT_MODELS", ())),
         getattr(settings, "ENGINE_CHAT_AZURE_API_VERSION", ""),
-        float(getattr(settings, "ENGINE_CHAT_TIMEOUT", 60.0)),
-        int(getattr(settings, "ENGINE_CHAT_MAX_RETRIES", 2)),
     )
-    with _cache_lock:
-        provider = _cache.get(config)
-        if provider is None:
-            url, key, models, api_version, timeout, retries = config
-            provider = ChatCompletionsProvider(
-                base_url=url,
-                api_key=key,
-                models=list(models),
-                azure_api_version=api_version,
-                timeout=timeout,
-                max_retries=retries,
-            )
-            if len(_cache) >= 8:  # settings changed many times (tests): forget the oldest
-                _cache.pop(next(iter(_cache)))
-            _cache[config] = provider
-        return provider
+
+
+def sync_environment(*, force: bool = False) -> Any:
+    """Make or update the provider the ENGINE_CHAT_* settings describe; None without them."""
+    from ..provider_models import ModelProvider, ProviderModel
+
+    config = _environment_config()
+    if config is None:
+        return None
+    with _lock:
+        known = _environment.get(config)
+    if known is not None and not force:
+        record = ModelProvider.objects.filter(pk=known, from_environment=True).first()
+        if record is not None:
+            return record
+    base_url, api_key, names, api_version = config
+    host = urlsplit(base_url).hostname or ""
+    kind = "azure" if api_version else "openai" if host == "api.openai.com" else ""
+    with transaction.atomic():
+        record = ModelProvider.objects.filter(from_environment=True).first()
+        if record is None:
+            record = ModelProvider(from_environment=True, name=ModelProvider.ENVIRONMENT_NAME)
+        record.kind = kind or (record.kind if record.pk else "openai-compatible")
+        record.base_url, record.api_key, record.api_version = base_url, api_key, api_version
+        record.discover = not names
+        record.save()
+        typed = record.offered.filter(discovered=False)
+        typed.exclude(name__in=names).delete()
+        for name in names:
+            if not record.offered.filter(name=name).exists():
+                model_id = record.prefix + name
+                taken = ProviderModel.objects.filter(model_id=model_id, enabled=True).exists()
+                ProviderModel.objects.create(
+                    provider=record, name=name, model_id=model_id, enabled=not taken
+                )
+    if record.discover:
+        refresh(record)
+    with _lock:
+        _environment[config] = record.pk
+    return record
+
+
+def refresh(record: Any) -> list[str] | None:
+    """Ask a provider which models it serves and store the answer (or why it failed);
+    nothing for one whose models are typed (Azure deployments cannot be listed)."""
+    if not record.discover or record.kind == "azure":
+        return []
+    try:
+        names = instance(record).list_models()
+    except ProviderError as error:
+        record.record_listing(None, error.message)
+        return None
+    record.record_listing(names)
+    return names
+
+
+def refresh_due(now: datetime | None = None) -> int:
+    """Refresh the discovered model lists that are due (the worker calls this)."""
+    from django.db.models import Q
+
+    from ..provider_models import ModelProvider
+
+    now = now or timezone.now()
+    due = ModelProvider.objects.enabled().filter(discover=True).exclude(kind="azure")
+    due = due.filter(
+        Q(listed_at__isnull=True)
+        | Q(listed_at__lt=now - REFRESH_EVERY)
+        | (~Q(list_error="") & Q(listed_at__lt=now - RETRY_LISTING))
+    )
+    count = 0
+    for record in due:
+        refresh(record)
+        count += 1
+    return count
+
+
+_refreshing = threading.Lock()
+_next_refresh = 0.0
+
+
+def refresh_in_background() -> None:
+    """Refresh due model lists in a thread of its own, at most once a minute and one at a
+    time: listings are HTTP calls, which must not hold up the worker's loop."""
+    global _next_refresh
+    now = time.monotonic()
+    if now < _next_refresh or not _refreshing.acquire(blocking=False):
+        return
+    _next_refresh = now + 60
+
+    def work() -> None:
+        try:
+            refresh_due()
+        except Exception:
+            logger.exception("Refreshing the providers' model lists failed")
+        finally:
+            connections.close_all()
+            _refreshing.release()
+
+    threading.Thread(target=work, name="engine-model-lists", daemon=True).start()
+
+
+# ---------------------------------------------------------------------------------------------
+# Routing
+
+
+def _served(model_id: str) -> Any:
+    from ..provider_models import ProviderModel
+
+    return (
+        ProviderModel.objects.filter(model_id=model_id, enabled=True, provider__enabled=True)
+        .select_related("provider")
+        .first()
+    )
+
+
+def _aliased(model: str, aliases: Any) -> Any:
+    """The served model an alias maps `model` onto (the demo's Route for the demo)."""
+    from ..provider_models import resolve_alias
+
+    target = resolve_alias(model, list(aliases))
+    if target is None:
+        return None
+    if target == DEMO_MODEL:
+        return Route(_demo, DEMO_MODEL, "demo")
+    served = _served(target)
+    if served is None:
+        raise ProviderError(
+            f"The model '{model}' is an alias of '{target}', which no enabled provider serves.",
+            code="invalid_prompt",
+        )
+    return served
 
 
 def _fallback() -> str:
-    fallback = getattr(settings, "ENGINE_FALLBACK_PROVIDER", "demo")
+    fallback = getattr(settings, "ENGINE_FALLBACK_PROVIDER", "auto")
     if fallback not in FALLBACKS:
         raise ProviderError(
             f"ENGINE_FALLBACK_PROVIDER is {fallback!r}; expected one of {', '.join(FALLBACKS)}."
@@ -70,35 +250,82 @@ def _fallback() -> str:
     return fallback
 
 
-def provider_for(model: str) -> Provider:
-    """The provider that runs `model`.
+def unknown_policy() -> str:
+    """ "demo" or "refuse": what a name nobody serves gets."""
+    from ..provider_models import ModelProvider, RoutingSettings, UnknownModels
 
-    Raises ProviderError(code="invalid_prompt") only when ENGINE_FALLBACK_PROVIDER is "none" and
-    no provider lists the model.
-    """
-    if model == DEMO_MODEL:
-        return _demo
-    chat = chat_provider()
-    if chat is not None and any(info.id == model for info in chat.models()):
-        return chat
-    if chat is not None and chat.unreachable and not chat.models():
-        # It may well serve this model: failing says so, answering with another would lie.
-        raise ProviderError(chat.unreachable, code="server_error")
+    chosen = RoutingSettings.current().unknown_models
+    if chosen != UnknownModels.AUTO:
+        return chosen
     fallback = _fallback()
-    if fallback == "chat-completions" and chat is not None:
-        return chat
     if fallback == "none":
-        raise ProviderError(
-            f"The model '{model}' does not exist or you do not have access to it.",
-            code="invalid_prompt",
-        )
-    return _demo
+        return "refuse"
+    if fallback == "demo":
+        return "demo"
+    if fallback == "chat-completions":
+        return "environment"
+    return "refuse" if ModelProvider.objects.enabled().exists() else "demo"
+
+
+def route(model: str) -> Route:
+    """Which provider answers `model`, under which name. Raises ProviderError: "model not
+    found" (invalid_prompt) when nobody serves it and the setting refuses such names, and
+    server_error when a provider that might serve it could not say which models it has."""
+    from ..provider_models import ModelAlias, ModelProvider
+
+    if model == DEMO_MODEL:
+        return Route(_demo, DEMO_MODEL, "demo")
+    config = _environment_config()
+    if config is not None and config not in _environment:
+        sync_environment()
+    served = _served(model) or _aliased(model, ModelAlias.objects.all())
+    environment = None
+    if served is None and config is not None:
+        # Its record may have gone since (deleted on the Models page; a flushed test database).
+        environment = sync_environment()
+        served = _served(model) or _aliased(model, ModelAlias.objects.all())
+    if isinstance(served, Route):
+        return served
+    if served is not None:
+        record = served.provider
+        return Route(instance(record), served.name, record.name)
+    down = ModelProvider.objects.enabled().filter(discover=True).exclude(list_error="").first()
+    if down is not None:
+        # It may well serve this model: failing says so, answering with another would lie.
+        raise ProviderError(down.list_error, code="server_error")
+    policy = unknown_policy()
+    if policy == "environment" and environment is not None:
+        return Route(instance(environment), model, environment.name)
+    if policy == "refuse":
+        raise not_found(model)
+    return Route(_demo, DEMO_MODEL, "demo")
+
+
+def provider_for(model: str) -> Provider:
+    """The provider that runs `model` (see `route`)."""
+    return route(model).provider
+
+
+def chat_provider() -> ChatCompletionsProvider | None:
+    """The provider object of the ENGINE_CHAT_* settings, or None without them."""
+    record = sync_environment()
+    return None if record is None else instance(record)
 
 
 def all_models() -> list[ModelInfo]:
-    """Every model a configured provider offers, the demo first; for GET /v1/models."""
+    """The demo, then every enabled model of an enabled provider; for GET /v1/models."""
+    from ..provider_models import ProviderModel
+
+    sync_environment()  # also when its record went since it was synced
     models = _demo.models()
-    chat = chat_provider()
-    if chat is not None:
-        models += [info for info in chat.models() if info.id != DEMO_MODEL]
+    enabled = (
+        ProviderModel.objects.filter(enabled=True, provider__enabled=True)
+        .exclude(model_id=DEMO_MODEL)
+        .select_related("provider")
+        .order_by("model_id")
+    )
+    for offered in enabled:
+        created = int(offered.created_at.timestamp())
+        description = f"{offered.name} via {offered.provider.name}"
+        models.append(ModelInfo(offered.model_id, offered.provider.name, created, description))
     return models

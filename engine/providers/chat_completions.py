@@ -1,17 +1,17 @@
 """Any OpenAI-compatible `/chat/completions` endpoint: OpenAI, Azure OpenAI, Ollama, vLLM,
-llama.cpp server, LM Studio…
+llama.cpp server, LM Studio…, through the official `openai` SDK (its HTTP, SSE parsing and
+retries with backoff honouring Retry-After; a Retry-After over ten seconds fails the run at
+once instead of holding a worker).
 
 Requests stream (`stream: true` with usage included); a server that answers with one JSON
 body instead is understood too. Failures become `ProviderError`s whose messages name the
-server's host and status but never the API key.
+server's host and status but never the API key. Listing models, and counting tokens where the
+server can (llama.cpp's and vLLM's `/tokenize`), are plain HTTP beside the SDK.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-import random
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +19,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
+import httpx2
+import openai
 
 from .base import (
     ChatMessage,
@@ -42,7 +44,6 @@ _FINISH_REASONS = {
     "length": "length",
     "content_filter": "content_filter",
 }
-_RETRYABLE = {429, 500, 502, 503, 504}
 _MAX_RETRY_WAIT = 10.0  # seconds; a longer Retry-After fails the run instead of blocking a worker
 _MODELS_TTL = 300.0  # seconds a discovered model list is reused
 _MODELS_RETRY = 10.0  # seconds before a failed model listing is tried again
@@ -101,16 +102,18 @@ def request_body(request: ChatRequest) -> dict[str, Any]:
     return body
 
 
-class _Retry(Exception):
-    def __init__(self, error: ProviderError, wait: float | None) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.wait = wait
+class _Client(openai.OpenAI):
+    def _should_retry(self, response: httpx2.Response) -> bool:
+        wait = self._parse_retry_after_header(response.headers)
+        if wait is not None and wait > _MAX_RETRY_WAIT:
+            return False  # fail the run now, saying when to retry, rather than block a worker
+        return super()._should_retry(response)
+
+
+TOKENIZING_KINDS = {"vllm", "llamacpp", "openai-compatible"}
 
 
 class ChatCompletionsProvider:
-    name = "chat-completions"
-
     def __init__(
         self,
         *,
@@ -120,16 +123,26 @@ class ChatCompletionsProvider:
         azure_api_version: str = "",
         timeout: float = 60.0,
         max_retries: int = 2,
-        client: httpx.Client | None = None,
+        kind: str = "openai-compatible",
+        extra_headers: dict[str, str] | None = None,
+        name: str = "chat-completions",
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        base_url = base_url.rstrip("/")
+        if kind == "azure" and "{model}" not in base_url:
+            base_url += "/openai/deployments/{model}"  # a resource's endpoint, as Azure shows it
+        self.base_url = base_url
         self.api_key = api_key
         self.configured_models = list(models or [])
         self.azure_api_version = azure_api_version
         self.timeout = timeout
         self.max_retries = max_retries
+        self.kind = kind
+        self.extra_headers = dict(extra_headers or {})
+        self.name = name
         self.host = urlsplit(self.base_url).hostname or self.base_url
-        self._client = client
+        self._client: _Client | None = None
+        self._per_model: dict[str, _Client] = {}
+        self._http: httpx.Client | None = None
         self._client_lock = threading.Lock()
         self._discovered: tuple[float, list[ModelInfo]] | None = None
         self._listed: list[ModelInfo] | None = None  # the last listing that worked
@@ -139,19 +152,45 @@ class ChatCompletionsProvider:
     # -- plumbing -------------------------------------------------------------------------
 
     @property
-    def client(self) -> httpx.Client:
-        # One pooled client per provider, shared by worker threads (httpx.Client is thread-safe).
+    def client(self) -> _Client:
+        """One SDK client per provider, shared by worker threads (its pool is thread-safe)."""
         with self._client_lock:
             if self._client is None:
-                self._client = httpx.Client(
-                    timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
-                    limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+                self._client = _Client(
+                    base_url=self.base_url,
+                    api_key=self.api_key or "unused",
+                    max_retries=self.max_retries,
+                    timeout=openai.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+                    default_headers=self.extra_headers,
+                    default_query=self._params(),
                 )
             return self._client
 
+    def _client_for(self, model: str) -> _Client:
+        if "{model}" not in self.base_url:
+            return self.client
+        with self._client_lock:
+            client = self._per_model.get(model)
+        if client is None:
+            client = self.client.with_options(base_url=self._url("", model))
+            with self._client_lock:
+                if len(self._per_model) >= 64:
+                    self._per_model.clear()
+                self._per_model[model] = client
+        return client
+
+    @property
+    def http(self) -> httpx.Client:
+        """Plain HTTP for what the SDK does not cover: Ollama's tags, /tokenize."""
+        with self._client_lock:
+            if self._http is None:
+                self._http = httpx.Client(timeout=min(self.timeout, 5.0))
+            return self._http
+
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
+        for client in (self._client, self._http):
+            if client is not None:
+                client.close()
 
     def _url(self, path: str, model: str = "") -> str:
         # Azure-style bases may hold "{model}", e.g. …/openai/deployments/{model}. Quoted
@@ -161,13 +200,26 @@ class ChatCompletionsProvider:
             return self.base_url.replace("{model}", segment) + path
         return self.base_url.replace("{model}", segment.replace(".", "%2E")) + path  # "." / ".."
 
+    @property
+    def root(self) -> str:
+        """The server's root, where llama.cpp, vLLM and Ollama keep their own endpoints."""
+        return self.base_url.removesuffix("/v1")
+
     def _headers(self) -> dict[str, str]:
-        headers = {"Accept": "text/event-stream, application/json"}
+        headers = dict(self.extra_headers)
         if self.api_key:
             if self.azure_api_version:
                 headers["api-key"] = self.api_key
             else:
                 headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    def _sdk_headers(self) -> dict[str, Any]:
+        if self.api_key and not self.azure_api_version:
+            return {}  # the SDK's own Bearer header
+        headers: dict[str, Any] = {"Authorization": openai.Omit()}
+        if self.api_key:
+            headers["api-key"] = self.api_key
         return headers
 
     def _params(self) -> dict[str, str]:
@@ -182,27 +234,18 @@ class ChatCompletionsProvider:
     # -- models ---------------------------------------------------------------------------
 
     def models(self) -> list[ModelInfo]:
-        """The configured model names; with none configured, what the server's /models lists."""
+        """The configured model names; with none configured, what the server lists (kept for
+        a while; during an outage, the last listing that worked)."""
         if self.configured_models:
             return [self._info(name) for name in self.configured_models]
         now = time.monotonic()
         if self._discovered and now - self._discovered[0] < _MODELS_TTL:
             return self._discovered[1]
         try:
-            response = self.client.get(
-                self._url("/models"),
-                headers=self._headers(),
-                params=self._params(),
-                timeout=min(self.timeout, 5.0),
-            )
-            response.raise_for_status()
-            names = [item["id"] for item in response.json().get("data", []) if item.get("id")]
-        except (httpx.HTTPError, ValueError, AttributeError, TypeError, KeyError) as exc:
-            logger.warning("Could not list models at %s: %s", self.host, self._scrub(str(exc)))
-            self.unreachable = self._scrub(
-                f"Could not list the models of the model server at {self.host} "
-                f"({_why(exc)}); it may be down or unreachable."
-            )
+            names = self.list_models()
+        except ProviderError as error:
+            logger.warning("%s", error.message)
+            self.unreachable = error.message
             # Ask again soon, and meanwhile keep what it served: an outage must not send its
             # models anywhere else.
             self._discovered = (now - _MODELS_TTL + _MODELS_RETRY, self._listed or [])
@@ -212,18 +255,42 @@ class ChatCompletionsProvider:
         self._listed, self.unreachable = found, ""
         return found
 
+    def list_models(self) -> list[str]:
+        """The names the server lists now (Ollama: its pulled models); ProviderError in words
+        when it cannot say."""
+        try:
+            if self.kind == "ollama":
+                response = self.http.get(self.root + "/api/tags", headers=self._headers())
+                response.raise_for_status()
+                return [m["name"] for m in response.json().get("models", []) if m.get("name")]
+            response = self.http.get(
+                self._url("/models"), headers=self._headers(), params=self._params()
+            )
+            response.raise_for_status()
+            return [item["id"] for item in response.json().get("data", []) if item.get("id")]
+        except (httpx.HTTPError, ValueError, AttributeError, TypeError, KeyError) as exc:
+            raise self._error(
+                f"Could not list the models of the model server at {self.host} "
+                f"({_why(exc)}); it may be down or unreachable."
+            ) from None
+
+    def _info(self, name: str) -> ModelInfo:
+        return ModelInfo(id=name, owned_by=self.host, description=f"{name} via {self.host}")
+
     def count_tokens(self, model: str, text: str) -> int | None:
         """The server's own count of `text` where it offers `/tokenize` at its root (llama.cpp
         server, vLLM); None elsewhere, asked again after a while."""
-        if "{model}" in self.base_url or time.monotonic() < self._tokenize_off_until:
+        if (
+            self.kind not in TOKENIZING_KINDS
+            or "{model}" in self.base_url
+            or time.monotonic() < self._tokenize_off_until
+        ):
             return None
-        root = self.base_url.removesuffix("/v1")
         try:
-            response = self.client.post(
-                root + "/tokenize",
+            response = self.http.post(
+                self.root + "/tokenize",
                 json={"model": model, "content": text, "prompt": text},
                 headers=self._headers(),
-                timeout=min(self.timeout, 5.0),
             )
             response.raise_for_status()
             payload = response.json()
@@ -233,87 +300,65 @@ class ChatCompletionsProvider:
             self._tokenize_off_until = time.monotonic() + _MODELS_TTL
             return None
 
-    def _info(self, name: str) -> ModelInfo:
-        return ModelInfo(id=name, owned_by=self.host, description=f"{name} via {self.host}")
-
     # -- chat -----------------------------------------------------------------------------
 
     def stream(self, request: ChatRequest) -> Iterator[ProviderEvent]:
         body = request_body(request)
-        attempt = 0
-        while True:
-            started = False
-            try:
-                with contextlib.closing(self._attempt(request, body)) as events:
-                    for event in events:
-                        started = True
-                        yield event
-                return
-            except _Retry as retry:
-                # Retry only before anything reached the caller: a half-told answer cannot
-                # be taken back.
-                if started or attempt >= self.max_retries:
-                    raise retry.error from None
-                wait = retry.wait if retry.wait is not None else 0.5 * 2**attempt
-                if wait > _MAX_RETRY_WAIT:
-                    raise retry.error from None
-                attempt += 1
-                time.sleep(wait + random.uniform(0, 0.1))
-
-    def _attempt(self, request: ChatRequest, body: dict[str, Any]) -> Iterator[ProviderEvent]:
-        url = self._url("/chat/completions", request.model)
+        client = self._client_for(request.model)
         try:
-            with self.client.stream(
-                "POST", url, json=body, headers=self._headers(), params=self._params()
-            ) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    self._raise_for_status(response)
-                if "text/event-stream" in response.headers.get("content-type", ""):
-                    yield from self._events(response, request)
-                else:
-                    response.read()
-                    yield from self._whole(response, request)
-        except httpx.TimeoutException as exc:
-            raise self._error(
-                f"The model server at {self.host} did not answer within {self.timeout:g} "
-                f"seconds ({type(exc).__name__})."
-            ) from None
-        except httpx.ConnectError:
-            error = self._error(f"Could not connect to the model server at {self.host}.")
-            raise _Retry(error, None) from None
-        except httpx.HTTPError as exc:
+            raw = client.chat.completions.with_raw_response.create(
+                **body, extra_headers=self._sdk_headers()
+            )
+        except openai.APITimeoutError:
+            raise self._timeout() from None
+        except openai.APIConnectionError:
+            raise self._error(f"Could not connect to the model server at {self.host}.") from None
+        except openai.APIStatusError as error:
+            raise self._status_error(error.response) from None
+        response = raw.http_response
+        try:
+            if "text/event-stream" in response.headers.get("content-type", ""):
+                yield from self._events(raw.parse(), request)
+            else:
+                response.read()
+                yield from self._whole(response, request)
+        except httpx2.TimeoutException:
+            raise self._timeout() from None
+        except httpx2.HTTPError as exc:
             raise self._error(
                 f"The connection to the model server at {self.host} failed: {type(exc).__name__}."
             ) from None
+        finally:
+            response.close()  # a cancelled run lets go of its connection at once
 
-    def _raise_for_status(self, response: httpx.Response) -> None:
+    def _timeout(self) -> ProviderError:
+        return self._error(
+            f"The model server at {self.host} did not answer within {self.timeout:g} seconds."
+        )
+
+    def _status_error(self, response: httpx2.Response) -> ProviderError:
         status = response.status_code
         detail = self._detail(response)
         if status == 429:
-            wait = _retry_after(response)
+            wait = _retry_after(response.headers)
             hint = f" Retry after {wait:g} seconds." if wait is not None else ""
-            error = self._error(
+            return self._error(
                 f"The model server at {self.host} is rate limiting requests (HTTP 429)."
                 f"{hint}{detail}",
                 "rate_limit_exceeded",
             )
-            raise _Retry(error, wait) from None
         if status in (400, 413, 422):
-            raise self._error(
+            return self._error(
                 f"The model server at {self.host} rejected the request (HTTP {status}).{detail}",
                 "invalid_prompt",
             )
         if status in (401, 403):
-            raise self._error(
+            return self._error(
                 f"The model server at {self.host} refused the API key (HTTP {status}).{detail}"
             )
-        error = self._error(f"The model server at {self.host} failed (HTTP {status}).{detail}")
-        if status in _RETRYABLE:
-            raise _Retry(error, _retry_after(response))
-        raise error
+        return self._error(f"The model server at {self.host} failed (HTTP {status}).{detail}")
 
-    def _detail(self, response: httpx.Response) -> str:
+    def _detail(self, response: httpx2.Response) -> str:
         try:
             payload = response.json()
             error = payload.get("error", payload) if isinstance(payload, dict) else payload
@@ -324,28 +369,25 @@ class ChatCompletionsProvider:
         text = " ".join(self._scrub(text).split())[:_ERROR_DETAIL_LIMIT]
         return f" It said: {text}" if text else ""
 
-    def _events(self, response: httpx.Response, request: ChatRequest) -> Iterator[ProviderEvent]:
+    def _events(self, chunks: openai.Stream[Any], request: ChatRequest) -> Iterator[ProviderEvent]:
         state = _StreamState()
-        for line in response.iter_lines():
-            if not line.startswith("data:"):
-                continue  # blank separators, ": keep-alive" comments, "event:" names
-            data = line[5:].strip()
-            if data == "[DONE]":
-                state.done = True
-                break
-            try:
-                chunk = json.loads(data)
-            except ValueError:
-                raise self._error(
-                    f"The model server at {self.host} sent a malformed stream "
-                    f"(not JSON: {data[:80]!r})."
-                ) from None
-            yield from self._read(state, chunk)
-        if not state.done and state.finish is None:
+        try:
+            for chunk in chunks:
+                yield from self._read(state, chunk.to_dict())
+        except openai.APIError as error:  # an {"error": …} event in the stream
+            raise self._error(
+                f"The model server at {self.host} failed mid-stream: "
+                f"{' '.join(str(error.message).split())[:_ERROR_DETAIL_LIMIT]}"
+            ) from None
+        except ValueError as error:
+            raise self._error(
+                f"The model server at {self.host} sent a malformed stream (not JSON: {error})."
+            ) from None
+        if state.finish is None:
             raise self._error(f"The model server at {self.host} ended the stream before finishing.")
         yield from state.close(request)
 
-    def _whole(self, response: httpx.Response, request: ChatRequest) -> Iterator[ProviderEvent]:
+    def _whole(self, response: httpx2.Response, request: ChatRequest) -> Iterator[ProviderEvent]:
         try:
             payload = response.json()
             choice = (payload.get("choices") or [{}])[0]
@@ -444,14 +486,14 @@ def _why(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after-ms")
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("retry-after-ms")
     if value:
         try:
             return float(value) / 1000
         except ValueError:
             pass
-    value = response.headers.get("retry-after")
+    value = headers.get("retry-after")
     try:
         return max(0.0, float(value)) if value else None
     except ValueError:

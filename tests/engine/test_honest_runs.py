@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.providers import chat_provider, provider_for, tokens
+from engine.models import ModelProvider
+from engine.providers import provider_for, refresh, route, tokens
 from engine.providers.base import ProviderError
 from tests.fakes.chat_server import Fail, FakeChatServer, Reply, char_tokenizer
 
@@ -68,14 +69,13 @@ def test_a_provider_whose_model_list_is_down_fails_the_run_in_words(
     assert chat_server.chat_requests == []
 
 
-def test_an_outage_after_a_listing_keeps_the_model_on_its_provider(chat_server, settings):
+def test_an_outage_after_a_listing_keeps_the_model_on_its_provider(db, chat_server, settings):
     route_to(settings, chat_server, models=[])
-    provider = chat_provider()
-    assert provider_for("fake-model") is provider
+    assert route("fake-model").provider_name == "environment"
     chat_server.models_fail = Fail(500)
-    provider._discovered = None  # the listing is due again, during the outage
-    assert provider_for("fake-model") is provider
-    assert provider.unreachable.startswith("Could not list the models")
+    refresh(ModelProvider.objects.get())  # the listing is due again, during the outage
+    assert route("fake-model").provider_name == "environment"
+    assert ModelProvider.objects.get().list_error.startswith("Could not list the models")
 
 
 def test_a_model_server_that_is_gone_fails_the_run(openai_client, engine_worker, settings):
@@ -87,7 +87,7 @@ def test_a_model_server_that_is_gone_fails_the_run(openai_client, engine_worker,
     assert "(no connection)" in run.last_error.message
 
 
-def test_an_unreachable_provider_refuses_every_model_but_the_demo(chat_server, settings):
+def test_an_unreachable_provider_refuses_every_model_but_the_demo(db, chat_server, settings):
     route_to(settings, chat_server, models=[])
     chat_server.models_fail = Fail(502)
     with pytest.raises(ProviderError) as caught:

@@ -315,22 +315,19 @@ def _handler_for(fake: FakeChatServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             request = self._recorded(None)
-            if request.path.endswith("/models") and fake.models_fail is not None:
+            tags = request.path == "/api/tags" and fake.flavour == "ollama"
+            if not (request.path.endswith("/models") or tags):
+                self._json(404, {"error": {"message": f"No route {request.path}"}})
+            elif fake.models_fail is not None:
                 self._fail(fake.models_fail)
-            elif request.path.endswith("/models") or request.path == "/api/tags":
-                if request.path == "/api/tags" and fake.flavour != "ollama":
-                    self._json(404, {"error": {"message": f"No route {request.path}"}})
-                    return
-                if request.path == "/api/tags":
-                    self._json(200, {"models": [{"name": m, "model": m} for m in fake.models]})
-                    return
+            elif tags:
+                self._json(200, {"models": [{"name": m, "model": m} for m in fake.models]})
+            else:
                 data = [
                     {"id": m, "object": "model", "created": 0, "owned_by": "fake"}
                     for m in fake.models
                 ]
                 self._json(200, {"object": "list", "data": data})
-            else:
-                self._json(404, {"error": {"message": f"No route {request.path}"}})
 
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)

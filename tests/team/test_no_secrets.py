@@ -15,10 +15,10 @@ from django.db import connection as db
 from django.db.models import CharField, TextField
 from django.urls import reverse
 
-from assistants_app import crypto
 from assistants_app.models import Connection, RunRecord
+from dashboard import crypto
 from engine.auth import dashboard_key
-from engine.models import EngineKey
+from engine.models import EngineKey, ModelProvider
 from tests.conftest import PASSWORD
 from tests.dashboard.support import poll, send, stopped
 
@@ -38,6 +38,9 @@ def secrets_everywhere(settings, client, admin_user, api, make_thread):
         name="Hosted", base_url="http://127.0.0.1:9/v1", api_key=API_KEY
     )
     _, engine_key = EngineKey.issue("CI")
+    provider = ModelProvider.objects.create(
+        name="Team GPU", base_url="http://127.0.0.1:9/v1", api_key=PROVIDER_KEY
+    )
     with db.cursor() as cursor:
         cursor.execute("SELECT api_key FROM assistants_app_connection WHERE id = %s", [hosted.pk])
         ciphertext = cursor.fetchone()[0]
@@ -52,6 +55,7 @@ def secrets_everywhere(settings, client, admin_user, api, make_thread):
     secrets += [settings.FIELD_ENCRYPTION_KEYS[0], PROVIDER_KEY, NEW_KEY]
     yield {
         "hosted": hosted,
+        "provider": provider,
         "thread": thread,
         "run": record,
         "secrets": secrets,
@@ -61,7 +65,7 @@ def secrets_everywhere(settings, client, admin_user, api, make_thread):
 
 def dashboard_pages(world, person) -> list[str]:
     thread, run, hosted = world["thread"], world["run"], world["hosted"]
-    t, aid = thread.pk, thread.assistant_id
+    t, aid, p = thread.pk, thread.assistant_id, world["provider"].pk
     return [
         "/", "/settings/", "/assistants/", "/assistants/new/", f"/assistants/{aid}/",
         f"/assistants/{aid}/history/", f"/assistants/{aid}/delete/", "/threads/",
@@ -69,7 +73,7 @@ def dashboard_pages(world, person) -> list[str]:
         f"/threads/{t}/runs/{run.run_id}/steps/", "/files/", "/vector-stores/", "/people/",
         "/people/add/", f"/people/{person.pk}/", "/account/password/", "/connections/",
         "/connections/add/", f"/connections/{hosted.pk}/", f"/connections/{hosted.pk}/delete/",
-        "/engine-keys/",
+        "/engine-keys/", "/models/", f"/models/providers/{p}/", f"/models/providers/{p}/delete/",
     ]  # fmt: skip
 
 
@@ -105,6 +109,9 @@ def test_no_page_shows_a_secret(client, admin_user, outsider, secrets_everywhere
             tested = client.post(reverse("connection_test", args=[hosted.pk]), **extra)
             assert b"It does not work." in tested.content
             assert_clean(tested.content.decode(), secrets, "Test connection")
+            tried = client.post(reverse("provider_test", args=[world["provider"].pk]), **extra)
+            assert b"Failed after" in tried.content
+            assert_clean(tried.content.decode(), secrets, "Test provider")
         refused = client.post(
             reverse("connection_edit", args=[hosted.pk]),
             {"name": "Hosted", "kind": "openai", "base_url": "nope", "api_key": NEW_KEY},
@@ -125,6 +132,7 @@ def test_no_page_shows_a_secret(client, admin_user, outsider, secrets_everywhere
 SECRET_NAME = re.compile(r"key|secret|token|password|credential")
 KEPT = {
     "assistants_app.Connection.api_key",  # encrypted
+    "engine.ModelProvider.api_key",  # encrypted
     "engine.EngineKey.key_hash",  # a SHA-256 of the key
     "auth.User.password",  # Django's password hash
     "sessions.Session.session_key",  # Django's session id
@@ -140,6 +148,7 @@ def test_every_stored_secret_is_encrypted_or_hashed(admin_user):
     }
     assert set(fields) == KEPT
     assert isinstance(fields["assistants_app.Connection.api_key"], crypto.EncryptedTextField)
+    assert isinstance(fields["engine.ModelProvider.api_key"], crypto.EncryptedTextField)
     _, raw = EngineKey.issue("CI")
     assert list(EngineKey.objects.values_list("key_hash", flat=True)) == [EngineKey.hash(raw)]
     assert identify_hasher(admin_user.password) and PASSWORD not in admin_user.password

@@ -1,0 +1,266 @@
+"""Models (administrators): the built-in engine's model providers, their models, aliases, and
+what happens to a model name nobody serves.
+
+Providers configure this deployment's own engine, not any Assistants API backend, so the page
+uses the engine's model service in-process (engine.model_admin, like the Engine keys page uses
+engine.keys) rather than an HTTP endpoint: API keys never travel, and no admin endpoint has to
+be guarded on /v1."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ..model_forms import AliasForm, ModelNameForm, ProviderForm, UnknownModelsForm
+from ..roles import MANAGE_MODELS
+
+admins_only = permission_required(MANAGE_MODELS, raise_exception=True)
+
+
+@require_GET
+@admins_only
+def model_list(request: HttpRequest) -> HttpResponse:
+    return _page(request)
+
+
+@require_http_methods(["GET", "POST"])
+@admins_only
+def provider_add(request: HttpRequest) -> HttpResponse:
+    from engine import model_admin
+
+    form = ProviderForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            provider = model_admin.save_provider(
+                None, **_fields(form, keep_key=False), created_by=request.user
+            )
+        except model_admin.Refused as refused:
+            form.add_error("name", str(refused))
+        else:
+            messages.success(request, _saved(provider, "Added"))
+            return redirect(f"{_list_url()}#provider-{provider.id}")
+    status = 422 if form.errors else 200
+    return _form(request, form, None, status)
+
+
+@require_http_methods(["GET", "POST"])
+@admins_only
+def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    from engine import model_admin
+
+    provider = _provider(pk)
+    form = ProviderForm(request.POST or None, initial=ProviderForm.initial_for(provider))
+    if request.method == "POST" and form.is_valid():
+        try:
+            provider = model_admin.save_provider(pk, **_fields(form, keep_key=True))
+        except model_admin.Refused as refused:
+            form.add_error("name", str(refused))
+        else:
+            messages.success(request, _saved(provider, "Saved"))
+            return redirect(f"{_list_url()}#provider-{provider.id}")
+    return _form(request, form, provider, 422 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@admins_only
+def provider_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    from engine import model_admin
+
+    provider = _provider(pk)
+    if request.method == "POST":
+        model_admin.delete_provider(pk)
+        messages.success(request, f"Deleted the provider {provider.name} and its models.")
+        return redirect("model_list")
+    return render(request, "models/confirm_delete.html", {"nav": "models", "provider": provider})
+
+
+@require_POST
+@admins_only
+def provider_test(request: HttpRequest, pk: int) -> HttpResponse:
+    from engine import model_admin
+
+    provider = _provider(pk)
+    trial = model_admin.try_provider(pk, request.POST.get("model", "").strip())
+    context = {"provider": provider, "trial": trial}
+    if request.htmx:
+        return render(request, "models/list.html#trial", context)
+    return _page(request, tried=provider.id, trial=trial)
+
+
+@require_POST
+@admins_only
+def provider_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    from engine import model_admin
+
+    provider = model_admin.refresh_provider(pk)
+    if provider is None:
+        raise Http404("No such provider.")
+    if provider.list_error:
+        messages.error(request, provider.list_error)
+    else:
+        messages.success(request, f"{provider.name} lists {len(provider.models)} model(s).")
+    return redirect(f"{_list_url()}#provider-{pk}")
+
+
+@require_POST
+@admins_only
+def provider_model_add(request: HttpRequest, pk: int) -> HttpResponse:
+    from engine import model_admin
+
+    provider = _provider(pk)
+    form = ModelNameForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Type the model's name as the server knows it.")
+    else:
+        try:
+            added = model_admin.add_model(pk, form.cleaned_data["name"])
+        except model_admin.Refused as refused:
+            messages.error(request, str(refused))
+        else:
+            state = "" if added.enabled else " (hidden: another provider serves that id)"
+            messages.success(request, f"{provider.name} offers {added.model_id}{state}.")
+    return redirect(f"{_list_url()}#provider-{pk}")
+
+
+@require_POST
+@admins_only
+def model_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    from engine import model_admin
+
+    enabled = request.POST.get("enabled") == "1"
+    offered = model_admin.set_model_enabled(pk, enabled)
+    if offered is None:
+        raise Http404("No such model.")
+    where = f"{offered.model_id} from {offered.provider.name}"
+    messages.success(request, f"Serving {where}." if enabled else f"Hid {where}.")
+    return redirect(f"{_list_url()}#provider-{offered.provider_id}")
+
+
+@require_POST
+@admins_only
+def model_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    from engine import model_admin
+
+    model_id = model_admin.delete_model(pk)
+    if model_id is None:
+        raise Http404("No such model.")
+    messages.success(request, f"Removed {model_id}; a listing that finds it adds it again.")
+    return redirect("model_list")
+
+
+@require_POST
+@admins_only
+def alias_add(request: HttpRequest) -> HttpResponse:
+    from engine import model_admin
+
+    form = AliasForm(request.POST)
+    if form.is_valid():
+        try:
+            alias = model_admin.add_alias(**form.cleaned_data)
+        except model_admin.Refused as refused:
+            form.add_error("pattern", str(refused))
+        else:
+            warning = "" if alias.served else " Nobody serves that model yet."
+            messages.success(request, f"{alias.pattern} is answered by {alias.target}.{warning}")
+            return redirect(f"{_list_url()}#aliases")
+    return _page(request, alias_form=form, status=422)
+
+
+@require_POST
+@admins_only
+def alias_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    from engine import model_admin
+
+    pattern = model_admin.delete_alias(pk)
+    if pattern is None:
+        raise Http404("No such alias.")
+    messages.success(request, f"Removed the alias {pattern}.")
+    return redirect(f"{_list_url()}#aliases")
+
+
+@require_POST
+@admins_only
+def unknown_models_set(request: HttpRequest) -> HttpResponse:
+    from engine import model_admin
+
+    form = UnknownModelsForm(request.POST)
+    if not form.is_valid():
+        return _page(request, unknown_form=form, status=422)
+    model_admin.set_unknown_models(form.cleaned_data["unknown_models"])
+    messages.success(request, "Saved what happens to a model name nobody serves.")
+    return redirect(f"{_list_url()}#unknown")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _list_url() -> str:
+    from django.urls import reverse
+
+    return reverse("model_list")
+
+
+def _provider(pk: int):
+    from engine import model_admin
+
+    provider = model_admin.get_provider(pk)
+    if provider is None:
+        raise Http404("No such provider.")
+    return provider
+
+
+def _fields(form: ProviderForm, *, keep_key: bool) -> dict:
+    data = form.cleaned_data
+    api_key: str | None = data["api_key"] or (None if keep_key else "")
+    if data["clear_key"]:
+        api_key = ""
+    return {
+        "name": data["name"],
+        "kind": data["kind"],
+        "base_url": data["base_url"],
+        "api_key": api_key,
+        "extra_headers": data["extra_headers"],
+        "api_version": data["api_version"] if data["kind"] == "azure" else "",
+        "prefix": data["prefix"],
+        "discover": data["discover"],
+        "enabled": data["enabled"],
+    }
+
+
+def _saved(provider, verb: str) -> str:
+    if provider.list_error:
+        return f"{verb} {provider.name}, but: {provider.list_error}"
+    return f"{verb} {provider.name}: {len(provider.models)} model(s)."
+
+
+def _form(request: HttpRequest, form: ProviderForm, provider, status: int) -> HttpResponse:
+    from engine import model_admin
+
+    context = {
+        "nav": "models",
+        "form": form,
+        "provider": provider,
+        "example_urls": model_admin.EXAMPLE_URLS,
+    }
+    return render(request, "models/form.html", context, status=status)
+
+
+def _page(request: HttpRequest, status: int = 200, **extra) -> HttpResponse:
+    from engine import model_admin
+
+    setting, effective = model_admin.unknown_models()
+    context = {
+        "nav": "models",
+        "providers": model_admin.list_providers(),
+        "aliases": model_admin.list_aliases(),
+        "served": model_admin.served_model_ids(),
+        "alias_form": AliasForm(),
+        "unknown_form": UnknownModelsForm(initial={"unknown_models": setting}),
+        "unknown_effective": effective,
+        "model_form": ModelNameForm(),
+        **extra,
+    }
+    return render(request, "models/list.html", context, status=status)
