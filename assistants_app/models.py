@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from .crypto import EncryptedTextField, mask
 from .roles import manages_files, set_role
+from .titles import short_title
 
 
 class Installation(models.Model):
@@ -253,6 +254,15 @@ class ThreadRecordQuerySet(models.QuerySet):
         """Other people's threads shared with the team, for the "Shared with the team" list."""
         return self.visible_to(user).exclude(owner=user)
 
+    def matching(self, query: str) -> ThreadRecordQuerySet:
+        """Threads whose title, or a message the dashboard has seen (search_models), holds
+        every word of `query`, in any case."""
+        threads, index = self, ThreadMessageIndex.objects  # noqa: F405 (search_models)
+        for word in query.split():
+            seen = index.filter(text__icontains=word).values("thread")
+            threads = threads.filter(Q(title__icontains=word) | Q(pk__in=seen))
+        return threads
+
 
 class ThreadRecord(models.Model):
     """The thread index: the Assistants API has no "list threads", so the dashboard keeps one."""
@@ -316,7 +326,7 @@ class ThreadRecord(models.Model):
         self.last_activity_at = timezone.now()
         fields = ["last_activity_at"]
         if not self.renamed and not self.title:
-            self.title = " ".join(text.split())[: self.TITLE_LENGTH]
+            self.title = short_title(text)
             fields.append("title")
         self.save(update_fields=fields)
 
@@ -678,6 +688,9 @@ def deletable(record: FileRecord | VectorStoreRecord | None, user) -> bool:
     (no record) only those who manage files."""
     return record.can_delete(user) if record is not None else manages_files(user)
 
+
+# What the dashboard saw of threads' messages, for search.
+from .search_models import *  # noqa: E402, F403
 
 # Answering tool calls as a team (waiting runs, answers, saved replies, endpoints).
 from .waiting_models import *  # noqa: E402, F403
