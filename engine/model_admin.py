@@ -301,3 +301,13 @@ def unknown_models() -> tuple[str, str]:
 
 def set_unknown_models(value: str) -> None:
     RoutingSettings.objects.update_or_create(pk=1, defaults={"unknown_models": value})
+
+
+def reencrypt_keys() -> int:
+    """Store every provider key again, encrypted with the first FIELD_ENCRYPTION_KEYS key."""
+    count = 0
+    with transaction.atomic():
+        for record in ModelProvider.objects.exclude(api_key="").select_for_update():
+            record.save(update_fields=["api_key"])
+            count += 1
+    return count

@@ -7,8 +7,9 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import IntegrityError, connection
 
-from assistants_app import crypto
 from assistants_app.models import Connection
+from dashboard import crypto
+from engine.models import ModelProvider
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +24,12 @@ def _fresh_fernet():
 def _raw_key(pk: int) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT api_key FROM assistants_app_connection WHERE id = %s", [pk])
+        return cursor.fetchone()[0]
+
+
+def _raw_provider_key(pk: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT api_key FROM engine_modelprovider WHERE id = %s", [pk])
         return cursor.fetchone()[0]
 
 
@@ -69,6 +76,8 @@ def test_rotation_re_encrypts_with_the_new_key(settings):
     settings.FIELD_ENCRYPTION_KEYS = [old]
     conn = Connection.objects.create(name="Other", base_url="https://x.test/v1", api_key="sk-1234")
     before = _raw_key(conn.pk)
+    provider = ModelProvider.objects.create(name="GPU", base_url="http://x.test/v1", api_key="sk-5")
+    provider_before = _raw_provider_key(provider.pk)
 
     settings.FIELD_ENCRYPTION_KEYS = [new, old]
     crypto._fernet.cache_clear()
@@ -78,3 +87,5 @@ def test_rotation_re_encrypts_with_the_new_key(settings):
     crypto._fernet.cache_clear()
     assert _raw_key(conn.pk) != before
     assert Connection.objects.get(pk=conn.pk).api_key == "sk-1234"
+    assert _raw_provider_key(provider.pk) != provider_before
+    assert ModelProvider.objects.get(pk=provider.pk).api_key == "sk-5"

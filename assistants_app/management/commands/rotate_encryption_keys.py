@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from assistants_app.models import Connection
+from engine import model_admin
 
 
 class Command(BaseCommand):
@@ -14,4 +15,5 @@ class Command(BaseCommand):
             for connection in Connection.objects.exclude(api_key="").select_for_update():
                 connection.save(update_fields=["api_key"])
                 count += 1
+            count += model_admin.reencrypt_keys()  # the engine's model providers
         self.stdout.write(f"Re-encrypted {count} secret(s).")
