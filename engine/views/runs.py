@@ -3,19 +3,25 @@ submit_tool_outputs, and the run steps."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 
 from .. import streaming, wakeup
 from ..api import ApiError, body, endpoint, ok, paginate
 from ..models import Run, RunStep, Thread
 from ..schemas import CreateRun, ModifyMetadata, RunOptions, SubmitToolOutputs, dump
 from . import lookups
+
+logger = logging.getLogger(__name__)
 
 
 def run_response(run: Run) -> JsonResponse:
@@ -41,24 +47,41 @@ def _wait_deadline(request: HttpRequest, found: Run) -> float | None:
     return time.monotonic() + left if left > 0 else None
 
 
-def settled(request: HttpRequest, found: Run) -> Run:
-    """`found`, after waiting (bounded, see _wait_deadline) for it to leave queued and
-    in_progress. The worker's wake-ups end the wait; the database is read once per wake-up."""
-    deadline = _wait_deadline(request, found)
-    if deadline is None:
-        return found
-    changed = wakeup.follow(found.pk)
+class MovingRun(JsonResponse):
+    """The answer for a run still moving, which the view may replace with a later one until
+    `deadline` (see _wait_deadline). As it stands it is a complete answer: the state now."""
+
+    def __init__(self, found: Run, deadline: float) -> None:
+        super().__init__(found.to_api())
+        self["openai-poll-after-ms"] = str(settings.ENGINE_POLL_AFTER_MS)
+        self.run, self.deadline = found, deadline
+
+
+def _reload(run_id: str) -> Run:
+    return Run.objects.get(pk=run_id)
+
+
+async def _settle(answer: MovingRun) -> HttpResponse:
+    """`answer`, or the run's answer once it leaves queued and in_progress before the deadline.
+    The worker's wake-ups end the wait (the database is read once per wake-up, never polled);
+    it waits on the event loop, so under ASGI no thread is held meanwhile."""
+    found = answer.run
     try:
-        found.refresh_from_db()  # following first: a change after this read sets `changed`
-        while found.status in (Run.QUEUED, Run.IN_PROGRESS):
-            left = deadline - time.monotonic()
-            if left <= 0 or not changed.wait(left):
-                break
-            changed.clear()
-            found.refresh_from_db()
-    finally:
-        wakeup.unfollow(found.pk, changed)
-    return found
+        async with wakeup.watching(found.pk) as watch:
+            found = await sync_to_async(_reload)(found.pk)  # after the watch began: none missed
+            while found.status in (Run.QUEUED, Run.IN_PROGRESS):
+                left = answer.deadline - time.monotonic()
+                if left <= 0 or not await watch.wait(left):
+                    break
+                found = await sync_to_async(_reload)(found.pk)
+    except Exception:  # the state already read is still a true answer
+        logger.warning("Waiting for run %s to settle failed", found.pk, exc_info=True)
+        return answer
+    if found.status == answer.run.status:
+        return answer
+    settled = await sync_to_async(run_response)(found)
+    settled["x-request-id"] = answer["x-request-id"]
+    return settled
 
 
 def run_config(data: RunOptions) -> dict[str, Any]:
@@ -117,14 +140,24 @@ def runs(request: HttpRequest, thread_id: str) -> HttpResponse:
 
 
 @endpoint("GET", "POST")
-def run(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
+def _run(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
     found = lookups.run(lookups.thread(request.engine_key, thread_id), run_id)
     if request.method == "POST":
         data = body(request, ModifyMetadata)
         if "metadata" in data.model_fields_set:
             found.metadata = data.metadata or {}
             found.save(update_fields=["metadata", "updated_at"])
-    return run_response(settled(request, found))
+    elif (deadline := _wait_deadline(request, found)) is not None:
+        return MovingRun(found, deadline)
+    return run_response(found)
+
+
+@csrf_exempt
+@login_not_required
+async def run(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
+    """Retrieve or modify a run; a retrieve by the SDK's pollers may wait for it to settle."""
+    answer = await sync_to_async(_run)(request, thread_id, run_id)
+    return await _settle(answer) if isinstance(answer, MovingRun) else answer
 
 
 @endpoint("POST")
