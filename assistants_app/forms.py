@@ -156,6 +156,15 @@ def parse_json_schema(text: str, *, require_object: bool = False) -> dict:
     return schema
 
 
+SAMPLING_DEFAULT = 1.0  # the API's temperature and top_p when not set
+
+
+def _unless_default(value: float | None) -> float | None:
+    """A sampling value as the form shows it: the API reports an unset one as the default,
+    which shown (and saved back) would set it; empty means the same and sets nothing."""
+    return None if value == SAMPLING_DEFAULT else value
+
+
 class CountedTextarea(forms.Textarea):
     """A text area with a live character count against the API's limit (static/js/app.js)."""
 
@@ -279,8 +288,8 @@ class AssistantForm(forms.Form):
             "instructions": assistant.get("instructions") or "",
             "code_interpreter": "code_interpreter" in kinds,
             "file_search": "file_search" in kinds or "retrieval" in kinds,
-            "temperature": assistant.get("temperature"),
-            "top_p": assistant.get("top_p"),
+            "temperature": _unless_default(assistant.get("temperature")),
+            "top_p": _unless_default(assistant.get("top_p")),
             "reasoning_effort": assistant.get("reasoning_effort") or "",
             "response_format": "auto",
         }

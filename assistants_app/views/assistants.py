@@ -127,7 +127,11 @@ def _builder_post(
     page = partial(_render_builder, request, assistant=assistant, files=files)
     action = request.POST.get("action", "save")
     if action != "save":
-        return page(builder.draft(action))
+        # A row added or removed: with htmx only its section comes back, changed in place.
+        rows = "metadata" if "metadata" in action else "functions"
+        added = {"add_function": "function", "template": "function", "add_metadata": "metadata"}
+        new_row = added.get(action.partition("-")[0], "")
+        return page(builder.draft(action), rows=rows if request.htmx else "", new_row=new_row)
     if not (builder.is_valid() & files.is_valid()):
         return page(builder, status=422)
     try:
@@ -165,7 +169,10 @@ def _render_builder(
     error: AssistantsError | None = None,
     files: assistant_files.AssistantFilesForm | None = None,
     status: int = 200,
+    rows: str = "",
+    new_row: str = "",
 ) -> HttpResponse:
+    """The builder page, or only its `rows` section ("functions", "metadata") for htmx."""
     connection = Connection.objects.default()
     context = {
         "nav": "assistants",
@@ -179,7 +186,10 @@ def _render_builder(
         "metadata_max": METADATA_MAX_PAIRS,
         "check_url": reverse("assistant_check_schema"),
         "unsaved": request.method == "POST",  # a draft or a refused save: not saved yet
+        "new_row": new_row,
     }
+    if rows:
+        return render(request, f"assistants/form.html#{rows}", context, status=status)
     if error is not None:
         if isinstance(error, InvalidRequestError) or error.field_errors():
             builder.add_api_errors(error.field_errors())

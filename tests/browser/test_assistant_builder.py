@@ -43,6 +43,7 @@ def test_field_errors_for_a_long_name_and_an_invalid_schema(signed_in: Page, liv
     expect(page.get_by_text("300 / 256 characters")).to_be_visible()
     page.get_by_label("Model").fill("demo")
     page.get_by_label("Name", exact=True).nth(1).fill("lookup")
+    page.get_by_role("button", name="JSON", exact=True).click()  # the schema as text
     schema = page.get_by_label("Parameters (JSON Schema)")
     schema.fill('{"type": "object", "properties": {"id": {"type": "strnig"}}}')
     # The live check says where it is wrong while typing…

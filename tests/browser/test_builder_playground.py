@@ -2,6 +2,8 @@
 parameter form and its JSON agree, a test chat tries unsaved settings, code and JSON out and in,
 and History restores a version."""
 
+import json
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -52,3 +54,106 @@ def test_leaving_with_unsaved_changes_asks_first(
     expect(page.get_by_label("Instructions")).to_have_value("Answer in French.")
     assert asked == ["beforeunload"]
     assert page.url == f"{live_server.url}/assistants/{weather_assistant.id}/"
+
+
+def stays_on_the_page(page: Page):
+    """A marker in the window survives only if the page was not loaded again."""
+    page.evaluate("window.__stayed = true")
+    return lambda: page.evaluate("window.__stayed === true")
+
+
+def test_rows_are_added_and_removed_in_place(signed_in: Page, live_server, api, weather_assistant):
+    page = signed_in
+    open_builder(page, live_server, weather_assistant)
+    stayed = stays_on_the_page(page)
+    page.get_by_label("Instructions").fill("Typed, not saved.")
+    add = page.get_by_role("button", name="Add metadata")
+    add.scroll_into_view_if_needed()
+    scrolled = page.evaluate("window.scrollY")
+    add.click()
+    key = page.get_by_label("Key")
+    expect(key).to_be_focused()  # the new row's first field
+    assert stayed() and page.evaluate("window.scrollY") == scrolled
+    key.fill("team")
+    page.get_by_role("button", name="lookup_order").click()
+    expect(page.get_by_label("Name", exact=True).nth(2)).to_be_focused()
+    expect(page.get_by_label("Name", exact=True).nth(2)).to_have_value("lookup_order")
+    page.get_by_role("button", name="Remove function 1").click()
+    expect(page.get_by_role("button", name="Remove function 2")).to_have_count(0)
+    expect(page.get_by_label("Name", exact=True).nth(1)).to_have_value("lookup_order")
+    expect(page.get_by_role("button", name="Add a function")).to_be_focused()
+    assert stayed()
+    expect(page.get_by_label("Instructions")).to_have_value("Typed, not saved.")
+    expect(page.get_by_label("Key")).to_have_value("team")
+
+    # Up to 16 metadata rows; then the button gives way to the reason.
+    for rows in range(2, 17):
+        page.get_by_role("button", name="Add metadata").click()
+        expect(page.get_by_label("Key")).to_have_count(rows)
+    expect(page.get_by_role("button", name="Add metadata")).to_have_count(0)
+    expect(page.locator("#metadata-full")).to_contain_text("as many metadata pairs")
+    assert stayed()
+    # Nothing was saved by any of it.
+    assert api.assistants.retrieve(weather_assistant.id).tools[0].function.name == "get_weather"
+
+
+def test_parameter_form_and_json_view_round_trip(signed_in: Page, live_server, api):
+    page = signed_in
+    page.goto(live_server.url + "/assistants/new/")
+    page.get_by_label("Name", exact=True).fill("Shop")
+    page.get_by_label("Model").fill("demo")
+    page.get_by_role("button", name="Add a function").click()
+    function = page.get_by_role("region", name="Function 1")
+    function.get_by_label("Name", exact=True).fill("place_order")
+    function.get_by_role("button", name="Add a parameter").click()
+    function.get_by_label("Parameter name").fill("size")
+    function.get_by_label("Allowed values").fill("small, large")
+    function.get_by_role("checkbox", name="Required").check()
+    function.get_by_role("button", name="Add a parameter").click()
+    function.get_by_label("Parameter name").nth(1).fill("address")
+    function.get_by_label("Type").nth(1).select_option("object")
+    function.get_by_role("button", name="Add a property").nth(1).click()
+    function.get_by_label("Parameter name").nth(2).fill("city")
+    function.get_by_label("Description").nth(2).fill("Where to deliver")
+
+    expected = {
+        "type": "object",
+        "properties": {
+            "size": {"type": "string", "enum": ["small", "large"]},
+            "address": {
+                "type": "object",
+                "properties": {"city": {"type": "string", "description": "Where to deliver"}},
+            },
+        },
+        "required": ["size"],
+    }
+    function.get_by_role("button", name="JSON", exact=True).click()
+    schema = function.get_by_label("Parameters (JSON Schema)")
+    assert json.loads(schema.input_value()) == expected
+    expect(function.get_by_text("Valid JSON Schema.")).to_be_visible()
+
+    # Edited as JSON, the form shows the change.
+    expected["properties"]["address"]["properties"]["zip"] = {"type": "integer"}
+    expected["properties"]["address"]["required"] = ["zip"]
+    schema.fill(json.dumps(expected))
+    function.get_by_role("button", name="Form", exact=True).click()
+    expect(function.get_by_label("Parameter name").nth(3)).to_have_value("zip")
+    expect(function.get_by_label("Type").nth(3)).to_have_value("integer")
+    expect(function.get_by_role("checkbox", name="Required").nth(3)).to_be_checked()
+    expect(function.get_by_label("Allowed values").first).to_have_value("small, large")
+
+    page.get_by_role("button", name="Create assistant").click()
+    expect(page.get_by_text("Created the assistant Shop.")).to_be_visible()
+    [assistant] = api.assistants.list().data
+    assert assistant.tools[0].function.parameters == expected
+    # And it reads back into the form as it was.
+    function = page.get_by_role("region", name="Function 1")
+    expect(function.get_by_label("Parameter name").nth(2)).to_have_value("city")
+
+
+def test_json_schema_response_fields_open_at_once(signed_in: Page, live_server):
+    page = signed_in
+    page.goto(live_server.url + "/assistants/new/")
+    expect(page.get_by_label("Schema name")).to_be_hidden()
+    page.get_by_label("Response format").select_option("json_schema")
+    expect(page.get_by_label("Schema name")).to_be_visible()

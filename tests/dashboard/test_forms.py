@@ -231,3 +231,10 @@ def test_tool_outputs_form_keeps_plain_text():
     form = ToolOutputsForm(calls, {"output_call_1": "sunny, 21 °C"})
     assert form.is_valid()
     assert form.outputs() == [{"tool_call_id": "call_1", "output": "sunny, 21 °C"}]
+
+
+def test_sampling_at_the_api_default_shows_empty_so_it_is_not_written_back():
+    # The API reports a top_p nobody set as 1.0; shown as 1.0 it would be saved as set.
+    builder = AssistantBuilder.for_assistant({"model": "demo", "temperature": 0.7, "top_p": 1.0})
+    assert builder.form.initial["temperature"] == 0.7
+    assert builder.form.initial["top_p"] is None
