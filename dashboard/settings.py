@@ -143,6 +143,8 @@ TEMPLATES = [
 # SQLite by default; DATABASE_URL (postgres://...) for the team deployment.
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with the threads of a process taking turns to write (dashboard/sqlite3).
+    DATABASES["default"]["ENGINE"] = "dashboard.sqlite3"
     # The web process and the worker both write: WAL, a busy timeout and IMMEDIATE
     # transactions keep "database is locked" away under concurrent load.
     DATABASES["default"]["OPTIONS"] = {
