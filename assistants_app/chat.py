@@ -39,6 +39,7 @@ from .message_rows import MessageRow, message_rows
 from .models import RunRecord, ThreadRecord
 from .services import NOT_GIVEN, AssistantsClient, AssistantsError
 from .services.types import Run
+from .usage import person_headers
 from .waiting import note_run as note_waiting
 
 FIRST_POLL_DELAY_MS = 200
@@ -147,7 +148,12 @@ def start_run(
     thread: ThreadRecord, client: AssistantsClient, user, options: dict
 ) -> tuple[RunRecord, Run]:
     """Create a run on the thread and record who started it."""
-    run = client.threads.runs.create(thread.thread_id, assistant_id=thread.assistant_id, **options)
+    run = client.threads.runs.create(
+        thread.thread_id,
+        assistant_id=thread.assistant_id,
+        extra_headers=person_headers(thread.connection, user),  # whose token budget
+        **options,
+    )
     return record_run(thread, user, run, options), run
 
 

@@ -17,6 +17,7 @@ from .views import (
     setup,
     sharing,
     threads,
+    usage,
     vector_stores,
     waiting,
 )
@@ -143,6 +144,11 @@ urlpatterns = [
     path("models/aliases/", models_page.alias_add, name="alias_add"),
     path("models/aliases/<int:pk>/delete/", models_page.alias_delete, name="alias_delete"),
     path("models/unknown/", models_page.unknown_models_set, name="unknown_models_set"),
+    # Usage: tokens and runs (everyone their own; administrators everyone's and the budgets)
+    path("usage/", usage.usage_page, name="usage_page"),
+    path("usage/usage.csv", usage.usage_csv, name="usage_csv"),
+    path("usage/budgets/", usage.budget_set, name="budget_set"),
+    path("usage/budgets/<int:pk>/delete/", usage.budget_delete, name="budget_delete"),
     # Thread sharing and an assistant's history (every member)
     path("threads/<int:pk>/sharing/", sharing.thread_sharing, name="thread_sharing"),
     path(

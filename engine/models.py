@@ -314,6 +314,7 @@ class Thread(ApiObject):
             parallel_tool_calls=pick("parallel_tool_calls", True),
             response_format=pick("response_format", assistant.response_format or "auto"),
             reasoning_effort=pick("reasoning_effort", assistant.reasoning_effort),
+            person_id=config.get("person_id"),
             created_at=now,
             queued_at=now,
             expires_at=now + timedelta(seconds=engine_setting("ENGINE_RUN_TTL_SECONDS")),
@@ -431,6 +432,11 @@ class Run(ApiObject):
     # Which model answered, and whose ({"model", "provider"}): an alias or a prefixed id
     # names something else than what the provider was asked for.
     served_by = models.JSONField(null=True, blank=True)
+    # Who started it on the dashboard (the dashboard says so with its own key); None for
+    # runs of engine keys, which count against their key (thread.created_by_key).
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     temperature = models.FloatField(null=True, blank=True)
     top_p = models.FloatField(null=True, blank=True)
     max_prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
@@ -456,6 +462,7 @@ class Run(ApiObject):
         indexes = [
             models.Index(fields=["thread", "created_at"]),
             models.Index(fields=["status", "lease_expires_at"]),
+            models.Index(fields=["person", "created_at"]),
         ]
 
     def to_api(self) -> dict[str, Any]:
@@ -672,3 +679,4 @@ from .provider_models import (  # noqa: E402, F401
     ProviderModel,
     RoutingSettings,
 )
+from .usage_models import TokenBudget  # noqa: E402, F401

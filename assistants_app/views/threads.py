@@ -22,6 +22,7 @@ from ..forms import NewThreadForm, RenameThreadForm
 from ..message_files import attachments_form
 from ..models import Connection, ThreadRecord
 from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, NotFoundError
+from ..usage import person_headers
 from . import backend, fragment, in_words, saying_errors
 from .stream import Turn, stream_turn, wants_stream
 
@@ -164,7 +165,11 @@ def stream_reply(
     return stream_turn(
         turn,
         lambda api: api.threads.runs.create(
-            thread.thread_id, assistant_id=thread.assistant_id, stream=True, **options
+            thread.thread_id,
+            assistant_id=thread.assistant_id,
+            stream=True,
+            extra_headers=person_headers(thread.connection, request.user),
+            **options,
         ),
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
-from .. import streaming
+from .. import streaming, usage
 from ..api import body, endpoint, ok
 from ..files.tools import create_helper_stores
 from ..models import Principal, Thread
@@ -64,6 +64,7 @@ def thread_and_run(request: HttpRequest) -> HttpResponse:
     key = request.engine_key
     data = body(request, CreateThreadAndRun)
     assistant = lookups.assistant(key, data.assistant_id)
+    person = usage.admit(request)  # whose budget it draws on; refused when used up
     with transaction.atomic():
         new_thread = _create_thread(key, data.thread)
         if data.tool_resources is not None and not new_thread.tool_resources:
@@ -71,7 +72,7 @@ def thread_and_run(request: HttpRequest) -> HttpResponse:
             lookups.resources(key, resources)
             new_thread.tool_resources = create_helper_stores(resources, key, private=True)
             new_thread.save(update_fields=["tool_resources"])
-        run = new_thread.start_run(assistant, **run_config(data))
+        run = new_thread.start_run(assistant, **run_config(data), person_id=person)
     if data.stream:
         prelude = [
             streaming.sse("thread.created", new_thread.to_api()),
