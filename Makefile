@@ -7,7 +7,7 @@ PORT ?= 8000
 export PORT
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint format install install-dev chromium bubblewrap worker serve clean
+.PHONY: run test lint format install install-dev chromium bubblewrap axe worker serve clean
 
 # Runtime dependencies only; the stamp makes a second `make run` start in seconds.
 $(VENV)/.installed: pyproject.toml
@@ -46,6 +46,23 @@ bubblewrap:
 	  fi; \
 	fi
 
+# axe-core, the accessibility checker the browser tests inject into every page
+# (tests/browser/test_every_page.py), from the npm registry into .cache/axe; npm itself is
+# Debian's `npm` package.
+AXE_CORE := .cache/axe/node_modules/axe-core/axe.min.js
+axe:
+	@if [ ! -f $(AXE_CORE) ]; then \
+	  if ! command -v npm >/dev/null; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	      echo "Installing Debian's npm for axe-core…"; \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	    else \
+	      echo "npm is missing: run 'sudo apt-get install npm' (the accessibility tests need axe-core)." >&2; exit 1; \
+	    fi; \
+	  fi; \
+	  npm install --prefix .cache/axe --no-audit --no-fund --no-save --silent axe-core@4.11; \
+	fi
+
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	@echo ""
@@ -68,7 +85,7 @@ serve: $(VENV)/.installed
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	exec $(BIN)/gunicorn --config dashboard/gunicorn.conf.py
 
-test: $(VENV)/.installed-dev chromium bubblewrap
+test: $(VENV)/.installed-dev chromium bubblewrap axe
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

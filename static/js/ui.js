@@ -44,7 +44,7 @@
     search.placeholder = "Search…";
     search.autocomplete = "off";
     search.setAttribute("aria-controls", id + "-options");
-    var list = document.createElement("ul");
+    var list = document.createElement("div");
     list.className = "picker-options";
     list.id = id + "-options";
     list.setAttribute("role", "group");
@@ -56,7 +56,7 @@
 
     var boxes = [];
     Array.prototype.forEach.call(select.options, function (option, i) {
-      var item = document.createElement("li");
+      var item = document.createElement("div");
       var row = document.createElement("label");
       var check = document.createElement("input");
       check.type = "checkbox";
