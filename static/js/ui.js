@@ -48,7 +48,7 @@
     list.className = "picker-options";
     list.id = id + "-options";
     list.setAttribute("role", "group");
-    list.setAttribute("aria-label", name);
+    list.setAttribute("aria-label", "Choices: " + name);
     var none = document.createElement("p");
     none.className = "picker-none muted";
     none.textContent = "Nothing matches.";
