@@ -1,10 +1,12 @@
 """Tool calls waiting for the team: which runs wait for whom, who answers them, how.
 
 - The dashboard learns that a run waits from whatever asks the backend about it: a chat that
-  follows it (chat.remember_run calls `note_run`), or the sweep that the live count's poll
-  triggers (`sweep`: at most once per SWEEP_SECONDS for everyone, it asks the backend about
-  the runs still moving). A waiting run is a WaitingRun row holding its calls, so the waiting
-  page and the count read one table instead of asking the backend per run.
+  follows it (chat.remember_run calls `note_run`), the background task that follows every
+  moving run with no page open (following.py, prompted by `note_run`), or the sweep that the
+  live count's poll triggers (`sweep`: at most once per SWEEP_SECONDS for everyone, it asks
+  the backend about the runs still moving). A waiting run is a WaitingRun row holding its
+  calls, so the waiting page and the count read one table instead of asking the backend per
+  run.
 - Exactly one submission per round of calls: `take_round` inserts the round's Answer row
   before anything is sent; the unique constraint makes the second person lose, and they are
   shown the winner's answer. A round whose sender failed is released (or lapses).
@@ -17,11 +19,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from . import audit
@@ -34,6 +38,7 @@ from .models import (
     ToolOutputSubmission,
     WaitingRun,
 )
+from .rendering import pretty_json
 from .services import AssistantsClient, AssistantsError, client_for
 from .services.types import Run
 
@@ -54,9 +59,13 @@ def _round_key(record: RunRecord) -> str:
     return f"dashboard:waiting-round:{record.pk}"
 
 
+MOVING = ("queued", "in_progress", "cancelling")
+
+
 def note_run(record: RunRecord, run: Run) -> None:
-    """Keep the run's WaitingRun row in step with what the backend just said about it.
-    Called for every status the dashboard sees, so it touches the database only on change."""
+    """Keep the run's WaitingRun row in step with what the backend just said about it, and
+    have a moving run followed in the background. Called for every status the dashboard sees,
+    so it touches the database only on change."""
     if run.status == "requires_action" and run.required_tool_calls:
         calls = [call.model_dump(mode="json") for call in run.required_tool_calls]
         round_id = calls[0]["id"]
@@ -75,33 +84,41 @@ def note_run(record: RunRecord, run: Run) -> None:
             created = True
         cache.set(_round_key(record), round_id, 3600)
         if created:
+            from .chat import run_error
             from .endpoints import ask_endpoints_later
 
+            # Recorded before the endpoints are asked: an automatic answer submitted at once
+            # records "queued", which this must not overwrite afterwards.
+            record.note_status(run.status, run_error(run))
             ask_endpoints_later(row)
     elif record.status == "requires_action" or cache.get(_round_key(record)):
         WaitingRun.objects.filter(run=record).delete()
         cache.delete(_round_key(record))
+    if run.status in MOVING:
+        from .chat import run_error
+        from .following import follow_soon
+
+        record.note_status(run.status, run_error(run))  # before the follower looks for it
+        follow_soon()
 
 
-def sweep(*, force: bool = False) -> int:
+def moving() -> QuerySet[RunRecord]:
+    """The dashboard's runs last seen queued or in progress (and not abandoned)."""
+    return RunRecord.objects.filter(status__in=MOVING, updated_at__gte=timezone.now() - MOVING_FOR)
+
+
+def sweep(*, force: bool = False, limit: int = SWEEP_LIMIT) -> int:
     """Ask the backend about the runs still moving (queued, in progress), so a run that stops
     on a call while nobody watches its chat is noticed; at most once per SWEEP_SECONDS for
-    everyone. Returns how many runs were asked about."""
+    everyone unless `force`d. Returns how many runs were asked about."""
     from .chat import current_run
 
     if not force and not cache.add("dashboard:waiting-sweep", 1, SWEEP_SECONDS):
         return 0
-    moving = (
-        RunRecord.objects.filter(
-            status__in=("queued", "in_progress", "cancelling"),
-            updated_at__gte=timezone.now() - MOVING_FOR,
-        )
-        .select_related("thread__connection")
-        .order_by("updated_at")[:SWEEP_LIMIT]
-    )
+    runs = moving().select_related("thread__connection").order_by("updated_at")[:limit]
     clients: dict[int, AssistantsClient] = {}
     asked = 0
-    for record in moving:
+    for record in runs:
         connection = record.thread.connection
         client = clients.get(connection.pk)
         if client is None:
@@ -294,10 +311,17 @@ class CallHelp:
     mode: str = FunctionAnswering.Mode.PERSON
     endpoint_name: str = ""
     result: dict | None = None  # the endpoint's answer once it came (or why it failed)
+    save_url: str = ""  # "Save as a reply"
+    help_url: str = ""  # the endpoint's answer, polled while it is being asked
 
     @property
     def asking(self) -> bool:
         return self.mode != FunctionAnswering.Mode.PERSON and self.result is None
+
+    @cached_property
+    def arguments(self) -> str:
+        """The call's arguments indented for reading (made here, once per card)."""
+        return pretty_json(self.call["function"]["arguments"])
 
 
 def helps_for(rows: list[WaitingRun]) -> dict[str, CallHelp]:
@@ -318,6 +342,8 @@ def helps_for(rows: list[WaitingRun]) -> dict[str, CallHelp]:
     }
     helps = {}
     for row in rows:
+        args = [row.run.thread_id, row.run.run_id]
+        save_url = reverse("reply_save", args=args)
         for call in row.calls:
             key = (row.run.thread.connection_id, row.run.assistant_id, call["function"]["name"])
             how = modes.get(key)
@@ -327,6 +353,8 @@ def helps_for(rows: list[WaitingRun]) -> dict[str, CallHelp]:
                 how.mode if how else FunctionAnswering.Mode.PERSON,
                 how.endpoint.name if how else "",
                 row.endpoint_results.get(call["id"]),
+                save_url,
+                reverse("waiting_call_help", args=[*args, call["id"]]) if how else "",
             )
     return helps
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +23,7 @@ from ..waiting_forms import SavedReplyForm
 from . import backend, in_words
 
 COUNT_POLL_MS = 500
+PAGE_SIZE = 20  # waiting runs per page: each is a whole form, so the page stays quick
 NOTIFY_ITEMS = 20  # newest waiting runs the count fragment names, for browser notifications
 
 
@@ -64,8 +66,9 @@ def _items(rows: list[WaitingRun]) -> list[Item]:
 @require_GET
 def waiting_list(request: HttpRequest) -> HttpResponse:
     waiting.sweep()
-    items = _items(list(_rows(request.user)))
-    return render(request, "waiting/list.html", {"nav": "waiting", "items": items})
+    page = Paginator(_rows(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"nav": "waiting", "items": _items(list(page)), "page_obj": page}
+    return render(request, "waiting/list.html", context)
 
 
 @require_GET

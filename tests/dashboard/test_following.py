@@ -1,0 +1,85 @@
+"""Following runs in the background (following.py): with no page open at all (nothing polls a
+chat, the count or the waiting page), a run that stops on a function call is recorded as
+waiting, an automatic endpoint answers it, and the run's end is recorded."""
+
+import pytest
+from django.test import Client
+
+from assistants_app import following
+from assistants_app.models import (
+    Connection,
+    FunctionAnswering,
+    RunRecord,
+    ToolOutputSubmission,
+    WaitingRun,
+)
+from tests.support import wait_until
+from tests.team.test_endpoints import make_endpoint, remote  # noqa: F401 - the fixture
+
+from .support import send
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def started_unwatched(owner, make_thread, text: str) -> RunRecord:
+    """Send `text` as a plain form post (the redirect is not followed: no page is drawn)."""
+    thread = make_thread(owner)
+    assert send(logged_in(owner), thread, text).status_code == 302
+    return RunRecord.objects.get(thread=thread)
+
+
+def test_a_run_that_stops_with_no_page_open_is_recorded_as_waiting(owner, make_thread):
+    record = started_unwatched(owner, make_thread, "get_weather city=Paris")
+    row = wait_until(
+        lambda: WaitingRun.objects.filter(run=record).first(),
+        message="the run to be recorded as waiting, with no page open",
+    )
+    assert row.calls[0]["function"]["name"] == "get_weather"
+    record.refresh_from_db()
+    assert record.status == "requires_action"
+    # Nothing moves any more: the follower stopped queueing itself.
+    wait_until(lambda: not following.pending(), message="the follower to stop")
+
+
+def test_an_automatic_endpoint_answers_with_no_page_open_and_the_end_is_recorded(
+    remote,  # noqa: F811 - the fixture imported above
+    owner,
+    make_thread,
+    weather_assistant,
+):
+    FunctionAnswering.objects.create(
+        connection=Connection.objects.default(),
+        assistant_id=weather_assistant.id,
+        function_name="get_weather",
+        mode="automatic",
+        endpoint=make_endpoint(remote),
+    )
+    record = started_unwatched(owner, make_thread, "get_weather city=Oslo")
+    submission = wait_until(
+        lambda: ToolOutputSubmission.objects.filter(run=record).first(),
+        message="the endpoint's answer to be submitted, with no page open",
+    )
+    assert submission.how == "automatic" and '"Oslo"' in submission.output
+    wait_until(
+        lambda: RunRecord.objects.get(pk=record.pk).status == "completed",
+        message="the run's end to be recorded, with no page open",
+    )
+    assert not WaitingRun.objects.filter(run=record).exists()
+
+
+def test_one_follower_is_pending_however_many_runs_move(owner, make_thread, settings):
+    records = [started_unwatched(owner, make_thread, "get_weather city=Rome") for _ in range(3)]
+    from django_tasks_db.models import DBTaskResult
+
+    pending = DBTaskResult.objects.filter(
+        status="READY", task_path=following.follow_runs.module_path
+    )
+    assert pending.count() <= 1
+    for record in records:
+        wait_until(lambda record=record: WaitingRun.objects.filter(run=record).exists())
