@@ -31,14 +31,15 @@ from django.urls import reverse
 from . import audit
 from .catalog import model_choices
 from .chat_forms import ComposerForm, ThreadSharingForm
+from .chat_sidebar import Sidebar
 from .error_words import in_words
 from .file_forms import AttachmentsForm
 from .forms import ToolOutputsForm
 from .message_files import attachments_form, decorate
 from .message_rows import MessageRow, message_rows
-from .models import RunRecord, ThreadRecord
+from .models import Connection, RunRecord, ThreadMessageIndex, ThreadRecord
 from .services import NOT_GIVEN, AssistantsClient, AssistantsError
-from .services.types import Run
+from .services.types import Assistant, Run
 from .usage import person_headers
 from .waiting import note_run as note_waiting
 
@@ -247,6 +248,9 @@ class ChatPane:
     start_error: str = ""  # the message was sent, but its run could not start: why
     streaming: bool = False  # this request follows the run as a stream (see the docstring)
     live: RunState | None = None  # the streamed run, once it exists
+    action_error: str = ""  # why a regenerate or an edit was refused
+    search: str = ""  # what the sidebar is searching for
+    is_draft = False
 
     @classmethod
     def of(
@@ -255,6 +259,7 @@ class ChatPane:
         """The pane for the person asking; a draft the page kept while the thread was busy
         comes back into the composer."""
         kwargs.setdefault("draft", request.GET.get("draft", ""))
+        kwargs.setdefault("search", request.GET.get("q", "").strip())
         return cls(request.user, thread, client, **kwargs)
 
     def context(self, **extra: Any) -> dict[str, Any]:
@@ -333,6 +338,9 @@ class ChatPane:
             return [], None, in_words(error)
         rows = message_rows(page.data)
         decorate(rows, page.data, self.thread, self.client)  # citations, images, code steps
+        ThreadMessageIndex.note(self.thread, rows)  # what was shown can be searched for
+        for row in rows:
+            row.mine = row.role == "user" and self.sent_by_me(row.author)
         return rows, (page.last_id if page.has_more else None), ""
 
     @property
@@ -361,11 +369,47 @@ class ChatPane:
         return bool(rows and rows[-1].role == "user")
 
     @cached_property
+    def sidebar(self) -> Sidebar:
+        thread = self.thread
+        return Sidebar(self.user, self.search, current=thread.pk, assistant_id=thread.assistant_id)
+
+    def sent_by_me(self, author: str) -> bool:
+        # Messages sent before authors were recorded are the owner's.
+        if author:
+            return author == self.user.get_username()
+        return self.thread.owner_id == self.user.pk
+
+    @property
+    def can_regenerate(self) -> bool:
+        """The last answer can be written again: someone who may chat, nothing running, and
+        the latest page ends with an answer."""
+        rows = self.rows
+        if not self.can_chat or self.busy or self.earlier_than:
+            return False
+        return bool(rows and rows[-1].role == "assistant")
+
+    @property
+    def can_edit(self) -> bool:
+        return self.can_chat and not self.busy
+
+    @property
+    def send_url(self) -> str:
+        return reverse("thread_send", args=[self.thread.pk])
+
+    @cached_property
     def composer(self) -> ComposerForm:
-        form = self.sent or ComposerForm(initial={"content": self.draft})
+        last = self.latest_run
+        model = (last.options or {}).get("model", "") if last else ""
+        form = self.sent or ComposerForm(initial={"content": self.draft, "model": model})
+        form.offer_models(lambda: self.model_choices, lambda: self.assistant_model)
         if self.busy:
             form.hold(COMPOSER_REASON_ID)
         return form
+
+    @cached_property
+    def assistant_model(self) -> str:
+        assistant = cached_assistant(self.thread.connection, self.client, self.thread.assistant_id)
+        return assistant.model if assistant else ""
 
     @cached_property
     def attach_form(self) -> AttachmentsForm:
@@ -385,3 +429,77 @@ class ChatPane:
     @property
     def assistant_url(self) -> str:
         return reverse("assistant_edit", args=[self.thread.assistant_id])
+
+
+def cached_assistant(
+    connection: Connection, client: AssistantsClient, assistant_id: str
+) -> Assistant | None:
+    """The thread's assistant (for its model), kept a minute; None if it cannot be read."""
+    key = f"dashboard:assistant:{connection.pk}:{assistant_id}"
+    data = cache.get(key)
+    if data is None:
+        try:
+            data = client.assistants.retrieve(assistant_id).model_dump(mode="json")
+        except AssistantsError:
+            return None
+        cache.set(key, data, 60)
+    return Assistant.model_validate(data)
+
+
+@dataclass
+class DraftChat:
+    """A new chat before its first message: the composer, with nothing stored anywhere until
+    the message is sent (then thread_create makes the thread and its record). Templates read
+    it as `chat`, like ChatPane."""
+
+    user: Any
+    connection: Connection
+    client: AssistantsClient
+    assistant: Assistant
+    sent: ComposerForm | None = None
+    attach: AttachmentsForm | None = None
+    send_error: str = ""
+    search: str = ""
+
+    is_draft = True
+    can_chat = True
+    busy = False
+    busy_reason = ""
+    streaming = False
+    rows: tuple = ()
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        return {"nav": "threads", "thread": None, "chat": self, **extra}
+
+    @property
+    def assistant_model(self) -> str:
+        return self.assistant.model
+
+    @property
+    def assistant_name(self) -> str:
+        return self.assistant.name or self.assistant.id
+
+    @property
+    def send_url(self) -> str:
+        return reverse("thread_create")
+
+    @cached_property
+    def model_choices(self) -> list[str]:
+        try:
+            return model_choices(self.connection, self.client)
+        except AssistantsError:
+            return []
+
+    @cached_property
+    def composer(self) -> ComposerForm:
+        form = self.sent or ComposerForm()
+        form.offer_models(lambda: self.model_choices, lambda: self.assistant_model)
+        return form
+
+    @cached_property
+    def attach_form(self) -> AttachmentsForm:
+        return self.attach or AttachmentsForm(allowed=lambda ids: set())  # no uploads yet
+
+    @cached_property
+    def sidebar(self) -> Sidebar:
+        return Sidebar(self.user, self.search, assistant_id=self.assistant.id)

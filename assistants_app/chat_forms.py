@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 
 from .forms import MessageForm
@@ -21,11 +23,43 @@ class ComposerForm(MessageForm):
         attrs.pop("maxlength", None)
         attrs["data-enter-sends"] = True  # static/js/app.js: Enter sends, Shift+Enter a new line
 
+    def offer_models(
+        self, names: Callable[[], list[str]], assistant_model: Callable[[], str]
+    ) -> None:
+        """The model as a picker: the assistant's own first (sent as no override), then the
+        connection's other models. A name posted or remembered that is not listed stays.
+        Both are asked for only when the picker is drawn (a held composer's checks need not
+        reach the backend)."""
+        current = str(self["model"].value() or "")
+
+        def choices() -> list[tuple[str, str]]:
+            own = assistant_model()
+            label = f"{own} (the assistant's model)" if own else "The assistant's model"
+            offered = [("", label)] + [(name, name) for name in names() if name != own]
+            if current and current not in {value for value, _ in offered}:
+                offered.append((current, current))
+            return offered
+
+        field = self.fields["model"]
+        field.widget = forms.Select(choices=choices, attrs={"class": "model-picker"})
+        field.help_text = ""
+
     def hold(self, reason_id: str) -> None:
         """While a run holds the thread, the box is disabled and says why (element reason_id)."""
         self.fields["content"].widget.attrs.update(
             {"disabled": True, "aria-describedby": reason_id}
         )
+
+
+class EditMessageForm(forms.Form):
+    """A message of one's own, edited, to be sent again as a new message."""
+
+    content = MessageForm.base_fields["content"]
+
+    use_required_attribute = False
+
+    def clean_content(self) -> str:
+        return MessageForm.clean_content(self)  # type: ignore[arg-type]
 
 
 _SHARING_CHOICES = [

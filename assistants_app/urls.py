@@ -38,6 +38,17 @@ urlpatterns = [
         assistants.assistant_duplicate,
         name="assistant_duplicate",
     ),
+    path("assistants/<str:assistant_id>/try/", assistants.assistant_try, name="assistant_try"),
+    path(
+        "assistants/<str:assistant_id>/try/new/",
+        assistants.assistant_try_new,
+        name="assistant_try_new",
+    ),
+    path(
+        "assistants/<str:assistant_id>/try/<int:pk>/keep/",
+        assistants.assistant_try_keep,
+        name="assistant_try_keep",
+    ),
     path(
         "assistants/<str:assistant_id>/delete/",
         assistants.assistant_delete,
@@ -51,6 +62,14 @@ urlpatterns = [
     path("threads/<int:pk>/messages/", threads.thread_send, name="thread_send"),
     path("threads/<int:pk>/rename/", threads.thread_rename, name="thread_rename"),
     path("threads/<int:pk>/delete/", threads.thread_delete, name="thread_delete"),
+    path("threads/search/", threads.thread_sidebar, name="thread_search"),
+    path("threads/<int:pk>/regenerate/", threads.thread_regenerate, name="thread_regenerate"),
+    path(
+        "threads/<int:pk>/messages/<str:message_id>/edit/",
+        threads.message_edit,
+        name="message_edit",
+    ),
+    path("threads/<int:pk>/export/<str:fmt>/", threads.thread_export, name="thread_export"),
     # Runs
     path("threads/<int:pk>/runs/", runs.run_retry, name="run_retry"),
     path("threads/<int:pk>/runs/<str:run_id>/status/", runs.run_status, name="run_status"),

@@ -8,7 +8,8 @@ updates (chat_stream.LiveReply), ending with the pane as it is afterwards. There
 "start later" state to claim: one POST makes one run, a reload or a second tab finds the run
 recorded and follows it by polling (run_status), and a dropped stream leaves the run going.
 
-Events for stream.js (data is JSON): `pane` and `done` replace the conversation, `status`
+Events for stream.js (data is JSON): `pane` and `done` replace the conversation (a `pane`
+with a `url` began a new chat: the page takes the thread's address), `status`
 replaces the run-status element, `part` adds or replaces a step or message in the live turn,
 `text` appends settled HTML to a message and replaces its tail, `fallback` swaps in the
 polling status element (the stream broke; the run goes on).
@@ -72,14 +73,19 @@ class Turn:
     live: LiveReply = field(default_factory=LiveReply)
     run: Run | None = None
     over: bool = False
+    started: bool = False  # the message began the thread (a new chat's first message)
 
     def pane(self, event: str = "done", *, state: RunState | None = None, **kwargs: Any) -> bytes:
         """The conversation as it is now (`state`: the run as the pane should show it)."""
         pane = ChatPane.of(self.request, self.thread, self.client, **kwargs)
         if state is not None:
             pane.run = state
-        context = pane.context(retitle=event == "pane")
-        return sse(event, {"html": render_to_string(PANE_FRAGMENT, context, self.request)})
+        begun = self.started and event == "pane"
+        context = pane.context(retitle=event == "pane", started=begun)
+        data = {"html": render_to_string(PANE_FRAGMENT, context, self.request)}
+        if begun:
+            data["url"] = self.thread.get_absolute_url()
+        return sse(event, data)
 
     def prelude(self) -> bytes:
         """The conversation with the message just sent (or the outputs being submitted)."""

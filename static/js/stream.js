@@ -88,7 +88,11 @@
   }
 
   var handlers = {
-    pane: function (data) { conversationChanged(data.html, "pane"); },
+    pane: function (data) {
+      // A new chat's first message made the thread: the page becomes the thread's own.
+      if (data.url && window.history.replaceState) window.history.replaceState(null, "", data.url);
+      conversationChanged(data.html, "pane");
+    },
     done: function (data) { conversationChanged(data.html, "done"); return true; },
     status: function (data) { swap("#run-status", data.html, "outerHTML"); },
     fallback: function (data) { swap("#run-status", data.html, "outerHTML"); return true; },
@@ -96,12 +100,13 @@
     text: function (data) { keepingEnd(function () { writeText(data); }); }
   };
 
-  // The pane as it is now: a run still going is followed by polling from there.
-  function recover(url) {
-    window.htmx.ajax("GET", url, { target: "#conversation", swap: "innerHTML" });
+  // The pane as it is now: a run still going is followed by polling from there. The page's
+  // address at that moment (a new chat's first update gives it the thread's).
+  function recover() {
+    window.htmx.ajax("GET", window.location.pathname, { target: "#conversation", swap: "innerHTML" });
   }
 
-  function readEvents(response, url) {
+  function readEvents(response) {
     var reader = response.body.getReader();
     var decoder = new TextDecoder();
     var buffer = "";
@@ -119,7 +124,7 @@
     function pump() {
       return reader.read().then(function (chunk) {
         if (chunk.done) {
-          if (!ended) recover(url);
+          if (!ended) recover();
           return;
         }
         buffer += decoder.decode(chunk.value, { stream: true });
@@ -129,7 +134,7 @@
         return pump();
       });
     }
-    return pump().catch(function () { if (!ended) recover(url); });
+    return pump().catch(function () { if (!ended) recover(); });
   }
 
   function post(form, submitter) {
@@ -139,7 +144,6 @@
     if (submitter && submitter.name) body.append(submitter.name, submitter.value);
     var buttons = form.querySelectorAll("button[type=submit]");
     buttons.forEach(function (button) { button.disabled = true; });
-    var pageUrl = window.location.pathname;
     fetch(form.action, {
       method: "POST",
       body: body,
@@ -147,7 +151,7 @@
       headers: { "Accept": "text/event-stream", "HX-Request": "true", "HX-Current-URL": window.location.href }
     }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
-      if (response.ok && type.indexOf("text/event-stream") === 0) return readEvents(response, pageUrl);
+      if (response.ok && type.indexOf("text/event-stream") === 0) return readEvents(response);
       return response.text().then(function (html) {
         delete form.dataset.posting;
         buttons.forEach(function (button) { button.disabled = false; });
@@ -156,13 +160,13 @@
           var target = form.getAttribute("hx-target") || "#conversation";
           swap(target, html, form.getAttribute("hx-swap") || "innerHTML");
         } else {
-          recover(pageUrl);
+          recover();
         }
       });
     }).catch(function () {
       delete form.dataset.posting;
       buttons.forEach(function (button) { button.disabled = false; });
-      recover(pageUrl);
+      recover();
     });
   }
 

@@ -26,16 +26,13 @@ def test_my_threads_empty_state(client, outsider, weather_assistant):
     assert "Start a new chat" in page
 
 
-def test_new_chat_creates_a_private_thread(client, owner, api, weather_assistant):
+def test_new_chat_opens_an_empty_chat_and_stores_nothing(client, owner, weather_assistant):
+    """Threads are made by their first message (tests/dashboard/test_chat_layout.py)."""
     client.force_login(owner)
     response = client.post(reverse("thread_create"), {"assistant_id": weather_assistant.id})
-    thread = ThreadRecord.objects.get()
-    assert response["Location"] == thread.get_absolute_url()
-    assert thread.owner == owner and thread.assistant_name == "Weather helper"
-    assert thread.sharing == ThreadRecord.Sharing.PRIVATE
-    assert api.threads.retrieve(thread.thread_id).id == thread.thread_id
-    page = client.get(thread.get_absolute_url()).content.decode()
+    page = client.get(response["Location"]).content.decode()
     assert "New chat" in page and "No messages yet" in page
+    assert not ThreadRecord.objects.exists()
 
 
 def test_new_chat_with_unknown_assistant_says_so(client, owner, engine):
