@@ -270,3 +270,90 @@ def test_in_the_chat_the_second_submission_is_told_who_answered(owner, teammate,
         assert "tomas answered these calls" in late and "from tomas" in late
     else:  # or the pane already knew it moved on: no card, no error
         assert "Submit outputs" not in late
+
+
+def made_up_waiting(owner, count: int, *, first: int = 0) -> list[WaitingRun]:
+    """`count` waiting runs (Town `first`, Town `first`+1, …, the last the newest), each in a
+    "can chat" thread of its own, recorded directly (no backend)."""
+    from assistants_app.models import Connection, ThreadRecord
+
+    rows = []
+    for number in range(first, first + count):
+        thread = ThreadRecord.objects.create(
+            connection=Connection.objects.default(),
+            thread_id=f"thread_{number}",
+            owner=owner,
+            assistant_id="asst_x",
+            title=f"Weather in Town {number}",
+            sharing="team_chat",
+        )
+        record = RunRecord.objects.create(
+            thread=thread,
+            run_id=f"run_{number}",
+            assistant_id="asst_x",
+            started_by=owner,
+            status="requires_action",
+        )
+        call = {
+            "id": f"call_{number}",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": f'{{"city": "Town {number}"}}'},
+        }
+        rows.append(
+            WaitingRun.objects.create(
+                run=record,
+                round_id=call["id"],
+                calls=[call],
+                expires_at=timezone.now() + timedelta(minutes=10),
+            )
+        )
+    return rows
+
+
+def test_the_page_shows_twenty_runs_at_a_time_newest_first_in_as_many_queries(owner, teammate):
+    from django.test.utils import CaptureQueriesContext
+
+    from assistants_app.views.waiting import PAGE_SIZE
+
+    client = logged_in(teammate)
+    made_up_waiting(owner, 3)
+    client.get(reverse("waiting_list"))  # what the first visit caches is not counted
+    with CaptureQueriesContext(db_connection) as few:
+        client.get(reverse("waiting_list"))
+    made_up_waiting(owner, 42, first=3)
+    with CaptureQueriesContext(db_connection) as many:
+        first = client.get(reverse("waiting_list")).content.decode()
+    assert len(many) == len(few)  # flat in the number of runs
+    assert PAGE_SIZE == 20 and first.count('class="waiting-item"') == 20
+    assert "Town 44" in first and "Town 25<" in first and "Town 24<" not in first
+    assert "Page 1 of 3" in first and "?page=2" in first
+    last = client.get(reverse("waiting_list"), {"page": 3}).content.decode()
+    assert last.count('class="waiting-item"') == 5 and "Town 0<" in last
+    assert '<pre class="code">{\n  &quot;city&quot;: &quot;Town 0&quot;\n}</pre>' in last
+
+
+def test_a_claim_lapses_after_the_claimers_idle_spell_and_not_before(owner, teammate):
+    from assistants_app.waiting_models import CLAIM_IDLE
+
+    row = made_up_waiting(owner, 1)[0]
+    assert waiting.claim(row, owner) and row.claimer == owner
+    assert not waiting.claim(row, teammate)  # fresh: refused, the owner keeps it
+    assert WaitingRun.objects.get(pk=row.pk).claimed_by == owner
+
+    almost = timezone.now() - CLAIM_IDLE + timedelta(seconds=20)
+    WaitingRun.objects.filter(pk=row.pk).update(claim_active_at=almost)
+    row.refresh_from_db()
+    assert row.claimer == owner and not waiting.claim(row, teammate)
+
+    waiting.keep_claim(row, teammate)  # only the claimer's activity counts
+    row.refresh_from_db()
+    assert row.claim_active_at == almost
+
+    lapsed = timezone.now() - CLAIM_IDLE - timedelta(seconds=1)
+    WaitingRun.objects.filter(pk=row.pk).update(claim_active_at=lapsed)
+    row.refresh_from_db()
+    assert row.claimer is None  # shown to nobody any more
+    assert waiting.claim(row, teammate) and row.claimer == teammate
+    waiting.release(row, owner)  # someone else's release changes nothing
+    row.refresh_from_db()
+    assert row.claimer == teammate

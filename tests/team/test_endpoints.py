@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from assistants_app import endpoints
 from assistants_app.models import (
+    Answer,
     Connection,
     Endpoint,
     FunctionAnswering,
@@ -201,6 +202,8 @@ def test_automatic_answers_are_submitted_without_a_person(
     assert '"Oslo"' in submission.output
     done = poll(client, thread, record.run_id, until=stopped).content.decode()
     assert "get_weather returned" in done and "Oslo" in done
+    steps = client.get(reverse("run_steps", args=[thread.pk, record.run_id])).content.decode()
+    assert "answered automatically by the endpoint (HTTP 200, " in steps
 
 
 def test_a_failing_endpoint_leaves_the_person_to_answer(
@@ -217,3 +220,30 @@ def test_a_failing_endpoint_leaves_the_person_to_answer(
     page = client.get(reverse("waiting_list")).content.decode()
     assert "could not answer" in page and "answered HTTP 500" in page
     assert not ToolOutputSubmission.objects.exists()
+
+
+def test_testing_an_endpoint_sends_a_sample_and_never_submits_for_a_waiting_run(
+    remote, owner, admin_user, make_thread, weather_assistant
+):
+    endpoint = make_endpoint(remote)
+    answered_by(weather_assistant, "approval", endpoint)
+    thread = make_thread(owner)
+    client = logged_in(owner)
+    send(client, thread, "get_weather city=Quito")
+    record = RunRecord.objects.get(thread=thread)
+    row = wait_until(
+        lambda: WaitingRun.objects.filter(run=record).exclude(endpoint_results={}).first()
+    )
+    asked = len(remote.received)
+    admin = logged_in(admin_user)
+    shown = admin.post(reverse("endpoint_test", args=[endpoint.pk]), **HTMX).content.decode()
+    assert "Answered" in shown and "HTTP 200" in shown
+    assert len(remote.received) == asked + 1
+    assert remote.received[-1]["body"] == endpoints.SAMPLE_CALL  # not the waiting call
+    without_js = admin.post(reverse("endpoint_test", args=[endpoint.pk]))
+    assert without_js.status_code == 302
+    assert not ToolOutputSubmission.objects.exists() and not Answer.objects.exists()
+    still = WaitingRun.objects.get(run=record)
+    assert still.round_id == row.round_id and still.endpoint_results == row.endpoint_results
+    status = poll(client, thread, record.run_id, until=lambda r: b"Submit outputs" in r.content)
+    assert status.status_code == 200  # the run still waits for a person
