@@ -567,7 +567,8 @@ class AssistantBuilder:
             # Every posted row counts as "extra": a row left blank is ignored, not an error.
             data = data.copy()
             data["fn-INITIAL_FORMS"] = data["meta-INITIAL_FORMS"] = "0"
-        self.form = AssistantForm(data, initial=initial)
+        # Ids of their own: the test chat's composer beside it has a model and a temperature too.
+        self.form = AssistantForm(data, initial=initial, auto_id="builder_%s")
         self.tools = FunctionToolFormSet(data, initial=tools, prefix="fn")
         self.metadata = MetadataFormSet(data, initial=metadata, prefix="meta")
         self.is_bound = data is not None
@@ -634,6 +635,35 @@ class AssistantBuilder:
                     self.form.add_error("json_schema_schema", message)
                 else:
                     self.form.add_error(None, message)
+
+    def run_overrides(self) -> dict:
+        """What a run may override, as the form holds it now (call is_valid first): a test chat
+        runs with it, saved or not. An emptied field is sent as what empty means (no
+        instructions, the default sampling), since a missing override keeps the saved value."""
+        body = self.payload(for_update=True)
+        overrides = {
+            "model": body["model"],
+            "instructions": body["instructions"] or "",
+            "tools": body["tools"],
+            "temperature": SAMPLING_DEFAULT if body["temperature"] is None else body["temperature"],
+            "top_p": SAMPLING_DEFAULT if body["top_p"] is None else body["top_p"],
+            "response_format": body["response_format"],
+        }
+        if body["reasoning_effort"]:
+            overrides["reasoning_effort"] = body["reasoning_effort"]
+        return overrides
+
+    def error_summary(self) -> list[str]:
+        """Every error of the form and its rows, "Field: message", for a place away from it."""
+        found: list[str] = []
+        forms_ = [("", self.form), *(("Function: ", f) for f in self.tools.forms)]
+        forms_ += [("Metadata: ", f) for f in self.metadata.forms]
+        for where, form in forms_:
+            for name, errors in form.errors.items():
+                label = form.fields[name].label or name.replace("_", " ").capitalize()
+                found += [f"{where}{label if name != '__all__' else ''}: {e}" for e in errors]
+        found += list(self.tools.non_form_errors()) + list(self.metadata.non_form_errors())
+        return found
 
     def payload(self, *, for_update: bool = False) -> dict:
         """The request body; on update, emptied fields are sent as null to clear them."""

@@ -250,6 +250,14 @@ class ThreadRecordQuerySet(models.QuerySet):
     def owned_by(self, user) -> ThreadRecordQuerySet:
         return self.filter(owner=user) if user.is_authenticated else self.none()
 
+    def listed(self) -> ThreadRecordQuerySet:
+        """Threads for the lists: test chats only once someone keeps them."""
+        return self.filter(trial=False)
+
+    def trial_of(self, user, assistant_id: str) -> ThreadRecord | None:
+        """The person's current (latest, not kept) test chat with an assistant, if any."""
+        return self.owned_by(user).filter(trial=True, assistant_id=assistant_id).first()
+
     def shared_with(self, user) -> ThreadRecordQuerySet:
         """Other people's threads shared with the team, for the "Shared with the team" list."""
         return self.visible_to(user).exclude(owner=user)
@@ -287,6 +295,10 @@ class ThreadRecord(models.Model):
         help_text="Set once someone renames it; the first message no longer titles it.",
     )
     sharing = models.CharField(max_length=20, choices=Sharing, default=Sharing.PRIVATE)
+    trial = models.BooleanField(
+        default=False,
+        help_text="A test chat of the assistant's page: left out of My threads until kept.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_activity_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -316,6 +328,11 @@ class ThreadRecord(models.Model):
         self.sharing = sharing
         self.save(update_fields=["sharing"])
         return True
+
+    def keep(self) -> None:
+        """A test chat becomes an ordinary thread, listed in My threads."""
+        self.trial = False
+        self.save(update_fields=["trial"])
 
     def rename(self, title: str) -> None:
         self.title, self.renamed = title.strip()[: self.TITLE_LENGTH], True

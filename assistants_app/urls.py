@@ -38,6 +38,22 @@ urlpatterns = [
         assistants.assistant_duplicate,
         name="assistant_duplicate",
     ),
+    path("assistants/<str:assistant_id>/try/", assistants.assistant_try, name="assistant_try"),
+    path(
+        "assistants/<str:assistant_id>/try/new/",
+        assistants.assistant_try_new,
+        name="assistant_try_new",
+    ),
+    path(
+        "assistants/<str:assistant_id>/try/keep/",
+        assistants.assistant_try_keep,
+        name="assistant_try_keep",
+    ),
+    path(
+        "assistants/<str:assistant_id>/try/open/",
+        assistants.assistant_try_open,
+        name="assistant_try_open",
+    ),
     path(
         "assistants/<str:assistant_id>/delete/",
         assistants.assistant_delete,

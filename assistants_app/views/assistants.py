@@ -7,18 +7,22 @@ local AssistantRecord says who changed which one last.
 from functools import partial
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import assistant_files, audit
+from .. import assistant_files, audit, trial
 from ..catalog import assistant_rows, find_assistants, model_choices
+from ..chat import PANE_FRAGMENT, ChatPane, start_run
+from ..chat_forms import ComposerForm
 from ..forms import FUNCTION_TEMPLATES, AssistantBuilder, parse_json_schema
-from ..models import AssistantRecord, Connection
+from ..message_files import attachments_form
+from ..models import AssistantRecord, Connection, ThreadRecord
 from ..services import AssistantsClient, AssistantsError, InvalidRequestError, NotFoundError
 from ..services.types import METADATA_MAX_PAIRS, Assistant
 from . import backend, fragment, in_words, saying_errors
+from .stream import Turn, stream_turn, wants_stream
 
 # Starter functions offered as buttons (the "blank" template is the "Add a function" button).
 TEMPLATE_LABELS = [(key, key) for key in FUNCTION_TEMPLATES if key != "blank"]
@@ -114,6 +118,131 @@ def check_schema(request: HttpRequest) -> HttpResponse:
     return render(request, "assistants/form.html#schema_check", context)
 
 
+@require_POST
+def assistant_try(request: HttpRequest, assistant_id: str) -> HttpResponse:
+    """A message in the test chat, run with the builder's settings as they are now (posted as
+    `settings` by static/js/builder.js), saved or not; without them, as saved."""
+    connection = Connection.objects.default()
+    client = backend(connection)
+    assistant = _retrieve_or_404(client, assistant_id)
+    form = ComposerForm(request.POST)
+    overrides, problem = {}, ""
+    if "settings" in request.POST:
+        builder = AssistantBuilder(QueryDict(request.POST["settings"]))
+        if builder.is_valid():
+            overrides = builder.run_overrides()
+        else:
+            problem = "The settings in the form need attention first: " + " ".join(
+                builder.error_summary()
+            )
+    thread = trial.current(request.user, assistant.id)
+    if not form.is_valid() or problem:
+        return _try_failed(request, assistant, thread, client, form, problem)
+    try:
+        thread = thread or trial.start(request.user, connection, client, assistant)
+        attach = attachments_form(thread, request.POST, request.FILES)
+        if not attach.is_valid():
+            return _try_failed(request, assistant, thread, client, form, "", attach)
+        attachments = attach.upload_all(client, thread, request.user)
+        text = form.cleaned_data["content"]
+        client.threads.messages.create(
+            thread.thread_id,
+            role="user",
+            content=text,
+            attachments=attachments or None,
+            metadata={"sent_by": request.user.get_username()},
+        )
+    except AssistantsError as error:
+        return _try_failed(request, assistant, thread, client, form, in_words(error))
+    thread.note_user_message(text)
+    options = {**overrides, **form.run_options()}  # the composer's own options win
+    if wants_stream(request):
+        turn = Turn(request, thread, client, options=options)
+        return stream_turn(
+            turn,
+            lambda api: api.threads.runs.create(
+                thread.thread_id, assistant_id=thread.assistant_id, stream=True, **options
+            ),
+        )
+    start_error = ""
+    try:
+        start_run(thread, client, request.user, options)
+    except AssistantsError as error:
+        start_error = in_words(error)
+    if request.htmx:
+        pane = ChatPane.of(request, thread, client, start_error=start_error)
+        return render(request, PANE_FRAGMENT, pane.context())
+    if start_error:
+        messages.error(request, f"The test chat could not start. {start_error}")
+    return redirect("assistant_edit", assistant.id)
+
+
+@require_POST
+def assistant_try_keep(request: HttpRequest, assistant_id: str) -> HttpResponse:
+    """The current test chat becomes an ordinary thread in My threads; the next try starts
+    afresh."""
+    thread = trial.current(request.user, assistant_id)
+    if thread is not None:
+        thread.keep()
+    if request.htmx:
+        return _test_chat_section(request, assistant_id, kept=thread, nothing_kept=not thread)
+    if thread is None:
+        messages.info(request, "There is nothing to keep yet: write a message first.")
+    else:
+        messages.success(request, f"Kept “{thread.display_title}” in My threads.")
+    return redirect("assistant_edit", assistant_id)
+
+
+@require_GET
+def assistant_try_open(request: HttpRequest, assistant_id: str) -> HttpResponse:
+    """The current test chat on its own page (rename, delete, share, as any thread)."""
+    thread = trial.current(request.user, assistant_id)
+    if thread is None:
+        messages.info(request, "There is no test chat yet: write a message first.")
+        return redirect("assistant_edit", assistant_id)
+    return redirect(thread)
+
+
+@require_POST
+def assistant_try_new(request: HttpRequest, assistant_id: str) -> HttpResponse:
+    """Start the test chat over: the next message begins a new one (the last stays, unlisted,
+    at its address until deleted)."""
+    connection = Connection.objects.default()
+    client = backend(connection)
+    assistant = _retrieve_or_404(client, assistant_id)
+    try:
+        trial.start(request.user, connection, client, assistant)
+    except AssistantsError as error:
+        messages.error(request, f"Could not start a new test chat. {in_words(error)}")
+    if request.htmx:
+        return _test_chat_section(request, assistant_id)
+    return redirect("assistant_edit", assistant_id)
+
+
+def _test_chat_section(request: HttpRequest, assistant_id: str, **extra) -> HttpResponse:
+    client = backend(Connection.objects.default())
+    assistant = _retrieve_or_404(client, assistant_id)
+    context = {"assistant": assistant, **_test_chat(request, client, assistant), **extra}
+    return render(request, "assistants/try.html#test_chat", context)
+
+
+def _try_failed(
+    request: HttpRequest,
+    assistant: Assistant,
+    thread: ThreadRecord | None,
+    client: AssistantsClient,
+    form: ComposerForm,
+    error: str,
+    attach=None,
+) -> HttpResponse:
+    """The message stays in the test chat's box, with the reason it was not sent."""
+    if thread is None:
+        context = {"assistant": assistant, "composer": form, "send_error": error}
+        return render(request, "assistants/try.html#starter", context, status=422)
+    pane = ChatPane.of(request, thread, client, sent=form, attach=attach, send_error=error)
+    return render(request, PANE_FRAGMENT, pane.context(), status=422)
+
+
 def _builder_post(
     request: HttpRequest,
     connection: Connection,
@@ -207,10 +336,21 @@ def _render_builder(
         suggestions = context["model_choices"]
         builder.form.initial["model"] = connection.default_model or next(iter(suggestions), "")
     client = backend(connection)
+    if assistant is not None:
+        context.update(_test_chat(request, client, assistant))
     files = files or assistant_files.initial_form(request, client, connection, assistant)
     files.prepare(client, connection)
     context["files"] = files
     return render(request, "assistants/form.html", context, status=status)
+
+
+def _test_chat(request: HttpRequest, client: AssistantsClient, assistant: Assistant) -> dict:
+    """The test chat beside the builder: the person's current one, or a box to begin one."""
+    thread = trial.current(request.user, assistant.id)
+    context = {"trial": thread, "composer": ComposerForm(), "thread": thread}
+    if thread is not None:
+        context["chat"] = ChatPane.of(request, thread, client)
+    return context
 
 
 def _api_error_text(error: AssistantsError) -> str:

@@ -310,5 +310,31 @@
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:load", function (event) { enhance(event.target); });
 
+  // --- The test chat: a message there runs with what the form holds now. Its composer is
+  // the thread page's own, so it is pointed at the test chat's view here, with the settings,
+  // before stream.js (loaded after this file) or htmx post it.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var chat = form.closest ? form.closest("#test-chat") : null;
+    var builder = builderForm();
+    if (!chat || !builder || form.id !== "composer") return;
+    var settings = new URLSearchParams();
+    new FormData(builder).forEach(function (value, key) {
+      if (typeof value === "string" && key !== "csrfmiddlewaretoken") settings.append(key, value);
+    });
+    var box = form.querySelector("input[name=settings]");
+    if (!box) {
+      box = el("input", { type: "hidden", name: "settings" });
+      form.appendChild(box);
+    }
+    box.value = settings.toString();
+    form.action = chat.dataset.tryUrl;
+  }, true);
+
+  // "Discard changes" goes back to the saved assistant without asking: that is what it says.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-discard]")) leaving = true;
+  });
+
   window.StudioBuilder = { dirty: dirty, markSaved: function () { var f = builderForm(); if (f) saved = snapshot(f); } };
 })();

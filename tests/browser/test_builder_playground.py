@@ -49,9 +49,9 @@ def test_leaving_with_unsaved_changes_asks_first(
     assert asked == []
 
     open_builder(page, live_server, weather_assistant)
-    page.get_by_label("Instructions").fill("Answer in French.")
+    page.get_by_label("Instructions", exact=True).fill("Answer in French.")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Threads").click()
-    expect(page.get_by_label("Instructions")).to_have_value("Answer in French.")
+    expect(page.get_by_label("Instructions", exact=True)).to_have_value("Answer in French.")
     assert asked == ["beforeunload"]
     assert page.url == f"{live_server.url}/assistants/{weather_assistant.id}/"
 
@@ -66,7 +66,7 @@ def test_rows_are_added_and_removed_in_place(signed_in: Page, live_server, api, 
     page = signed_in
     open_builder(page, live_server, weather_assistant)
     stayed = stays_on_the_page(page)
-    page.get_by_label("Instructions").fill("Typed, not saved.")
+    page.get_by_label("Instructions", exact=True).fill("Typed, not saved.")
     add = page.get_by_role("button", name="Add metadata")
     add.scroll_into_view_if_needed()
     scrolled = page.evaluate("window.scrollY")
@@ -83,7 +83,7 @@ def test_rows_are_added_and_removed_in_place(signed_in: Page, live_server, api, 
     expect(page.get_by_label("Name", exact=True).nth(1)).to_have_value("lookup_order")
     expect(page.get_by_role("button", name="Add a function")).to_be_focused()
     assert stayed()
-    expect(page.get_by_label("Instructions")).to_have_value("Typed, not saved.")
+    expect(page.get_by_label("Instructions", exact=True)).to_have_value("Typed, not saved.")
     expect(page.get_by_label("Key")).to_have_value("team")
 
     # Up to 16 metadata rows; then the button gives way to the reason.
@@ -157,3 +157,44 @@ def test_json_schema_response_fields_open_at_once(signed_in: Page, live_server):
     expect(page.get_by_label("Schema name")).to_be_hidden()
     page.get_by_label("Response format").select_option("json_schema")
     expect(page.get_by_label("Schema name")).to_be_visible()
+
+
+def test_try_runs_the_unsaved_settings_and_the_saved_assistant_stays(
+    signed_in: Page, live_server, api
+):
+    page = signed_in
+    assistant = api.assistants.create(
+        model="demo", name="Tutor", instructions="You are a patient tutor."
+    )
+    open_builder(page, live_server, assistant)
+    chat = page.locator("#test-chat")
+    box = chat.get_by_role("textbox", name="Message")
+    box.fill("Hello there")
+    box.press("Enter")
+    expect(chat.locator(".turn.assistant").last).to_contain_text(
+        'my instructions begin: "You are a patient tutor.'
+    )
+
+    page.get_by_label("Instructions", exact=True).fill("You are a pirate.")
+    box = chat.get_by_role("textbox", name="Message")
+    box.fill("Hello again")
+    box.press("Enter")
+    expect(chat.locator(".turn.assistant")).to_have_count(2)
+    expect(chat.locator(".turn.assistant").last).to_contain_text(
+        'my instructions begin: "You are a pirate.'
+    )
+    expect(page.get_by_label("Instructions", exact=True)).to_have_value(
+        "You are a pirate."
+    )  # still unsaved
+    assert api.assistants.retrieve(assistant.id).instructions == "You are a patient tutor."
+
+    # The test chat is a thread of its own, kept out of My threads until kept.
+    from assistants_app.models import ThreadRecord
+
+    [thread] = ThreadRecord.objects.filter(assistant_id=assistant.id)
+    assert thread.trial
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Keep this chat").click()
+    expect(chat.get_by_text("in My threads")).to_be_visible()
+    thread.refresh_from_db()
+    assert not thread.trial

@@ -5,8 +5,12 @@ Assistants are shared by the team: owner, teammate and outsider may all use the 
 A test chat is a thread of its own person's, private like any other.
 """
 
+from urllib.parse import urlencode
+
 import pytest
 from django.urls import reverse
+
+from assistants_app.models import ThreadRecord
 
 from .support import HTMX, builder_data
 
@@ -39,3 +43,81 @@ def test_at_sixteen_metadata_rows_the_add_button_says_why_it_is_gone(client, own
     assert section.count('name="meta-') >= 16 * 2
     assert ">Add metadata<" not in section
     assert "as many metadata pairs as an assistant can have" in section
+
+
+def settings_of(**fields) -> str:
+    """The builder's fields as builder.js posts them with a test chat message."""
+    return urlencode(builder_data(**fields))
+
+
+@pytest.mark.parametrize("who", ["owner", "teammate", "outsider"])
+def test_try_runs_with_the_unsaved_settings_in_a_test_chat_of_ones_own(
+    request, client, api, owner, who
+):
+    assistant = api.assistants.create(model="demo", name="Tutor", instructions="Saved words.")
+    person = request.getfixturevalue(who)
+    client.force_login(person)
+    url = reverse("assistant_try", args=[assistant.id])
+    settings = settings_of(name="Tutor", instructions="Unsaved words.", temperature="0.3")
+    response = client.post(url, {"content": "Hello", "settings": settings}, **HTMX)
+    assert response.status_code == 200
+
+    [thread] = ThreadRecord.objects.filter(assistant_id=assistant.id)
+    assert thread.owner == person and thread.trial and thread.sharing == "private"
+    [record] = thread.runs.all()
+    assert record.options["instructions"] == "Unsaved words."
+    assert record.options["temperature"] == 0.3 and record.options["top_p"] == 1.0
+    run = api.threads.runs.retrieve(record.run_id, thread_id=thread.thread_id)
+    assert run.instructions == "Unsaved words." and run.temperature == 0.3
+    assert api.assistants.retrieve(assistant.id).instructions == "Saved words."
+
+    # Not in My threads until kept; on the assistant's page, beside the builder.
+    assert "Hello" not in client.get(reverse("thread_list")).content.decode()
+    assert (
+        'id="test-chat"'
+        in client.get(reverse("assistant_edit", args=[assistant.id])).content.decode()
+    )
+    client.post(reverse("assistant_try_keep", args=[assistant.id]))
+    thread.refresh_from_db()
+    assert not thread.trial
+    assert "Hello" in client.get(reverse("thread_list")).content.decode()
+
+
+def test_someone_elses_test_chat_is_theirs_alone(client, api, owner, teammate):
+    assistant = api.assistants.create(model="demo", name="Tutor")
+    client.force_login(owner)
+    url = reverse("assistant_try", args=[assistant.id])
+    client.post(url, {"content": "Owner's secret question"}, **HTMX)
+    [thread] = ThreadRecord.objects.filter(assistant_id=assistant.id)
+
+    client.force_login(teammate)
+    page = client.get(reverse("assistant_edit", args=[assistant.id])).content.decode()
+    assert "Owner's secret question" not in page and "No messages yet" in page
+    assert client.get(thread.get_absolute_url()).status_code == 404
+    # The teammate's keep and open find no test chat of theirs; the owner's stays unkept.
+    client.post(reverse("assistant_try_keep", args=[assistant.id]))
+    opened = client.get(reverse("assistant_try_open", args=[assistant.id]))
+    assert opened.url == reverse("assistant_edit", args=[assistant.id])
+    thread.refresh_from_db()
+    assert thread.trial
+    client.post(url, {"content": "Teammate here"}, **HTMX)
+    assert ThreadRecord.objects.filter(assistant_id=assistant.id, owner=teammate).count() == 1
+
+
+def test_try_with_settings_in_error_says_so_and_sends_nothing(client, api, owner):
+    assistant = api.assistants.create(model="demo", name="Tutor")
+    client.force_login(owner)
+    url = reverse("assistant_try", args=[assistant.id])
+    settings = settings_of(temperature="7")
+    response = client.post(url, {"content": "Keep me", "settings": settings}, **HTMX)
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "The settings in the form need attention first" in page
+    assert "Temperature" in page and "Keep me" in page
+    assert not ThreadRecord.objects.filter(assistant_id=assistant.id).exists()
+
+
+def test_try_needs_a_known_assistant(client, owner, engine):
+    client.force_login(owner)
+    response = client.post(reverse("assistant_try", args=["asst_nope"]), {"content": "hi"})
+    assert response.status_code == 404

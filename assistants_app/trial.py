@@ -1,0 +1,37 @@
+"""Test chats: the chat beside the builder, run with what the form holds now, saved or not.
+
+A test chat is an ordinary thread of the person trying (private, with its record), marked
+`trial` so that it stays out of My threads until they keep it. Each person has one current
+test chat per assistant: the latest one not kept.
+"""
+
+from __future__ import annotations
+
+from .models import Connection, ThreadRecord
+from .services import AssistantsClient
+from .services.types import Assistant
+
+
+def current(user, assistant_id: str) -> ThreadRecord | None:
+    return ThreadRecord.objects.trial_of(user, assistant_id)
+
+
+def start(user, connection: Connection, client: AssistantsClient, assistant: Assistant):
+    """A new, empty test chat with `assistant` (a thread on the backend and its record)."""
+    thread = client.threads.create(
+        metadata={"created_by": user.get_username(), "test_chat": "true"}
+    )
+    return ThreadRecord.objects.create(
+        connection=connection,
+        thread_id=thread.id,
+        owner=user,
+        assistant_id=assistant.id,
+        assistant_name=assistant.name or "",
+        trial=True,
+    )
+
+
+def current_or_start(
+    user, connection: Connection, client: AssistantsClient, assistant: Assistant
+) -> ThreadRecord:
+    return current(user, assistant.id) or start(user, connection, client, assistant)
