@@ -363,6 +363,13 @@ WIDEST = """() => {
 }"""
 
 
+# aria-labelledby and aria-controls naming an id that no element has.
+DANGLING = """() => [...document.querySelectorAll('[aria-labelledby], [aria-controls]')]
+  .flatMap(e => ['aria-labelledby', 'aria-controls'].flatMap(a =>
+    (e.getAttribute(a) || '').split(/\\s+/).filter(id => id && !document.getElementById(id))
+      .map(id => `${e.tagName.toLowerCase()} ${a}="${id}"`))).slice(0, 3)"""
+
+
 def check(page: Page, watch: Watch, label: str, url: str, *, status: int = 200) -> list[str]:
     """Open url in the page's current mode; the problems found, each saying where."""
     watch.expected_status = {url: status} if status != 200 else {}
@@ -377,6 +384,9 @@ def check(page: Page, watch: Watch, label: str, url: str, *, status: int = 200) 
     if overflow[0] > overflow[1]:
         wide = page.evaluate(WIDEST)
         problems.append(f"{overflow[0]} px wide in a {overflow[1]} px screen: {wide}")
+    dangling = page.evaluate(DANGLING)
+    if dangling:
+        problems.append(f"ARIA references to no element: {dangling}")
     # Template syntax shown as text: a {# comment #} spread over lines, an unknown tag.
     leaked = page.evaluate(
         "() => (document.body.innerText.match(/\\{[#%{][^\\n]{0,60}/g) || []).slice(0, 2)"
