@@ -5,27 +5,33 @@ It starts the deployment the README documents (gunicorn with uvicorn workers,
 dashboard/gunicorn.conf.py, in the production environment) on 127.0.0.1, on a throw-away SQLite
 database, or DATABASE_URL if set (use a scratch PostgreSQL database: it adds rows). Then:
 
-1. Connect: N SSE clients each create a run on the demo model with `stream: true` (at most 50
-   creating at the same moment, as people do not all click within the same millisecond) and keep
-   reading. No engine worker runs yet, so every run stays queued and every stream stays open.
+1. Connect: N SSE clients each start a run on the demo model and keep reading (at most 50
+   starting at the same moment, as people do not all click within the same millisecond). With
+   `--through engine` (the default) each creates the run on the engine with `stream: true`;
+   with `--through dashboard` each posts a message in its own chat as the page's stream.js does
+   (Accept: text/event-stream), so the dashboard relays the engine's stream from the same server
+   (two open streams per person). No engine worker runs yet, so every run stays queued and every
+   stream stays open.
 2. Hold: with all N streams open, the rest of the site is timed for a few seconds.
 3. Stream: the engine worker starts; every run executes and every stream must deliver its
-   events to `completed` and `[DONE]`, while the rest of the site is still timed.
+   events to the end (`completed` and `[DONE]`, or the dashboard's `done`), while the rest of the
+   site is still timed.
 
 "The rest of the site" is, every 0.2 s at once: /healthz, an engine API call
 (GET /v1/assistants/{id}) and a signed-in dashboard page (/assistants/, which calls the engine
 on the same server over loopback). Errors are any non-200 answer, a stream that breaks, an
-`error` event, or a stream that ends without its run's `completed` and `[DONE]`. The engine's
-per-key rate limit is off (one key opens every stream). Bounded in time (--seconds).
+`error` (or `fallback`) event, or a stream that ends before its end. The engine's per-key rate
+limit is off (one key opens every stream). Bounded in time (--seconds).
 
-    .venv/bin/python bench/stream_watchers.py [--watchers 500] [--hold 5] [--seconds 180]
+    .venv/bin/python bench/stream_watchers.py [--watchers 500] [--through engine|dashboard]
+        [--hold 5] [--seconds 180]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import multiprocessing
 import os
 import resource
 import secrets
@@ -121,6 +127,69 @@ async def watch(
             gate.release()
 
 
+async def watch_page(
+    client: httpx.AsyncClient, thread_pk: int, headers: dict, gate: asyncio.Semaphore, t: Tally
+) -> None:
+    """A person posting in their chat as stream.js does, reading the page updates to `done`."""
+    released = False
+    await gate.acquire()
+    try:
+        async with client.stream(
+            "POST", f"/threads/{thread_pk}/messages/", data={"content": "Hello"}, headers=headers
+        ) as response:
+            kind = response.headers.get("content-type", "")
+            if response.status_code != 200 or not kind.startswith("text/event-stream"):
+                t.errors.append(f"HTTP {response.status_code} {kind}")
+                return
+            t.connected += 1
+            t.open += 1
+            t.most_open = max(t.most_open, t.open)
+            gate.release()
+            released = True
+            event, done = "", False
+            try:
+                async for line in response.aiter_lines():
+                    if line.startswith("event: "):
+                        event = line[7:]
+                        done |= event == "done"
+                        if event == "fallback":
+                            t.errors.append(f"chat {thread_pk}: the stream fell back to polling")
+            finally:
+                t.open -= 1
+            if done:
+                t.completed += 1
+            else:
+                t.errors.append(f"chat {thread_pk} ended without done (last {event})")
+    except httpx.HTTPError as error:
+        t.errors.append(f"chat {thread_pk}: {type(error).__name__}: {error}")
+    finally:
+        if not released:
+            gate.release()
+
+
+def make_chats(count: int, username: str) -> list[int]:
+    """`count` chats of `username`, each on a thread of its own on the built-in engine."""
+    from django.contrib.auth import get_user_model
+
+    from assistants_app.models import Connection, ThreadRecord
+    from assistants_app.services import client_for
+
+    connection = Connection.objects.default()
+    api = client_for(connection)
+    assistant = api.assistants.create(model="demo", name="Watched in the page")
+    owner = get_user_model().objects.get(username=username)
+    return [
+        ThreadRecord.objects.create(
+            connection=connection,
+            thread_id=api.threads.create().id,
+            owner=owner,
+            assistant_id=assistant.id,
+            assistant_name=assistant.name,
+        ).pk
+        for _ in range(count)
+    ]
+
+
 async def probe(client: httpx.AsyncClient, name: str, url: str, headers: dict, t: Tally) -> None:
     started = time.perf_counter()
     try:
@@ -136,11 +205,26 @@ async def probe(client: httpx.AsyncClient, name: str, url: str, headers: dict, t
         t.latencies.setdefault(f"{t.phase} {name}", []).append(time.perf_counter() - started)
 
 
-async def prober(client: httpx.AsyncClient, probes: list[tuple], t: Tally, stop: asyncio.Event):
-    while not stop.is_set():
-        await asyncio.gather(*(probe(client, *p, t) for p in probes))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), PROBE_EVERY)
+PHASES = ["connect", "hold", "stream"]
+
+
+def probe_process(url: str, probes: list[tuple], phase, stop, results) -> None:
+    """Time the rest of the site from a process of its own, so that the watchers' client work
+    (hundreds of streams parsed in the bench's event loop) never counts as server latency."""
+    t = Tally()
+
+    async def loop() -> None:
+        # A new connection per request, as a browser's first visit: a kept-alive one that the
+        # server closes after 5 idle seconds would fail the next request on a race of our making.
+        fresh = httpx.Limits(max_connections=None, max_keepalive_connections=0)
+        async with httpx.AsyncClient(base_url=url, limits=fresh, timeout=60) as client:
+            while not stop.is_set():
+                t.phase = PHASES[phase.value]
+                await asyncio.gather(*(probe(client, *p, t) for p in probes))
+                await asyncio.sleep(PROBE_EVERY)
+
+    asyncio.run(loop())
+    results.put((t.latencies, t.probe_errors))
 
 
 def server_threads(master_pid: int) -> list[tuple[int, int, int]]:
@@ -159,8 +243,7 @@ def server_threads(master_pid: int) -> list[tuple[int, int, int]]:
     return found
 
 
-async def run(args, url: str, key: str, assistant_id: str, cookies: str, env, master: int):
-    from tests.team.test_production import proxied
+async def run(args, url: str, key: str, assistant_id: str, page: dict, chats, env, phase, master):
 
     t = Tally()
     deadline = time.monotonic() + args.seconds
@@ -168,30 +251,23 @@ async def run(args, url: str, key: str, assistant_id: str, cookies: str, env, ma
     api = {"Authorization": f"Bearer {key}", "OpenAI-Beta": "assistants=v2"}
     timeout = httpx.Timeout(args.seconds, connect=30)
     watchers = httpx.AsyncClient(base_url=url, headers=api, limits=limits, timeout=timeout)
-    # A new connection per request, as a browser's first visit: a kept-alive one that the server
-    # closes after 5 idle seconds would fail the next request on a race of the client's making.
-    fresh = httpx.Limits(max_connections=None, max_keepalive_connections=0)
-    others = httpx.AsyncClient(base_url=url, limits=fresh, timeout=30)
-    probes = [
-        ("healthz", "/healthz", proxied()),
-        ("engine API", f"/v1/assistants/{assistant_id}", api),
-        ("dashboard page", "/assistants/", {**proxied(), "Cookie": cookies}),
-    ]
-    stop_probing = asyncio.Event()
-    probing = asyncio.create_task(prober(others, probes, t, stop_probing))
+    others = httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout)
     worker = None
     try:
         gate = asyncio.Semaphore(CREATING_AT_ONCE)
         started = time.monotonic()
-        streams = [
-            asyncio.create_task(watch(watchers, assistant_id, n, gate, t))
-            for n in range(args.watchers)
-        ]
+        if chats:
+            streams = [asyncio.create_task(watch_page(others, pk, page, gate, t)) for pk in chats]
+        else:
+            streams = [
+                asyncio.create_task(watch(watchers, assistant_id, n, gate, t))
+                for n in range(args.watchers)
+            ]
         while t.connected + len(t.errors) < args.watchers and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         connect_seconds = time.monotonic() - started
         print(f"  connected {t.connected} of {args.watchers} streams in {connect_seconds:.1f} s")
-        t.phase = "hold"
+        t.phase, phase.value = "hold", 1
         held = time.monotonic()
         await asyncio.sleep(args.hold)
         processes = server_threads(master)
@@ -199,7 +275,7 @@ async def run(args, url: str, key: str, assistant_id: str, cookies: str, env, ma
             f"  held {t.open} open streams for {time.monotonic() - held:.1f} s; web processes "
             + ", ".join(f"pid {p}: {n} threads, {rss} MB" for p, n, rss in processes)
         )
-        t.phase = "stream"
+        t.phase, phase.value = "stream", 2
         streaming = time.monotonic()
         worker = subprocess.Popen([sys.executable, "manage.py", "engine_worker"], cwd=ROOT, env=env)
         left = max(1.0, deadline - time.monotonic())
@@ -213,8 +289,6 @@ async def run(args, url: str, key: str, assistant_id: str, cookies: str, env, ma
             f"(one engine worker, {os.environ.get('ENGINE_WORKER_THREADS', '8')} threads)"
         )
     finally:
-        stop_probing.set()
-        await probing
         await watchers.aclose()
         await others.aclose()
         if worker is not None:
@@ -255,6 +329,12 @@ def report(t: Tally, watchers: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--watchers", type=int, default=500, help="SSE clients at once")
+    parser.add_argument(
+        "--through",
+        choices=["engine", "dashboard"],
+        default="engine",
+        help="watch the engine's SSE, or the chat page's stream (which relays the engine's)",
+    )
     parser.add_argument("--hold", type=float, default=5.0, help="seconds all streams stay open")
     parser.add_argument("--seconds", type=float, default=180.0, help="give up after this long")
     parser.add_argument("--workers", type=int, default=2, help="web processes (WEB_WORKERS)")
@@ -272,7 +352,7 @@ def main() -> None:
 
     from assistants_app.roles import set_role
     from engine.models import EngineKey
-    from tests.team.test_production import Person, proxied
+    from tests.team.test_production import ORIGIN, Person, proxied
 
     config = ["-m", "gunicorn", "-c", "dashboard/gunicorn.conf.py"]
     web = subprocess.Popen([sys.executable, *config], cwd=ROOT, env=env)
@@ -283,7 +363,6 @@ def main() -> None:
         person = Person(url)
         person.request("GET", "/login/")
         person.form("/login/", {"username": "watcher", "password": PASSWORD})
-        cookies = "; ".join(f"{k}={v}" for k, v in person.cookies.items())
         _, key = EngineKey.issue("bench")
         assistant = httpx.post(
             url + "/v1/assistants",
@@ -294,9 +373,33 @@ def main() -> None:
         database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         print(
             f"{args.watchers} people watching replies stream at once: gunicorn with "
-            f"{args.workers} uvicorn workers, {database}, demo model, {os.cpu_count()} cores"
+            f"{args.workers} uvicorn workers, {database}, demo model, {os.cpu_count()} cores; "
+            f"streams from the {args.through}"
         )
-        tally = asyncio.run(run(args, url, key, assistant["id"], cookies, env, web.pid))
+        chats = make_chats(args.watchers, "watcher") if args.through == "dashboard" else []
+        cookies = "; ".join(f"{k}={v}" for k, v in person.cookies.items())
+        page = {**proxied(), "Origin": ORIGIN, "Cookie": cookies, "X-CSRFToken": person.token()}
+        page |= {"HX-Request": "true", "Accept": "text/event-stream"}
+        probes = [
+            ("healthz", "/healthz", proxied()),
+            ("engine API", f"/v1/assistants/{assistant['id']}", {"Authorization": f"Bearer {key}"}),
+            ("dashboard page", "/assistants/", {**proxied(), "Cookie": cookies}),
+        ]
+        spawn = multiprocessing.get_context("spawn")
+        phase, stop_probing, results = spawn.Value("i", 0), spawn.Event(), spawn.Queue()
+        prober = spawn.Process(
+            target=probe_process, args=(url, probes, phase, stop_probing, results)
+        )
+        prober.start()
+        try:
+            tally = asyncio.run(
+                run(args, url, key, assistant["id"], page, chats, env, phase, web.pid)
+            )
+        finally:
+            stop_probing.set()
+            latencies, probe_errors = results.get(timeout=120)
+            prober.join(30)
+        tally.latencies, tally.probe_errors = latencies, probe_errors
         report(tally, args.watchers)
     finally:
         stop(web)

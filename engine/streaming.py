@@ -24,6 +24,8 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connections
 from django.http import StreamingHttpResponse
 
+from dashboard.serving import release_request_thread
+
 from . import wakeup
 from .api import ApiError
 from .models import Message, Run, RunStep
@@ -75,7 +77,7 @@ class EventStream(StreamingHttpResponse):
             async for part in super().__aiter__():
                 yield part
             return
-        _release_request_thread()
+        release_request_thread()  # the view is done: no thread per open stream
         async for part in self._async_events():
             yield self.make_bytes(part)
 
@@ -137,25 +139,6 @@ _database_threads = _DatabaseThreads(getattr(settings, "ENGINE_STREAM_DB_THREADS
 async def in_db_thread(function: Callable[[], T]) -> T:
     """Run a stream's database read on the shared threads, without blocking the event loop."""
     return await asyncio.wrap_future(_database_threads.submit(function))
-
-
-def _release_request_thread() -> None:
-    """Under ASGI, Django gives each request a thread of its own for its sync code (middleware,
-    the view) and keeps it until the response ends: one idle thread per open stream. The view
-    is done once the stream starts, so let that thread go now (asgiref makes a fresh one if the
-    request's sync code runs again, e.g. to close the response)."""
-    from asgiref.sync import SyncToAsync
-
-    contexts = getattr(SyncToAsync, "context_to_thread_executor", None)
-    variable = getattr(SyncToAsync, "thread_sensitive_context", None)
-    context = variable.get(None) if variable is not None else None
-    if contexts is None or context is None:
-        return
-    executor = contexts.pop(context, None)
-    if executor is not None:
-        # The request's database connections live in that thread: close them there first.
-        executor.submit(connections.close_all)
-        executor.shutdown(wait=False)
 
 
 def _as(payload: dict[str, Any], status: str) -> dict[str, Any]:

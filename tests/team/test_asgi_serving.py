@@ -206,7 +206,8 @@ def test_wsgi_streams_flush_as_they_go_without_warnings(live_server):
                         events.append(line[7:])
                     if events[-1:] == ["thread.run.queued"]:
                         break
-                assert Run.objects.get().status == Run.QUEUED  # flushed before the run began
+                # Flushed before the run began.
+                assert Run.objects.get().status == Run.QUEUED, events
                 worker, thread = start_in_thread(threads=1, poll=0.2)
                 rest = [line[7:] for line in lines if line.startswith("event: ")]
         finally:
