@@ -3,19 +3,21 @@ submit_tool_outputs, and the run steps."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.contrib.auth.decorators import login_not_required
-from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db import DatabaseError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
 
-from .. import streaming, usage, wakeup
+from dashboard.serving import release_request_thread
+
+from .. import streaming, wakeup
 from ..api import ApiError, body, endpoint, ok, paginate
 from ..models import Run, RunStep, Thread
 from ..schemas import CreateRun, ModifyMetadata, RunOptions, SubmitToolOutputs, dump
@@ -47,41 +49,60 @@ def _wait_deadline(request: HttpRequest, found: Run) -> float | None:
     return time.monotonic() + left if left > 0 else None
 
 
-class MovingRun(JsonResponse):
-    """The answer for a run still moving, which the view may replace with a later one until
-    `deadline` (see _wait_deadline). As it stands it is a complete answer: the state now."""
+class MovingRun(StreamingHttpResponse):
+    """The answer to a poll helper's retrieve of a run still moving (see _wait_deadline): its
+    body is the run as it is once it leaves queued and in_progress, or at `deadline`.
+
+    Waiting in the body lets the view and the middleware finish at once. Under ASGI the wait is
+    on the event loop, woken through wakeup.watching, and holds no thread (not even the
+    request's: released as the engine's streams do); under WSGI it is on the request's thread,
+    woken through wakeup.follow. Either way the database is read once per wake-up, never polled.
+    The headers leave first, so they are a moving run's (the pollers read the hint only then)."""
 
     def __init__(self, found: Run, deadline: float) -> None:
-        super().__init__(found.to_api())
-        self["openai-poll-after-ms"] = str(settings.ENGINE_POLL_AFTER_MS)
         self.run, self.deadline = found, deadline
+        super().__init__(self._settled(), content_type="application/json")
+        self["openai-poll-after-ms"] = str(settings.ENGINE_POLL_AFTER_MS)
+        self._sync_iterator = self._iterator
+
+    def _settled(self) -> Iterator[bytes]:
+        found = self.run
+        changed = wakeup.follow(found.pk)
+        try:
+            found = _reload(found.pk)  # after following: a later change sets `changed`
+            while _moving(found) and changed.wait(max(0.0, self.deadline - time.monotonic())):
+                changed.clear()
+                found = _reload(found.pk)
+        except DatabaseError:  # the state already read is still a true answer
+            logger.warning("Waiting for run %s to settle failed", found.pk, exc_info=True)
+        finally:
+            wakeup.unfollow(found.pk, changed)
+        yield json.dumps(found.to_api()).encode()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._iterator is not self._sync_iterator:  # a middleware replaced the content
+            async for part in super().__aiter__():
+                yield part
+            return
+        release_request_thread()
+        found = self.run
+        reload = partial(_reload, found.pk)
+        try:
+            async with wakeup.watching(found.pk) as watch:
+                found = await streaming.in_db_thread(reload)
+                while _moving(found) and await watch.wait(self.deadline - time.monotonic()):
+                    found = await streaming.in_db_thread(reload)
+        except Exception:
+            logger.warning("Waiting for run %s to settle failed", found.pk, exc_info=True)
+        yield json.dumps(found.to_api()).encode()
+
+
+def _moving(found: Run) -> bool:
+    return found.status in (Run.QUEUED, Run.IN_PROGRESS)
 
 
 def _reload(run_id: str) -> Run:
     return Run.objects.get(pk=run_id)
-
-
-async def _settle(answer: MovingRun) -> HttpResponse:
-    """`answer`, or the run's answer once it leaves queued and in_progress before the deadline.
-    The worker's wake-ups end the wait (the database is read once per wake-up, never polled);
-    it waits on the event loop, so under ASGI no thread is held meanwhile."""
-    found = answer.run
-    try:
-        async with wakeup.watching(found.pk) as watch:
-            found = await sync_to_async(_reload)(found.pk)  # after the watch began: none missed
-            while found.status in (Run.QUEUED, Run.IN_PROGRESS):
-                left = answer.deadline - time.monotonic()
-                if left <= 0 or not await watch.wait(left):
-                    break
-                found = await sync_to_async(_reload)(found.pk)
-    except Exception:  # the state already read is still a true answer
-        logger.warning("Waiting for run %s to settle failed", found.pk, exc_info=True)
-        return answer
-    if found.status == answer.run.status:
-        return answer
-    settled = await sync_to_async(run_response)(found)
-    settled["x-request-id"] = answer["x-request-id"]
-    return settled
 
 
 def run_config(data: RunOptions) -> dict[str, Any]:
@@ -123,14 +144,13 @@ def runs(request: HttpRequest, thread_id: str) -> HttpResponse:
     added = [message.message_fields() for message in data.additional_messages or []]
     for fields in added:
         lookups.attachments(request.engine_key, fields)
-    person = usage.admit(request)  # whose budget it draws on; refused when used up
     with transaction.atomic():
         locked = Thread.objects.select_for_update().get(pk=found.pk)
         if active := locked.active_run():
             raise ApiError(400, f"Thread {locked.id} already has an active run {active.id}.")
         for fields in added:
             locked.add_message(**fields)
-        run = locked.start_run(assistant, **run_config(data), person_id=person)
+        run = locked.start_run(assistant, **run_config(data))
     if data.stream:
         prelude = [
             streaming.sse("thread.run.created", run.to_api()),
@@ -141,7 +161,7 @@ def runs(request: HttpRequest, thread_id: str) -> HttpResponse:
 
 
 @endpoint("GET", "POST")
-def _run(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
+def run(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
     found = lookups.run(lookups.thread(request.engine_key, thread_id), run_id)
     if request.method == "POST":
         data = body(request, ModifyMetadata)
@@ -151,14 +171,6 @@ def _run(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
     elif (deadline := _wait_deadline(request, found)) is not None:
         return MovingRun(found, deadline)
     return run_response(found)
-
-
-@csrf_exempt
-@login_not_required
-async def run(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
-    """Retrieve or modify a run; a retrieve by the SDK's pollers may wait for it to settle."""
-    answer = await sync_to_async(_run)(request, thread_id, run_id)
-    return await _settle(answer) if isinstance(answer, MovingRun) else answer
 
 
 @endpoint("POST")
