@@ -110,6 +110,19 @@
     if (box) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
   }, true);
 
+  // After an answer the open chat has the newest activity: the sidebar's list is read again
+  // (with the search typed, if any).
+  function refreshSidebar() {
+    var form = document.querySelector(".chat-sidebar .sidebar-search");
+    if (!form || !window.htmx || !document.getElementById("sidebar-threads")) return;
+    var query = new URLSearchParams(new FormData(form)).toString();
+    window.htmx.ajax("GET", form.getAttribute("hx-get") + "?" + query, { target: "#sidebar-threads", swap: "outerHTML" });
+  }
+  document.addEventListener("chat:answered", refreshSidebar);
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target.id === "conversation" && !event.target.querySelector("#run-status")) refreshSidebar();
+  });
+
   // The pane changes by htmx swaps and by stream.js: look again after each batch of changes.
   var pending = false;
   function later() {

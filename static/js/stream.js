@@ -84,7 +84,11 @@
 
   function conversationChanged(html, event) {
     keepingEnd(function () { swap("#conversation", html, "innerHTML"); });
-    if (event === "done") { announce(false); focusComposer(); }
+    if (event === "done") {
+      announce(false);
+      focusComposer();
+      document.dispatchEvent(new CustomEvent("chat:answered"));  // chat.js: the sidebar
+    }
   }
 
   var handlers = {
