@@ -3,6 +3,8 @@ Django set up on the throw-away database, timing a dashboard page, stopping what
 
 from __future__ import annotations
 
+import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -34,6 +36,28 @@ def wait_until_up(url: str, *, headers: dict | None = None, timeout: float = 30.
             pass
         time.sleep(0.1)
     raise SystemExit(f"the server at {url} did not start")
+
+
+def production_environment(data_dir: str, port: int, **extra: str) -> dict[str, str]:
+    """The deployment's production settings on a throw-away data directory and database (or
+    DATABASE_URL), `extra` added; set in this process too (for setup_django) and returned whole
+    for the server's processes."""
+    from tests.test_deploy_check import PRODUCTION_ENV
+
+    env = {
+        **PRODUCTION_ENV,
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATA_DIR": data_dir,
+        "STATIC_ROOT": str(Path(data_dir) / "static"),
+        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{data_dir}/db.sqlite3"),
+        "PORT": str(port),
+        "WEB_ACCESS_LOG": "",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+    os.environ.update(env)
+    return {**os.environ, **env}
 
 
 def setup_django(*commands: list[str]) -> None:

@@ -34,7 +34,6 @@ import asyncio
 import multiprocessing
 import os
 import resource
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -45,31 +44,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from _common import ROOT, free_port, setup_django, stop, wait_until_up
+from _common import ROOT, free_port, production_environment, setup_django, stop, wait_until_up
 
 PASSWORD = "a long bench passphrase"
 CREATING_AT_ONCE = 50
 PROBE_EVERY = 0.2
-
-
-def environment(data_dir: str, port: int, workers: int) -> dict[str, str]:
-    from tests.test_deploy_check import PRODUCTION_ENV
-
-    env = {
-        **PRODUCTION_ENV,
-        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DATA_DIR": data_dir,
-        "STATIC_ROOT": str(Path(data_dir) / "static"),
-        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{data_dir}/db.sqlite3"),
-        "PORT": str(port),
-        "WEB_WORKERS": str(workers),
-        "WEB_ACCESS_LOG": "",
-        "LOG_LEVEL": "WARNING",
-        "ENGINE_RATE_LIMIT_REQUESTS": "0",
-    }
-    os.environ.update(env)
-    return {**os.environ, **env}
 
 
 @dataclass
@@ -345,7 +324,9 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     data_dir = tempfile.mkdtemp(prefix="studio-watchers-bench-")
     port = free_port()
-    env = environment(data_dir, port, args.workers)
+    env = production_environment(
+        data_dir, port, WEB_WORKERS=str(args.workers), ENGINE_RATE_LIMIT_REQUESTS="0"
+    )
     setup_django(["createcachetable"], ["collectstatic", "--noinput"])
     from django.conf import settings
     from django.contrib.auth import get_user_model

@@ -13,9 +13,7 @@ It also prints the time an engine request takes with and without the per-key rat
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -23,32 +21,11 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
-from _common import ROOT, free_port, setup_django, stop, wait_until_up
+from _common import ROOT, free_port, production_environment, setup_django, stop, wait_until_up
 
 PASSWORD = "a long bench passphrase"
-
-
-def environment(data_dir: str, port: int, workers: int, threads: int) -> dict[str, str]:
-    from tests.test_deploy_check import PRODUCTION_ENV
-
-    env = {
-        **PRODUCTION_ENV,
-        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DATA_DIR": data_dir,
-        "STATIC_ROOT": str(Path(data_dir) / "static"),
-        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{data_dir}/db.sqlite3"),
-        "PORT": str(port),
-        "WEB_WORKERS": str(workers),
-        "WEB_THREADS": str(threads),
-        "WEB_ACCESS_LOG": "",
-        "LOG_LEVEL": "WARNING",
-    }
-    os.environ.update(env)
-    return {**os.environ, **env}
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -85,7 +62,9 @@ def main() -> None:
 
     data_dir = tempfile.mkdtemp(prefix="studio-team-bench-")
     port = free_port()
-    env = environment(data_dir, port, args.workers, args.threads)
+    env = production_environment(
+        data_dir, port, WEB_WORKERS=str(args.workers), WEB_THREADS=str(args.threads)
+    )
     setup_django(["createcachetable"], ["collectstatic", "--noinput"])
     from django.contrib.auth import get_user_model
 
