@@ -29,8 +29,11 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
+from django.db import connections
 from django.http import HttpRequest, StreamingHttpResponse
 from django.template.loader import render_to_string
+
+from dashboard.serving import release_request_thread
 
 from .. import audit
 from ..chat import PANE_FRAGMENT, STATUS_FRAGMENT, ChatPane, RunState, record_run, remember_run
@@ -192,6 +195,8 @@ def _sync_events(turn: Turn, prelude: bytes, open_stream: Opener) -> Iterator[by
 
 
 async def _async_events(turn: Turn, prelude: bytes, open_stream: Opener) -> AsyncIterator[bytes]:
+    # Neither a thread nor a database connection is held while the stream waits on the engine.
+    release_request_thread()
     yield prelude
     client = async_client_for(turn.thread.connection, max_retries=1)
     try:
@@ -215,4 +220,10 @@ async def _async_events(turn: Turn, prelude: bytes, open_stream: Opener) -> Asyn
 
 
 def _in_thread(function: Callable[..., bytes], *args: Any) -> Awaitable[bytes]:
-    return sync_to_async(function)(*args)
+    def call() -> bytes:
+        try:
+            return function(*args)
+        finally:
+            connections.close_all()  # back to the pool between steps of a long stream
+
+    return sync_to_async(call)()
