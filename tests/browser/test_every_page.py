@@ -57,7 +57,8 @@ class Data:
     provider: object
 
 
-# Pages a person opens, by URL name: how to fill the URL from the data.
+# Pages a person opens, by URL name: how to fill the URL from the data (the key "?" is the
+# query string).
 PAGES: dict[str, Callable[[Data], dict]] = {
     "home": lambda d: {},
     "settings": lambda d: {},
@@ -68,6 +69,7 @@ PAGES: dict[str, Callable[[Data], dict]] = {
     "assistant_history": lambda d: {"assistant_id": d.assistant.id},
     "assistant_answering": lambda d: {"assistant_id": d.assistant.id},
     "thread_list": lambda d: {},
+    "thread_create": lambda d: {"?": f"assistant={d.assistant.id}"},
     "thread_detail": lambda d: {"pk": d.thread.pk},
     "thread_rename": lambda d: {"pk": d.thread.pk},
     "thread_delete": lambda d: {"pk": d.thread.pk},
@@ -97,6 +99,7 @@ PAGES: dict[str, Callable[[Data], dict]] = {
     "provider_add": lambda d: {},
     "provider_edit": lambda d: {"pk": d.provider.pk},
     "provider_delete": lambda d: {"pk": d.provider.pk},
+    "usage_page": lambda d: {},
 }
 # Pages seen signed out (walked in a context of their own).
 ANONYMOUS_PAGES = {"login", "set_password", "setup"}
@@ -105,15 +108,26 @@ POST = "post"  # a form's action: a GET answers 405
 FRAGMENT = "fragment"  # polled or swapped in by htmx: no <html> of its own
 DOWNLOAD = "download"  # a file's bytes
 JSON = "json"
+REDIRECT = "redirect"  # somewhere else (a page of the list above)
 NOT_PAGES: dict[str, tuple[str, Callable[[Data], dict]]] = {
     "healthz": (JSON, lambda d: {}),
     "logout": (POST, lambda d: {}),
     "assistant_check_schema": (POST, lambda d: {}),
     "assistant_duplicate": (POST, lambda d: {"assistant_id": d.assistant.id}),
-    "thread_create": (POST, lambda d: {}),
     "thread_send": (POST, lambda d: {"pk": d.thread.pk}),
     "thread_sharing": (POST, lambda d: {"pk": d.thread.pk}),
     "thread_earlier": (FRAGMENT, lambda d: {"pk": d.thread.pk}),
+    "thread_search": (FRAGMENT, lambda d: {}),
+    "thread_regenerate": (POST, lambda d: {"pk": d.thread.pk}),
+    "message_edit": (POST, lambda d: {"pk": d.thread.pk, "message_id": "msg_x"}),
+    "thread_export": (DOWNLOAD, lambda d: {"pk": d.thread.pk, "fmt": "md"}),
+    "assistant_try": (POST, lambda d: {"assistant_id": d.assistant.id}),
+    "assistant_try_new": (POST, lambda d: {"assistant_id": d.assistant.id}),
+    "assistant_try_keep": (POST, lambda d: {"assistant_id": d.assistant.id}),
+    "assistant_try_open": (REDIRECT, lambda d: {"assistant_id": d.assistant.id}),
+    "usage_csv": (DOWNLOAD, lambda d: {}),
+    "budget_set": (POST, lambda d: {}),
+    "budget_delete": (POST, lambda d: {"pk": 1}),
     "run_status": (FRAGMENT, lambda d: {"pk": d.thread.pk, "run_id": d.run_id}),
     "run_retry": (POST, lambda d: {"pk": d.thread.pk}),
     "run_cancel": (POST, lambda d: {"pk": d.thread.pk, "run_id": d.run_id}),
@@ -158,6 +172,12 @@ def _waiting_kwargs(d: Data) -> dict:
 
 def _call_id(d: Data) -> str:
     return d.waiting_thread.runs.get().waiting.calls[0]["id"]
+
+
+def page_url(name: str, data: Data) -> str:
+    kwargs = PAGES[name](data)
+    query = kwargs.pop("?", "")
+    return reverse(name, kwargs=kwargs) + (f"?{query}" if query else "")
 
 
 def dashboard_url_names() -> set[str]:
@@ -451,9 +471,7 @@ def test_every_page_at_both_widths_in_light_and_dark(
     monkeypatch.undo()
 
     sign_in(page, base, data.admin.username)
-    pages = [
-        (name, base + reverse(name, kwargs=kwargs(data)), 200) for name, kwargs in PAGES.items()
-    ]
+    pages = [(name, base + page_url(name, data), 200) for name in PAGES]
     pages.append(("thread_detail-waiting", base + data.waiting_thread.get_absolute_url(), 200))
     problems += walk(page, pages)
     context.close()
@@ -476,6 +494,8 @@ def test_what_is_not_a_page_is_not_one(client, data: Data):
             wrong.append(f"{name}: no attachment ({response.status_code})")
         elif kind == JSON and response["Content-Type"] != "application/json":
             wrong.append(f"{name}: not JSON")
+        elif kind == REDIRECT and response.status_code != 302:
+            wrong.append(f"{name}: GET answered {response.status_code}, not a redirect")
     assert not wrong, wrong
 
 
