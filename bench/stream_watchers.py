@@ -63,6 +63,37 @@ class Tally:
     probe_errors: list[str] = field(default_factory=list)
 
 
+async def follow(name: str, opened, refusal, outcome, gate: asyncio.Semaphore, t: Tally) -> None:
+    """Open a stream (`opened`, an async context manager) while holding `gate`, released once it
+    is connected, and count it open while it lasts. `refusal(response)` says why the response is
+    no stream (or None); `outcome(lines)` reads the stream to its end and says what it lacked."""
+    released = False
+    await gate.acquire()
+    try:
+        async with opened as response:
+            if why := await refusal(response):
+                t.errors.append(why)
+                return
+            t.connected += 1
+            t.open += 1
+            t.most_open = max(t.most_open, t.open)
+            gate.release()
+            released = True
+            try:
+                lacking = await outcome(response.aiter_lines())
+            finally:
+                t.open -= 1
+            if lacking:
+                t.errors.append(f"{name} ended without {lacking}")
+            else:
+                t.completed += 1
+    except httpx.HTTPError as error:
+        t.errors.append(f"{name}: {type(error).__name__}: {error}")
+    finally:
+        if not released:
+            gate.release()
+
+
 async def watch(
     client: httpx.AsyncClient, assistant_id: str, number: int, gate: asyncio.Semaphore, t: Tally
 ) -> None:
@@ -71,79 +102,52 @@ async def watch(
         "stream": True,
         "thread": {"messages": [{"role": "user", "content": f"Watcher {number}: hello"}]},
     }
-    released = False
-    await gate.acquire()
-    try:
-        async with client.stream("POST", "/v1/threads/runs", json=body) as response:
-            if response.status_code != 200:
-                t.errors.append(f"HTTP {response.status_code}: {(await response.aread())[:200]!r}")
-                return
-            t.connected += 1
-            t.open += 1
-            t.most_open = max(t.most_open, t.open)
-            gate.release()
-            released = True
-            event, completed, done = "", False, False
-            try:
-                async for line in response.aiter_lines():
-                    if line.startswith("event: "):
-                        event = line[7:]
-                        completed |= event == "thread.run.completed"
-                        if event == "error":
-                            t.errors.append(f"error event in stream {number}")
-                    elif line == "data: [DONE]":
-                        done = True
-            finally:
-                t.open -= 1
-            if completed and done:
-                t.completed += 1
-            else:
-                t.errors.append(f"stream {number} ended without completed/[DONE] (last {event})")
-    except httpx.HTTPError as error:
-        t.errors.append(f"stream {number}: {type(error).__name__}: {error}")
-    finally:
-        if not released:
-            gate.release()
+
+    async def refusal(response) -> str | None:
+        if response.status_code != 200:
+            return f"HTTP {response.status_code}: {(await response.aread())[:200]!r}"
+        return None
+
+    async def outcome(lines) -> str | None:
+        event, completed, done = "", False, False
+        async for line in lines:
+            if line.startswith("event: "):
+                event = line[7:]
+                completed |= event == "thread.run.completed"
+                if event == "error":
+                    t.errors.append(f"error event in stream {number}")
+            elif line == "data: [DONE]":
+                done = True
+        return None if completed and done else f"completed/[DONE] (last {event})"
+
+    opened = client.stream("POST", "/v1/threads/runs", json=body)
+    await follow(f"stream {number}", opened, refusal, outcome, gate, t)
 
 
 async def watch_page(
     client: httpx.AsyncClient, thread_pk: int, headers: dict, gate: asyncio.Semaphore, t: Tally
 ) -> None:
     """A person posting in their chat as stream.js does, reading the page updates to `done`."""
-    released = False
-    await gate.acquire()
-    try:
-        async with client.stream(
-            "POST", f"/threads/{thread_pk}/messages/", data={"content": "Hello"}, headers=headers
-        ) as response:
-            kind = response.headers.get("content-type", "")
-            if response.status_code != 200 or not kind.startswith("text/event-stream"):
-                t.errors.append(f"HTTP {response.status_code} {kind}")
-                return
-            t.connected += 1
-            t.open += 1
-            t.most_open = max(t.most_open, t.open)
-            gate.release()
-            released = True
-            event, done = "", False
-            try:
-                async for line in response.aiter_lines():
-                    if line.startswith("event: "):
-                        event = line[7:]
-                        done |= event == "done"
-                        if event == "fallback":
-                            t.errors.append(f"chat {thread_pk}: the stream fell back to polling")
-            finally:
-                t.open -= 1
-            if done:
-                t.completed += 1
-            else:
-                t.errors.append(f"chat {thread_pk} ended without done (last {event})")
-    except httpx.HTTPError as error:
-        t.errors.append(f"chat {thread_pk}: {type(error).__name__}: {error}")
-    finally:
-        if not released:
-            gate.release()
+
+    async def refusal(response) -> str | None:
+        kind = response.headers.get("content-type", "")
+        if response.status_code != 200 or not kind.startswith("text/event-stream"):
+            return f"HTTP {response.status_code} {kind}"
+        return None
+
+    async def outcome(lines) -> str | None:
+        event, done = "", False
+        async for line in lines:
+            if line.startswith("event: "):
+                event = line[7:]
+                done |= event == "done"
+                if event == "fallback":
+                    t.errors.append(f"chat {thread_pk}: the stream fell back to polling")
+        return None if done else f"done (last {event})"
+
+    url = f"/threads/{thread_pk}/messages/"
+    opened = client.stream("POST", url, data={"content": "Hello"}, headers=headers)
+    await follow(f"chat {thread_pk}", opened, refusal, outcome, gate, t)
 
 
 def make_chats(count: int, username: str) -> list[int]:
