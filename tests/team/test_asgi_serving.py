@@ -6,26 +6,19 @@ stream too, without Django's warning about the other kind of iterator."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import warnings
 from pathlib import Path
 
 import httpx
 import pytest
-from django.conf import settings
 
 from engine.models import EngineKey, Run
 from engine.worker import start_in_thread
-from tests.support import database_url, wait_until
-from tests.team.test_production import free_port
+from tests.support import wait_until
+from tests.team.served import Served
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(settings.BASE_DIR)
 STREAMS = 40  # well beyond the old gthread pool of this size (1 worker x 4 threads)
 
 
@@ -46,62 +39,28 @@ def children(pid: int) -> list[int]:
     return found
 
 
-class Server:
+class Server(Served):
     """`make serve` (one uvicorn worker) on the test database; the engine worker on demand."""
 
     def __init__(self, tmp: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        drop = {"DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "ENGINE_BASE_URL"}
-        self.env = {
-            **{k: v for k, v in os.environ.items() if k not in drop},
-            "DATABASE_URL": database_url(),
-            "DATA_DIR": str(tmp),
-            "PORT": str(self.port),
+        env = {
             "WEB_WORKERS": "1",
             "WEB_ACCESS_LOG": "",
             "ENGINE_RATE_LIMIT_REQUESTS": "0",
             "PYTHONWARNINGS": "always",  # Django's buffering warning would show in the log
         }
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept for post-mortems
-            prefix="asgi-", suffix=".log", delete=False
-        )
-        self.processes = [self.spawn("-m", "gunicorn", "--config", "dashboard/gunicorn.conf.py")]
+        super().__init__(tmp, env, "asgi-")
+        web = self.spawn("-m", "gunicorn", "--config", "dashboard/gunicorn.conf.py")
 
         def up() -> bool:
-            assert self.processes[0].poll() is None, self.output()
+            assert web.poll() is None, self.output()
             try:
                 return httpx.get(self.url + "/healthz").status_code == 200
             except httpx.TransportError:
                 return False
 
         wait_until(up, timeout=30, message=lambda: "the server\n" + self.output())
-        self.web_pid = wait_until(lambda: children(self.processes[0].pid), message="its worker")[0]
-
-    def spawn(self, *args: str) -> subprocess.Popen:
-        process = subprocess.Popen(
-            [sys.executable, *args],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        return process
-
-    def output(self) -> str:
-        return Path(self.log.name).read_text()
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(5)
+        self.web_pid = wait_until(lambda: children(web.pid), message="its worker")[0]
 
 
 @pytest.fixture
@@ -169,7 +128,7 @@ def test_many_streams_open_at_once_without_a_thread_each(server):
             page = await client.get("/healthz", timeout=10)
             assert page.status_code == 200
 
-            server.processes.append(server.spawn("manage.py", "engine_worker"))
+            server.spawn("manage.py", "engine_worker")
             await asyncio.wait_for(asyncio.gather(*streams), timeout=60)
 
     asyncio.run(scenario())

@@ -6,25 +6,21 @@ to the engine on the same server must not deadlock."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import openai
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from assistants_app.roles import set_role
 from engine.models import EngineKey
-from tests.support import database_url, wait_until
+from tests.support import wait_until
+from tests.team.served import ROOT, Served
 from tests.test_deploy_check import PRODUCTION_ENV
 
 # The SDK marks its Assistants API (beta) deprecated; using it is the point here.
@@ -36,35 +32,14 @@ HOST = "studio.example.com"
 ORIGIN = f"https://{HOST}"
 PASSWORD = "a long production passphrase"
 PEOPLE = ["amira", "bruno", "chen", "dagny"]
-ROOT = Path(settings.BASE_DIR)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Deployment:
+class Deployment(Served):
     """`make serve` and `make worker`, as separate processes on the test database."""
 
     def __init__(self, tmp: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        drop = {"DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "ENGINE_BASE_URL"}
-        self.env = {
-            **{k: v for k, v in os.environ.items() if k not in drop},
-            **PRODUCTION_ENV,
-            "DATABASE_URL": database_url(),
-            "DATA_DIR": str(tmp),
-            "STATIC_ROOT": str(tmp / "static"),
-            "PORT": str(self.port),
-            "WEB_WORKERS": "2",
-            "LOG_LEVEL": "WARNING",
-        }
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept for post-mortems
-            prefix="gunicorn-", suffix=".log", delete=False
-        )
+        env = {**PRODUCTION_ENV, "STATIC_ROOT": str(tmp / "static")}
+        super().__init__(tmp, {**env, "WEB_WORKERS": "2", "LOG_LEVEL": "WARNING"}, "gunicorn-")
         for command in (["collectstatic", "--noinput", "-v0"], ["createcachetable"]):
             self.manage(*command)
         self.web = self.spawn("-m", "gunicorn", "--config", "dashboard/gunicorn.conf.py")
@@ -76,16 +51,6 @@ class Deployment:
             [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True, timeout=60
         )
 
-    def spawn(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, *args],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
     def wait_until_up(self) -> None:
         def healthy() -> bool:
             assert self.web.poll() is None, self.output()  # gunicorn died: no use waiting
@@ -95,20 +60,6 @@ class Deployment:
                 return False
 
         wait_until(healthy, timeout=30, interval=0.1, message=lambda: f"gunicorn\n{self.output()}")
-
-    def output(self) -> str:
-        return Path(self.log.name).read_text()
-
-    def stop(self) -> None:
-        for process in (self.web, self.worker):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in (self.web, self.worker):
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(5)
 
 
 def proxied() -> dict[str, str]:
