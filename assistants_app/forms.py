@@ -270,8 +270,9 @@ class AssistantForm(forms.Form):
         spec: dict = {
             "name": self.cleaned_data["json_schema_name"],
             "schema": self.cleaned_data["json_schema_schema"],
-            "strict": self.cleaned_data["json_schema_strict"],
         }
+        if self.cleaned_data["json_schema_strict"]:  # as for functions: unset unless ticked
+            spec["strict"] = True
         if description := self.cleaned_data["json_schema_description"]:
             spec["description"] = description
         return {"type": "json_schema", "json_schema": spec}
@@ -451,6 +452,45 @@ def function_template_initial(key: str) -> dict:
     return FunctionToolForm.initial_from({"type": "function", "function": template})
 
 
+IMPORT_MAX_BYTES = 2_000_000
+
+
+class ImportAssistantForm(forms.Form):
+    """An assistant object as JSON, pasted or in a file (an export, or a definition from code)."""
+
+    text = forms.CharField(
+        required=False,
+        label="Paste the JSON",
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 12, "class": "code", "spellcheck": "false"}),
+    )
+    file = forms.FileField(required=False, label="Or choose a .json file")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is not None and upload.size > IMPORT_MAX_BYTES:
+            raise forms.ValidationError("This file is larger than 2 MB: it is not an assistant.")
+        text = upload.read().decode("utf-8", "replace") if upload else cleaned.get("text", "")
+        if not text.strip():
+            raise forms.ValidationError("Paste an assistant's JSON or choose a file.")
+        try:
+            found = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as error:
+            where = (
+                f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
+            )
+            raise forms.ValidationError(f"This is not valid JSON{where}.") from error
+        try:
+            cleaned["builder"] = AssistantBuilder.from_api_object(found)
+        except (AttributeError, TypeError, ValueError) as error:
+            raise forms.ValidationError(
+                "This JSON is not an assistant object: it should look like "
+                '{"model": "…", "name": "…", "instructions": "…", "tools": […]}.'
+            ) from error
+        return cleaned
+
+
 # --- Threads and chat --------------------------------------------------------------------
 
 
@@ -602,6 +642,29 @@ class AssistantBuilder:
         elif kind == "remove_metadata" and arg.isdigit() and int(arg) < len(metadata):
             del metadata[int(arg)]
         return AssistantBuilder(initial=values(self.form), tools=tools, metadata=metadata)
+
+    @classmethod
+    def from_api_object(cls, assistant: dict) -> AssistantBuilder:
+        """A bound builder holding an assistant object as the API writes it (an export, or a
+        definition from someone's code), to be validated exactly like a posted form."""
+
+        def posted(values: dict, prefix: str = "") -> dict[str, str]:
+            # As a browser posts them: a ticked box is "on", an unticked one is absent.
+            return {
+                f"{prefix}{key}": "on" if value is True else str(value)
+                for key, value in values.items()
+                if value not in (None, False)
+            }
+
+        functions = [t for t in assistant.get("tools") or [] if t.get("type") == "function"]
+        pairs = list((assistant.get("metadata") or {}).items())
+        data = posted(AssistantForm.initial_from(assistant))
+        for number, tool in enumerate(functions):
+            data |= posted(FunctionToolForm.initial_from(tool), f"fn-{number}-")
+        for number, (key, value) in enumerate(pairs):
+            data |= posted({"key": key, "value": value}, f"meta-{number}-")
+        data |= {"fn-TOTAL_FORMS": str(len(functions)), "meta-TOTAL_FORMS": str(len(pairs))}
+        return cls(data)
 
     def is_valid(self) -> bool:
         valid = self.form.is_valid() & self.tools.is_valid() & self.metadata.is_valid()

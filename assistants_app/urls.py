@@ -32,11 +32,17 @@ urlpatterns = [
     path("assistants/", assistants.assistant_list, name="assistant_list"),
     path("assistants/new/", assistants.assistant_create, name="assistant_create"),
     path("assistants/check-schema/", assistants.check_schema, name="assistant_check_schema"),
+    path("assistants/import/", assistants.assistant_import, name="assistant_import"),
     path("assistants/<str:assistant_id>/", assistants.assistant_edit, name="assistant_edit"),
     path(
         "assistants/<str:assistant_id>/duplicate/",
         assistants.assistant_duplicate,
         name="assistant_duplicate",
+    ),
+    path(
+        "assistants/<str:assistant_id>/export/",
+        assistants.assistant_export,
+        name="assistant_export",
     ),
     path("assistants/<str:assistant_id>/try/", assistants.assistant_try, name="assistant_try"),
     path(

@@ -4,6 +4,7 @@ Assistants are shared by the team: every signed-in person may see and change the
 local AssistantRecord says who changed which one last.
 """
 
+import json
 from functools import partial
 
 from django.contrib import messages
@@ -16,7 +17,13 @@ from .. import assistant_files, audit, trial
 from ..catalog import assistant_rows, find_assistants, model_choices
 from ..chat import PANE_FRAGMENT, ChatPane, start_run
 from ..chat_forms import ComposerForm
-from ..forms import FUNCTION_TEMPLATES, AssistantBuilder, parse_json_schema
+from ..code_snippets import snippets
+from ..forms import (
+    FUNCTION_TEMPLATES,
+    AssistantBuilder,
+    ImportAssistantForm,
+    parse_json_schema,
+)
 from ..message_files import attachments_form
 from ..models import AssistantRecord, Connection, ThreadRecord
 from ..services import AssistantsClient, AssistantsError, InvalidRequestError, NotFoundError
@@ -82,6 +89,42 @@ def assistant_duplicate(request: HttpRequest, assistant_id: str) -> HttpResponse
     audit.assistant_saved(connection, request.user, None, copy)
     messages.success(request, f"Created {name}: change what you need and save.")
     return redirect("assistant_edit", copy.id)
+
+
+@require_GET
+def assistant_export(request: HttpRequest, assistant_id: str) -> HttpResponse:
+    """The assistant as the API returns it, as a JSON file (Import reads it back)."""
+    assistant = _retrieve_or_404(backend(Connection.objects.default()), assistant_id)
+    body = json.dumps(
+        assistant.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False
+    )
+    response = HttpResponse(body + "\n", content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{assistant.id}.json"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def assistant_import(request: HttpRequest) -> HttpResponse:
+    """An assistant from JSON (an export, or a definition from code), checked like the form:
+    valid, it is created; otherwise the builder opens with it and says what to correct."""
+    form = ImportAssistantForm(request.POST or None, request.FILES or None)
+    if not form.is_valid():
+        context = {"nav": "assistants", "form": form}
+        return render(
+            request, "assistants/import.html", context, status=422 if form.is_bound else 200
+        )
+    builder = form.cleaned_data["builder"]
+    connection = Connection.objects.default()
+    page = partial(_render_builder, request, form_action=reverse("assistant_create"), status=422)
+    if not builder.is_valid():
+        return page(builder)
+    try:
+        saved = backend(connection).assistants.create(**builder.payload())
+    except AssistantsError as error:
+        return page(builder, error=error)
+    audit.assistant_saved(connection, request.user, None, saved)
+    messages.success(request, f"Imported the assistant {saved.name or saved.id}.")
+    return redirect("assistant_edit", saved.id)
 
 
 @require_http_methods(["GET", "POST"])
@@ -300,6 +343,7 @@ def _render_builder(
     status: int = 200,
     rows: str = "",
     new_row: str = "",
+    form_action: str = "",
 ) -> HttpResponse:
     """The builder page, or only its `rows` section ("functions", "metadata") for htmx."""
     connection = Connection.objects.default()
@@ -316,6 +360,7 @@ def _render_builder(
         "check_url": reverse("assistant_check_schema"),
         "unsaved": request.method == "POST",  # a draft or a refused save: not saved yet
         "new_row": new_row,
+        "form_action": form_action,
     }
     if rows:
         return render(request, f"assistants/form.html#{rows}", context, status=status)
@@ -338,6 +383,8 @@ def _render_builder(
     client = backend(connection)
     if assistant is not None:
         context.update(_test_chat(request, client, assistant))
+        context["snippets"] = snippets(_api_base_url(request, connection), assistant.id)
+        context["connection_is_builtin"] = connection.is_builtin
     files = files or assistant_files.initial_form(request, client, connection, assistant)
     files.prepare(client, connection)
     context["files"] = files
@@ -351,6 +398,13 @@ def _test_chat(request: HttpRequest, client: AssistantsClient, assistant: Assist
     if thread is not None:
         context["chat"] = ChatPane.of(request, thread, client)
     return context
+
+
+def _api_base_url(request: HttpRequest, connection: Connection) -> str:
+    """Where code reaches this assistant: this deployment's /v1 for the built-in engine."""
+    if connection.is_builtin:
+        return request.build_absolute_uri("/v1").rstrip("/")
+    return connection.base_url.rstrip("/")
 
 
 def _api_error_text(error: AssistantsError) -> str:

@@ -336,5 +336,19 @@
     if (event.target.closest && event.target.closest("[data-discard]")) leaving = true;
   });
 
+  // "Copy" beside each code sample of "Use from code".
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-copy-code]") : null;
+    if (!button || !navigator.clipboard) return;
+    var code = document.getElementById(button.dataset.copyCode);
+    navigator.clipboard.writeText(code.textContent).then(function () {
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = "Copy"; }, 1500);
+    });
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    if (navigator.clipboard) document.querySelectorAll("[data-copy-code]").forEach(function (b) { b.hidden = false; });
+  });
+
   window.StudioBuilder = { dirty: dirty, markSaved: function () { var f = builderForm(); if (f) saved = snapshot(f); } };
 })();

@@ -3,9 +3,16 @@ parameter form and its JSON agree, a test chat tries unsaved settings, code and 
 and History restores a version."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from assistants_app import audit
+from tests.support import WEATHER_TOOL
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -198,3 +205,89 @@ def test_try_runs_the_unsaved_settings_and_the_saved_assistant_stays(
     expect(chat.get_by_text("in My threads")).to_be_visible()
     thread.refresh_from_db()
     assert not thread.trial
+
+
+def test_the_python_snippet_copied_from_the_page_runs(
+    signed_in: Page, live_server, api, weather_assistant, tmp_path
+):
+    from engine.keys import create_key, set_team_access
+
+    page = signed_in
+    open_builder(page, live_server, weather_assistant)
+    page.get_by_text("Use from code").click()
+    code = page.locator("#code-python").text_content()
+    assert f'"{live_server.url}/v1"' in code and weather_assistant.id in code
+    script = tmp_path / "hello.py"
+    script.write_text(code)
+    made, key = create_key("snippet test")
+    set_team_access(made.id, "read")  # the team's assistants: this one was made on the page
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        env={**os.environ, "OPENAI_API_KEY": key},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert 'You said: "Hello!"' in done.stdout
+
+
+def test_export_then_import_makes_the_same_assistant(signed_in: Page, live_server, api):
+    page = signed_in
+    original = api.assistants.create(
+        model="demo",
+        name="Order desk",
+        description="Answers about orders",
+        instructions="Look orders up before answering.",
+        tools=[{"type": "code_interpreter"}, WEATHER_TOOL],
+        metadata={"team": "support"},
+        temperature=0.4,
+        response_format={
+            "type": "json_schema",
+            "json_schema": {
+                "name": "answer",
+                "schema": {"type": "object", "properties": {"text": {"type": "string"}}},
+            },
+        },
+    )
+    open_builder(page, live_server, original)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export as JSON").click()
+    exported = Path(download.value.path()).read_text()
+    assert json.loads(exported)["id"] == original.id
+
+    page.goto(live_server.url + "/assistants/new/")
+    page.get_by_role("link", name="import one from JSON").click()
+    page.get_by_label("Paste the JSON").fill(exported)
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_text("Imported the assistant Order desk.")).to_be_visible()
+
+    copy = next(a for a in api.assistants.list().data if a.id != original.id)
+    fields = set(audit.ASSISTANT_FIELDS) - {"tool_resources"}
+    assert copy.model_dump(include=fields) == original.model_dump(include=fields)
+
+
+def test_import_checks_like_the_form_and_shows_field_errors(signed_in: Page, live_server, api):
+    page = signed_in
+    page.goto(live_server.url + "/assistants/import/")
+    page.get_by_label("Paste the JSON").fill("{not json")
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_text("This is not valid JSON (line 1, column 2).")).to_be_visible()
+
+    bad = {
+        "model": "demo",
+        "name": "N" * 300,
+        "tools": [{"type": "function", "function": {"name": "has space"}}],
+    }
+    page.get_by_label("Paste the JSON").fill(json.dumps(bad))
+    page.get_by_role("button", name="Import").click()
+    expect(
+        page.get_by_text("Ensure this value has at most 256 characters (it has 300).")
+    ).to_be_visible()
+    expect(page.get_by_text("Use 1 to 64 letters, digits, underscores or dashes")).to_be_visible()
+    assert api.assistants.list().data == []
+    # Corrected in the builder, it is created from there.
+    page.get_by_label("Name", exact=True).first.fill("Fixed")
+    page.get_by_label("Name", exact=True).nth(1).fill("has_no_space")
+    page.get_by_role("button", name="Create assistant").click()
+    expect(page.get_by_text("Created the assistant Fixed.")).to_be_visible()

@@ -5,6 +5,7 @@ Assistants are shared by the team: owner, teammate and outsider may all use the 
 A test chat is a thread of its own person's, private like any other.
 """
 
+import json
 from urllib.parse import urlencode
 
 import pytest
@@ -121,3 +122,53 @@ def test_try_needs_a_known_assistant(client, owner, engine):
     client.force_login(owner)
     response = client.post(reverse("assistant_try", args=["asst_nope"]), {"content": "hi"})
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("who", ["owner", "teammate", "outsider"])
+def test_export_is_the_api_object_for_anyone_in_the_team(request, client, api, who):
+    assistant = api.assistants.create(
+        model="demo",
+        name="Exported",
+        response_format={"type": "json_schema", "json_schema": {"name": "a", "schema": {}}},
+    )
+    client.force_login(request.getfixturevalue(who))
+    response = client.get(reverse("assistant_export", args=[assistant.id]))
+    assert response["Content-Disposition"] == f'attachment; filename="{assistant.id}.json"'
+    exported = json.loads(response.content)
+    assert exported["id"] == assistant.id and exported["object"] == "assistant"
+    assert exported["response_format"]["json_schema"]["schema"] == {}  # the API's names
+
+
+def test_import_creates_or_opens_the_builder_with_field_errors(client, api, teammate):
+    client.force_login(teammate)
+    url = reverse("assistant_import")
+    good = {"model": "demo", "name": "From code", "tools": [{"type": "code_interpreter"}]}
+    created = client.post(url, {"text": json.dumps(good)})
+    [assistant] = api.assistants.list().data
+    assert created.url == reverse("assistant_edit", args=[assistant.id])
+    assert assistant.name == "From code" and assistant.tools[0].type == "code_interpreter"
+
+    bad = client.post(url, {"text": json.dumps({"model": "demo", "temperature": 9})})
+    assert bad.status_code == 422
+    page = bad.content.decode()
+    assert f'action="{reverse("assistant_create")}"' in page
+    assert "Ensure this value is less than or equal to 2" in page
+    for shape in ("[1, 2]", '{"tools": "none"}', "{nope"):
+        refused = client.post(url, {"text": shape})
+        assert refused.status_code == 422 and b"error-box" in refused.content
+    assert len(api.assistants.list().data) == 1
+
+
+def test_use_from_code_names_this_deployment_and_the_key_page_for_administrators(
+    client, api, owner, admin_user
+):
+    assistant = api.assistants.create(model="demo", name="Coded")
+    url = reverse("assistant_edit", args=[assistant.id])
+    client.force_login(owner)
+    page = client.get(url).content.decode()
+    assert "base_url=&quot;http://testserver/v1&quot;" in page
+    assert f"assistant_id=&quot;{assistant.id}&quot;" in page
+    assert "baseURL" in page and "curl http://testserver/v1/threads/runs" in page
+    assert reverse("engine_key_create") not in page
+    client.force_login(admin_user)
+    assert reverse("engine_key_create") in client.get(url).content.decode()
