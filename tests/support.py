@@ -9,6 +9,7 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from django.db import connection
+from django.test import Client
 from django.urls import URLResolver, get_resolver
 
 T = TypeVar("T")
@@ -32,6 +33,13 @@ def weather_tool(parameter: str = "city") -> dict:
 
 
 WEATHER_TOOL = weather_tool()
+
+
+def logged_in(user) -> Client:
+    """A test client signed in as `user`."""
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def wait_until(

@@ -3,7 +3,6 @@ chat, the count or the waiting page), a run that stops on a function call is rec
 waiting, an automatic endpoint answers it, and the run's end is recorded."""
 
 import pytest
-from django.test import Client
 
 from assistants_app import following
 from assistants_app.models import (
@@ -13,18 +12,12 @@ from assistants_app.models import (
     ToolOutputSubmission,
     WaitingRun,
 )
-from tests.support import wait_until
+from tests.support import logged_in, wait_until
 from tests.team.test_endpoints import make_endpoint, remote  # noqa: F401 - the fixture
 
 from .support import send
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def started_unwatched(owner, make_thread, text: str) -> RunRecord:

@@ -20,17 +20,11 @@ from assistants_app.models import (
     ToolOutputSubmission,
     WaitingRun,
 )
-from tests.support import wait_until
+from tests.support import logged_in, wait_until
 
 from .support import HTMX, poll, send, stopped, waiting_for_outputs
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def count_of(client: Client) -> str:

@@ -7,7 +7,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from assistants_app import endpoints
@@ -21,7 +20,7 @@ from assistants_app.models import (
     WaitingRun,
 )
 from tests.dashboard.support import HTMX, poll, send, stopped
-from tests.support import wait_until
+from tests.support import logged_in, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -80,12 +79,6 @@ def remote():
 def make_endpoint(server, **extra) -> Endpoint:
     url = f"http://127.0.0.1:{server.server_address[1]}/answer"
     return Endpoint.objects.create(name="Weather service", url=url, **extra)
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize(
