@@ -48,6 +48,15 @@ def next_event(response) -> tuple[str, dict]:
     return events([buffer])[0]
 
 
+def streaming_a_long_reply(client, person, thread):
+    """`person` sends "Write a lot" as the page's stream; returns once its text has begun."""
+    client.force_login(person)
+    response = post_stream(client, thread, "Write a lot")
+    while next_event(response)[0] != "text":
+        pass
+    return response
+
+
 @pytest.fixture
 def slow_assistant(api, chat_model, chat_server, settings):
     """An assistant on the fake chat model, which writes `WORDS` a word every 40 ms."""
@@ -91,10 +100,7 @@ def test_the_stop_button_carries_the_run_once_it_exists(client, owner, make_thre
 
 def test_stop_keeps_the_partial_reply_marked_stopped(client, owner, make_thread, slow_assistant):
     thread = make_thread(owner, slow_assistant)
-    client.force_login(owner)
-    response = post_stream(client, thread, "Write a lot")
-    while next_event(response)[0] != "text":
-        pass
+    response = streaming_a_long_reply(client, owner, thread)
     record = RunRecord.objects.get(thread=thread)
     cancel = client.post(reverse("run_cancel", args=[thread.pk, record.run_id]), **HTMX)
     assert cancel.status_code == 200
@@ -111,10 +117,7 @@ def test_a_reload_during_the_stream_follows_the_same_run(
     client, owner, make_thread, slow_assistant, api
 ):
     thread = make_thread(owner, slow_assistant)
-    client.force_login(owner)
-    response = post_stream(client, thread, "Write a lot")
-    while next_event(response)[0] != "text":
-        pass
+    response = streaming_a_long_reply(client, owner, thread)
     # The page reloaded (or a second tab): it polls the run the stream started.
     record = RunRecord.objects.get(thread=thread)
     page = client.get(thread.get_absolute_url()).content.decode()
@@ -131,10 +134,7 @@ def test_a_second_send_while_streaming_starts_no_second_run(
     client, owner, make_thread, slow_assistant, api
 ):
     thread = make_thread(owner, slow_assistant)
-    client.force_login(owner)
-    response = post_stream(client, thread, "Write a lot")
-    while next_event(response)[0] != "text":
-        pass
+    response = streaming_a_long_reply(client, owner, thread)
     second = post_stream(client, thread, "And again")  # the engine refuses the message
     assert second.status_code == 422 and not second.streaming
     assert "Your message was not sent" in second.content.decode()
