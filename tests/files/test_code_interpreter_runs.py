@@ -93,13 +93,7 @@ def test_attached_files_are_in_the_working_folder(openai_client, upload, engine_
 
 
 def test_errors_are_logs_and_the_run_still_completes(openai_client, engine_worker):
-    assistant = openai_client.beta.assistants.create(
-        model="demo", tools=[{"type": "code_interpreter"}]
-    )
-    run = openai_client.beta.threads.create_and_run_poll(
-        assistant_id=assistant.id,
-        thread={"messages": [{"role": "user", "content": "```python\n1/0\n```"}]},
-    )
+    run = _code_run(openai_client, "1/0")
     assert run.status == "completed"
     answer = openai_client.beta.threads.messages.list(thread_id=run.thread_id).data[0]
     assert "ZeroDivisionError: division by zero" in answer.content[0].text.value
@@ -109,13 +103,7 @@ def test_without_bubblewrap_the_run_fails_saying_how_to_enable_it(
     openai_client, engine_worker, settings
 ):
     settings.ENGINE_SANDBOX_BWRAP = "/nonexistent/bwrap"
-    assistant = openai_client.beta.assistants.create(
-        model="demo", tools=[{"type": "code_interpreter"}]
-    )
-    run = openai_client.beta.threads.create_and_run_poll(
-        assistant_id=assistant.id,
-        thread={"messages": [{"role": "user", "content": "```python\nprint(1)\n```"}]},
-    )
+    run = _code_run(openai_client, "print(1)")
     assert run.status == "failed"
     assert run.last_error.code == "server_error"
     assert "apt-get install bubblewrap" in run.last_error.message
@@ -125,13 +113,7 @@ def test_without_bubblewrap_the_run_fails_saying_how_to_enable_it(
 
 
 def test_messages_without_code_get_an_ordinary_answer(openai_client, engine_worker):
-    assistant = openai_client.beta.assistants.create(
-        model="demo", tools=[{"type": "code_interpreter"}]
-    )
-    run = openai_client.beta.threads.create_and_run_poll(
-        assistant_id=assistant.id,
-        thread={"messages": [{"role": "user", "content": "Hello there"}]},
-    )
+    run = _interpreter_run(openai_client, "Hello there")
     steps = openai_client.beta.threads.runs.steps.list(run_id=run.id, thread_id=run.thread_id)
     assert [s.type for s in steps.data] == ["message_creation"]
 
@@ -152,12 +134,7 @@ def test_a_real_model_runs_code_and_links_files(
         ),
         Reply(text="Done: [r.txt](sandbox:/mnt/data/r.txt)."),
     )
-    assistant = openai_client.beta.assistants.create(
-        model=chat_model, tools=[{"type": "code_interpreter"}]
-    )
-    run = openai_client.beta.threads.create_and_run_poll(
-        assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": "Make r.txt"}]}
-    )
+    run = _interpreter_run(openai_client, "Make r.txt", model=chat_model)
     assert run.status == "completed", run.last_error
     tool_message = chat_server.requests[-1].body["messages"][-1]
     assert tool_message["role"] == "tool"
@@ -193,15 +170,20 @@ def test_streamed_run_shows_the_code_and_its_output(openai_client, engine_worker
     assert "42" in messages[0].content[0].text.value
 
 
-def _code_run(openai_client, code: str, **create):
+def _interpreter_run(openai_client, content: str, model: str = "demo", **create):
+    """A new thread with `content` run by a new assistant with the code interpreter."""
     assistant = openai_client.beta.assistants.create(
-        model="demo", tools=[{"type": "code_interpreter"}]
+        model=model, tools=[{"type": "code_interpreter"}]
     )
     return openai_client.beta.threads.create_and_run_poll(
         assistant_id=assistant.id,
-        thread={"messages": [{"role": "user", "content": f"```python\n{code}\n```"}]},
+        thread={"messages": [{"role": "user", "content": content}]},
         **create,
     )
+
+
+def _code_run(openai_client, code: str, **create):
+    return _interpreter_run(openai_client, f"```python\n{code}\n```", **create)
 
 
 def test_printed_backticks_stay_inside_the_output_block(openai_client, engine_worker):
@@ -271,12 +253,7 @@ def test_the_runs_quota_counts_every_call_of_the_run(
         Reply(tool_calls=[{"name": "code_interpreter", "arguments": {"code": write.format("b")}}]),
         Reply(text="Done."),
     )
-    assistant = openai_client.beta.assistants.create(
-        model=chat_model, tools=[{"type": "code_interpreter"}]
-    )
-    run = openai_client.beta.threads.create_and_run_poll(
-        assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": "Write"}]}
-    )
+    run = _interpreter_run(openai_client, "Write", model=chat_model)
     assert run.status == "completed", run.last_error
     first, second = (m["content"] for m in chat_server.requests[-1].body["messages"][-3::2])
     assert first == "a\n\nFiles written: sandbox:/mnt/data/a.bin"
