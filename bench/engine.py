@@ -206,48 +206,52 @@ def create_and_poll(base: str, key: str, assistant_id: str, runs: int):
     return times, retrieves
 
 
-def _client_process(base, key, assistant_id, clients, seconds, start_at, results) -> None:
+def _client_process(base, key, assistant_id, clients, seconds, ready, go, results) -> None:
     from openai import OpenAI
 
+    sdks = [OpenAI(base_url=base, api_key=key, max_retries=2, timeout=60) for _ in range(clients)]
     done = [0] * clients
 
-    def loop(slot: int) -> None:
-        with OpenAI(base_url=base, api_key=key, max_retries=2, timeout=60) as sdk:
-            while time.time() < start_at + seconds:
-                run = sdk.beta.threads.create_and_run_poll(
-                    assistant_id=assistant_id,
-                    thread={"messages": [{"role": "user", "content": "Hello there"}]},
-                )
-                done[slot] += run.status == "completed"
+    def loop(slot: int, until: float) -> None:
+        while time.monotonic() < until:
+            run = sdks[slot].beta.threads.create_and_run_poll(
+                assistant_id=assistant_id,
+                thread={"messages": [{"role": "user", "content": "Hello there"}]},
+            )
+            done[slot] += run.status == "completed"
 
-    time.sleep(max(0.0, start_at - time.time()))
-    threads = [threading.Thread(target=loop, args=(n,)) for n in range(clients)]
+    ready.put(True)  # imported and connected: a loaded machine takes seconds to get here
+    go.wait()
+    started = time.monotonic()
+    threads = [threading.Thread(target=loop, args=(n, started + seconds)) for n in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    results.put((sum(done), time.time() - start_at))
+    results.put((sum(done), time.monotonic() - started))
 
 
 def throughput(
     base: str, key: str, assistant_id: str, clients: int, seconds: float
 ) -> tuple[float, int]:
-    """Completed runs per second, `clients` SDK clients calling create_and_run_poll in a loop,
-    and how many completed."""
+    """Completed runs per second, `clients` SDK clients calling create_and_run_poll in a loop
+    (started together once every client process is ready), and how many completed."""
     context = multiprocessing.get_context("spawn")
-    results = context.Queue()
+    ready, results, go = context.Queue(), context.Queue(), context.Event()
     processes = min(CLIENT_PROCESSES, clients)
-    start_at = time.time() + 3  # once every client process has imported the SDK
     shares = [clients // processes + (n < clients % processes) for n in range(processes)]
     workers = [
         context.Process(
             target=_client_process,
-            args=(base, key, assistant_id, share, seconds, start_at, results),
+            args=(base, key, assistant_id, share, seconds, ready, go, results),
         )
         for share in shares
     ]
     for worker in workers:
         worker.start()
+    for _ in workers:
+        ready.get(timeout=120)
+    go.set()
     counted = [results.get(timeout=seconds + 120) for _ in workers]
     for worker in workers:
         worker.join()
