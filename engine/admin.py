@@ -66,6 +66,20 @@ class InspectOnly(admin.ModelAdmin):
         raise AttributeError(name)
 
 
+class InspectOnlyInline(admin.TabularInline):
+    """Read-only rows of `fields`, each linking to its record's page; none added or deleted."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return list(self.fields)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Assistant)
 class AssistantAdmin(InspectOnly):
     list_display = ["id", "name", "model", "created_by_key", "created_at"]
@@ -76,28 +90,14 @@ class AssistantAdmin(InspectOnly):
     date_hierarchy = "created_at"
 
 
-class RunInline(admin.TabularInline):
+class RunInline(InspectOnlyInline):
     model = Run
     fields = ["id", "status", "model", "assistant_id", "created_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(InspectOnlyInline):
     model = Message
     fields = ["id", "role", "status", "run", "created_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Thread)
@@ -121,16 +121,9 @@ class MessageAdmin(InspectOnly):
     date_hierarchy = "created_at"
 
 
-class RunStepInline(admin.TabularInline):
+class RunStepInline(InspectOnlyInline):
     model = RunStep
     fields = ["id", "type", "status", "created_at", "completed_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from engine.admin import InspectOnly
+from engine.admin import InspectOnly, InspectOnlyInline
 
 from .models import Chunk, File, FileBatch, VectorStore, VectorStoreFile
 
@@ -28,17 +28,10 @@ class FileAdmin(InspectOnly):
     date_hierarchy = "created_at"
 
 
-class VectorStoreFileInline(admin.TabularInline):
+class VectorStoreFileInline(InspectOnlyInline):
     model = VectorStoreFile
     fields = ["file", "status", "usage_bytes", "created_at"]
-    readonly_fields = fields
     raw_id_fields = ["file"]
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(VectorStore)
