@@ -176,6 +176,11 @@ class RunFollower:
         run.expire_if_due()
         return b"".join(self.changes(run)), bool(self.final_sent)
 
+    def broken(self) -> bytes:
+        """The end of a stream that failed (logged): an error event, then [DONE]."""
+        logger.exception("Stream of run %s failed", self.run_id)
+        return error_event("The server had an error while streaming this run.") + done()
+
     def follow(self) -> Iterator[bytes]:
         """The events, for a thread (WSGI): sleeps on a threading.Event between looks."""
         event = wakeup.follow(self.run_id)
@@ -193,9 +198,7 @@ class RunFollower:
                     pace.quiet()
             yield done()
         except Exception:
-            logger.exception("Stream of run %s failed", self.run_id)
-            yield error_event("The server had an error while streaming this run.")
-            yield done()
+            yield self.broken()
         finally:
             wakeup.unfollow(self.run_id, event)
             close_old_connections()
@@ -217,9 +220,7 @@ class RunFollower:
                         pace.quiet()
             yield done()
         except Exception:
-            logger.exception("Stream of run %s failed", self.run_id)
-            yield error_event("The server had an error while streaming this run.")
-            yield done()
+            yield self.broken()
 
     def changes(self, run: Run) -> Iterator[bytes]:
         payload = run.to_api()
