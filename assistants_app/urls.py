@@ -186,6 +186,11 @@ urlpatterns = [
         history.assistant_history,
         name="assistant_history",
     ),
+    path(
+        "assistants/<str:assistant_id>/history/<int:pk>/restore/",
+        history.assistant_restore,
+        name="assistant_restore",
+    ),
     # Waiting for an answer: tool calls the team answers, saved replies
     path("waiting/", waiting.waiting_list, name="waiting_list"),
     path("waiting/count/", waiting.waiting_count, name="waiting_count"),

@@ -1,13 +1,22 @@
-"""An assistant's History: who created it, each change field by field, and who deleted it."""
+"""An assistant's History: who created it, each change field by field, and who deleted it;
+any recorded version can be restored."""
 
+from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
+from .. import audit
+from ..history_words import describe
 from ..models import AuditEvent, Connection
 from ..services import AssistantsError, NotFoundError
-from . import backend
+from ..services.types import Assistant
+from . import backend, in_words
+
+VERSIONS = [AuditEvent.Action.ASSISTANT_CREATED, AuditEvent.Action.ASSISTANT_CHANGED]
 
 
 @require_GET
@@ -25,6 +34,9 @@ def assistant_history(request: HttpRequest, assistant_id: str) -> HttpResponse:
         pass  # the history is ours: show it even when the backend does not answer
     if not exists and not page.object_list:
         raise Http404("No such assistant.")
+    for event in page.object_list:
+        event.told = describe(event.changes)
+        event.is_version = event.action in VERSIONS
     context = {
         "nav": "assistants",
         "assistant_id": assistant_id,
@@ -32,5 +44,53 @@ def assistant_history(request: HttpRequest, assistant_id: str) -> HttpResponse:
         "exists": exists,
         "events": page,
         "page_obj": page,
+        "latest_pk": events.filter(action__in=VERSIONS).values_list("pk", flat=True).first(),
     }
     return render(request, "assistants/history.html", context)
+
+
+@require_POST
+def assistant_restore(request: HttpRequest, assistant_id: str, pk: int) -> HttpResponse:
+    """Make the assistant as it was right after the save `pk`: every later recorded change is
+    undone field by field (changes made outside Assistant Studio are kept)."""
+    connection = Connection.objects.default()
+    versions = AuditEvent.objects.for_assistant(connection, assistant_id).filter(
+        action__in=VERSIONS
+    )
+    event = get_object_or_404(versions, pk=pk)
+    client = backend(connection)
+    try:
+        current = client.assistants.retrieve(assistant_id)
+    except NotFoundError as error:
+        raise Http404("No such assistant.") from error
+    later = versions.filter(Q(at__gt=event.at) | Q(at=event.at, pk__gt=event.pk)).order_by(
+        "-at", "-pk"
+    )
+    now = _values(current)
+    values = dict(now)
+    for change in later:  # newest first, back to the version asked for
+        for name, (before, _after) in change.changes.items():
+            values[name] = before
+    changed = [name for name in audit.ASSISTANT_FIELDS if values.get(name) != now.get(name)]
+    when = timezone.localtime(event.at).strftime("%-d %b %Y, %H:%M:%S")
+    if not changed:
+        messages.info(request, f"The assistant is already as it was on {when}.")
+        return redirect("assistant_history", assistant_id)
+    restored = Assistant.model_validate(
+        {**current.model_dump(mode="json", by_alias=True), **values}
+    )
+    body = restored.model_dump(mode="json", by_alias=True, exclude_none=True, include=set(changed))
+    body = {name: body.get(name) for name in changed}  # a field emptied since is sent as null
+    try:
+        saved = client.assistants.update(assistant_id, **body)
+    except AssistantsError as error:
+        messages.error(request, f"Could not restore that version. {in_words(error)}")
+        return redirect("assistant_history", assistant_id)
+    audit.assistant_saved(connection, request.user, current, saved)
+    messages.success(request, f"Restored the version of {when}.")
+    return redirect("assistant_history", assistant_id)
+
+
+def _values(assistant: Assistant) -> dict:
+    # As the trail records them (audit.assistant_saved compares these).
+    return assistant.model_dump(mode="json", include=set(audit.ASSISTANT_FIELDS))

@@ -291,3 +291,26 @@ def test_import_checks_like_the_form_and_shows_field_errors(signed_in: Page, liv
     page.get_by_label("Name", exact=True).nth(1).fill("has_no_space")
     page.get_by_role("button", name="Create assistant").click()
     expect(page.get_by_text("Created the assistant Fixed.")).to_be_visible()
+
+
+def test_restore_a_version_from_the_history(signed_in: Page, live_server, api):
+    page = signed_in
+    page.goto(live_server.url + "/assistants/new/")
+    page.get_by_label("Name", exact=True).fill("First name")
+    page.get_by_label("Model").fill("demo")
+    page.get_by_label("Instructions", exact=True).fill("Version one.")
+    page.get_by_role("button", name="Create assistant").click()
+    expect(page.get_by_text("Created the assistant First name.")).to_be_visible()
+    page.get_by_label("Instructions", exact=True).fill("Version two.")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+
+    page.get_by_role("link", name="History").click()
+    expect(page.locator(".from", has_text="Version one.")).to_be_visible()
+    expect(page.locator(".to", has_text="Version two.")).to_be_visible()
+    page.get_by_role("button", name="Restore this version").click()
+    expect(page.get_by_text("Restored the version of")).to_be_visible()
+    [assistant] = api.assistants.list().data
+    assert assistant.instructions == "Version one."
+    page.get_by_role("link", name="First name").click()
+    expect(page.get_by_label("Instructions", exact=True)).to_have_value("Version one.")

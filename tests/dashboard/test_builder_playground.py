@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 from django.urls import reverse
 
-from assistants_app.models import ThreadRecord
+from assistants_app.models import AuditEvent, ThreadRecord
 
 from .support import HTMX, builder_data
 
@@ -172,3 +172,94 @@ def test_use_from_code_names_this_deployment_and_the_key_page_for_administrators
     assert reverse("engine_key_create") not in page
     client.force_login(admin_user)
     assert reverse("engine_key_create") in client.get(url).content.decode()
+
+
+def _function_row(schema: dict, description: str = "Weather") -> dict:
+    return {
+        "fn-TOTAL_FORMS": "1",
+        "fn-0-name": "get_weather",
+        "fn-0-description": description,
+        "fn-0-parameters": json.dumps(schema),
+    }
+
+
+CITY = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+CITY_UNIT = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]}},
+    "required": ["city"],
+}
+
+
+def _made_and_changed(client) -> str:
+    created = client.post(
+        reverse("assistant_create"),
+        builder_data(
+            name="Desk", instructions="Be brief.", temperature="0.5", **_function_row(CITY)
+        ),
+    )
+    assistant_id = created.url.strip("/").split("/")[-1]
+    client.post(
+        reverse("assistant_edit", args=[assistant_id]),
+        builder_data(
+            name="Weather desk",
+            instructions="Be brief.\nSay the unit.",
+            **_function_row(CITY_UNIT, "Weather now"),
+            **{"meta-TOTAL_FORMS": "1", "meta-0-key": "team", "meta-0-value": "ops"},
+        ),
+    )
+    return assistant_id
+
+
+def test_history_reads_like_a_change_log(client, api, owner):
+    client.force_login(owner)
+    assistant_id = _made_and_changed(client)
+    page = client.get(reverse("assistant_history", args=[assistant_id])).content.decode()
+    assert (
+        'Name</strong>: <span class="from">Desk</span> → <span class="to">Weather desk</span>'
+        in page
+    )
+    assert (
+        'Temperature</strong>: <span class="from">0.5</span> → <span class="to">(empty)</span>'
+        in page
+    )
+    assert 'Function get_weather</strong> <span class="muted">changed</span>' in page
+    assert (
+        'Description</strong>: <span class="from">Weather</span> → <span class="to">Weather now</span>'
+        in page
+    )
+    # The schema as a diff of its lines, not two blobs.
+    assert '<span class="diff-add">+     &quot;unit&quot;: {</span>' in page
+    assert '<span class="diff-add">+ Say the unit.</span>' in page
+    assert 'team</strong> <span class="muted">added</span>' in page
+    assert page.count(">Restore this version<") == 1  # not for the current version
+
+
+@pytest.mark.parametrize("who", ["owner", "teammate", "outsider"])
+def test_restore_a_version_for_anyone_in_the_team(request, client, api, owner, who):
+    client.force_login(owner)
+    assistant_id = _made_and_changed(client)
+    first = AuditEvent.objects.filter(object_id=assistant_id).order_by("at", "pk").first()
+    person = request.getfixturevalue(who)
+    client.force_login(person)
+    response = client.post(reverse("assistant_restore", args=[assistant_id, first.pk]))
+    assert response.url == reverse("assistant_history", args=[assistant_id])
+    restored = api.assistants.retrieve(assistant_id)
+    assert restored.name == "Desk" and restored.instructions == "Be brief."
+    assert restored.temperature == 0.5 and restored.metadata == {}
+    assert restored.tools[0].function.parameters == CITY
+    assert restored.tools[0].function.description == "Weather"
+    latest = AuditEvent.objects.filter(object_id=assistant_id).first()
+    assert latest.actor == person and latest.changes["name"] == ["Weather desk", "Desk"]
+
+
+def test_restore_only_a_version_of_this_assistant(client, api, owner):
+    client.force_login(owner)
+    assistant_id = _made_and_changed(client)
+    other = client.post(reverse("assistant_create"), builder_data(name="Other"))
+    other_id = other.url.strip("/").split("/")[-1]
+    foreign = AuditEvent.objects.filter(object_id=other_id).get()
+    url = reverse("assistant_restore", args=[assistant_id, foreign.pk])
+    assert client.post(url).status_code == 404
+    assert client.get(url).status_code == 405
+    assert api.assistants.retrieve(assistant_id).name == "Weather desk"
