@@ -113,10 +113,21 @@ def _waiting(request: HttpRequest, pk: int, run_id: str) -> tuple[RunRecord, Wai
     return record, row
 
 
-def _item_response(request: HttpRequest, item: Item | None, record: RunRecord, status: int = 200):
+def _item_response(
+    request: HttpRequest,
+    item: Item | None,
+    record: RunRecord,
+    status: int = 200,
+    *,
+    late: bool = False,
+):
+    """The item as it now is; `late`: this person's outputs came after the run moved on, so
+    they are told who answered and what (rather than only that it was answered)."""
     if not request.htmx:
         return redirect(reverse("waiting_list") + f"#waiting-{record.pk}")
-    context = {"item": item, "record": record, "done": _last_answer(record) if not item else None}
+    done = _last_answer(record) if not item else None
+    lost = waiting.Turn(done, False) if late and done and done.answered_by != request.user else None
+    context = {"item": item, "record": record, "done": done, "lost": lost}
     return render(request, "waiting/list.html#item", context, status=status)
 
 
@@ -130,8 +141,11 @@ def waiting_answer(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
     record, row = _waiting(request, pk, run_id)
     if row is None:  # answered, expired or cancelled meanwhile
         if not request.htmx:
-            messages.info(request, "That run no longer waits for tool outputs.")
-        return _item_response(request, None, record)
+            done = _last_answer(record)
+            someone_else = done and done.answered_by != request.user
+            words = waiting.Turn(done, False).words if someone_else else ""
+            messages.info(request, words or "That run no longer waits for tool outputs.")
+        return _item_response(request, None, record, late=True)
     item = _items([row])[0]
     item.form = ToolOutputsForm(row.calls, request.POST)
     item.form.is_valid()  # every field is optional plain text
@@ -187,8 +201,9 @@ def call_help(request: HttpRequest, pk: int, run_id: str, call_id: str) -> HttpR
     """A card's endpoint answer, polled until the endpoint has answered (or failed)."""
     record, row = _waiting(request, pk, run_id)
     calls = [c for c in (row.calls if row else []) if c["id"] == call_id]
-    if not calls:
-        return HttpResponse(status=286)  # no longer waiting: stop polling
+    if not calls:  # answered meanwhile (automatically, or by someone): say so, stop polling
+        context = {"done": _last_answer(record), "thread": record.thread}
+        return render(request, "waiting/card.html#endpoint_done", context, status=286)
     help_ = waiting.helps_for([row])[call_id]
     context = {"help": help_, "call": calls[0], "thread": record.thread, "run_id": run_id}
     return render(request, "waiting/card.html#endpoint", context)

@@ -197,6 +197,12 @@ def test_automatic_answers_are_submitted_without_a_person(
     assert "get_weather returned" in done and "Oslo" in done
     steps = client.get(reverse("run_steps", args=[thread.pk, record.run_id])).content.decode()
     assert "answered automatically by the endpoint (HTTP 200, " in steps
+    # A card drawn while the endpoint was being asked learns, at its next poll, that it answered.
+    call_id = submission.tool_call_id
+    help_url = reverse("waiting_call_help", args=[thread.pk, record.run_id, call_id])
+    card = client.get(help_url, **HTMX)
+    assert card.status_code == 286  # polling stops
+    assert "Answered</strong> automatically by the endpoint" in card.content.decode()
 
 
 def test_a_failing_endpoint_leaves_the_person_to_answer(
