@@ -39,8 +39,16 @@ class Chart:
     height: int = 180
 
     @property
-    def ticks(self) -> list[tuple[float, int]]:
-        return [(self.height - self.height * f, round(self.maximum * f)) for f in (0.5, 1.0)]
+    def ticks(self) -> list[tuple[float, str]]:
+        return [(self.height - self.height * f, compact(self.maximum * f)) for f in (0.5, 1.0)]
+
+
+def compact(tokens: float) -> str:
+    """1234 → "1.2k", 3456789 → "3.5M": short enough for an axis."""
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if tokens >= size:
+            return f"{tokens / size:.1f}".removesuffix(".0") + suffix
+    return f"{tokens:.0f}"
 
 
 def bar_chart(title: str, rows: list, *, width: int = 640, height: int = 180) -> Chart:
@@ -51,6 +59,7 @@ def bar_chart(title: str, rows: list, *, width: int = 640, height: int = 180) ->
     bars = []
     for index, row in enumerate(rows):
         bar_height = height * row.tokens / maximum
-        x = index * step + gap / 2
-        bars.append(Bar(row.label, row.tokens, x, height - bar_height, step - gap, bar_height))
+        bar_width = min(step - gap, 96.0)  # a few categories: bars, not slabs
+        x = index * step + (step - bar_width) / 2
+        bars.append(Bar(row.label, row.tokens, x, height - bar_height, bar_width, bar_height))
     return Chart(title, bars, maximum, width, height)

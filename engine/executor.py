@@ -130,6 +130,7 @@ def close_run(
         step_fields["expired_at"] = now
     if usage is not None:
         fields["usage"] = usage
+        fields["tokens"] = usage["total_tokens"]  # summed by budget checks, unparsed
     with transaction.atomic():
         if not runs.update(**fields):
             return False
@@ -636,6 +637,7 @@ class Execution:
         waiting = incomplete is None and bool(self.calls)
         run_fields: dict[str, Any] = {
             "usage": run_usage,
+            "tokens": run_usage["total_tokens"],
             "lease_expires_at": None,
             "updated_at": now,
         }

@@ -429,6 +429,7 @@ class Run(ApiObject):
     additional_instructions = models.TextField(null=True, blank=True)  # noqa: DJ001
     tools = models.JSONField(default=list, blank=True)
     usage = models.JSONField(null=True, blank=True)
+    tokens = models.PositiveBigIntegerField(default=0, help_text="usage's total_tokens.")
     # Which model answered, and whose ({"model", "provider"}): an alias or a prefixed id
     # names something else than what the provider was asked for.
     served_by = models.JSONField(null=True, blank=True)
@@ -462,7 +463,8 @@ class Run(ApiObject):
         indexes = [
             models.Index(fields=["thread", "created_at"]),
             models.Index(fields=["status", "lease_expires_at"]),
-            models.Index(fields=["person", "created_at"]),
+            # Covers the budget check: a person's tokens this month, from the index alone.
+            models.Index(fields=["person", "created_at", "tokens"]),
         ]
 
     def to_api(self) -> dict[str, Any]:

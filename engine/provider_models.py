@@ -18,6 +18,41 @@ from django.utils import timezone
 
 from dashboard.crypto import EncryptedTextField, mask
 
+_generation = [0]
+
+
+def generation() -> int:
+    """Bumped by every change made through these models in this process: the router's cached
+    table is rebuilt at once here, and within a second in other processes."""
+    return _generation[0]
+
+
+def routes_changed() -> None:
+    _generation[0] += 1
+
+
+class RoutingQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        routes_changed()
+        return super().update(**kwargs)
+
+    def delete(self):
+        routes_changed()
+        return super().delete()
+
+
+class Routed(models.Model):
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        routes_changed()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        routes_changed()
+        return super().delete(*args, **kwargs)
+
 
 class ProviderKind(models.TextChoices):
     OPENAI = "openai", "OpenAI"
@@ -40,12 +75,12 @@ DEFAULT_URLS = {
 }
 
 
-class ModelProviderQuerySet(models.QuerySet["ModelProvider"]):
+class ModelProviderQuerySet(RoutingQuerySet):
     def enabled(self) -> ModelProviderQuerySet:
         return self.filter(enabled=True)
 
 
-class ModelProvider(models.Model):
+class ModelProvider(Routed):
     ENVIRONMENT_NAME = "environment"
 
     name = models.CharField(max_length=64, unique=True, help_text="Shown beside its models.")
@@ -132,13 +167,15 @@ class ModelProvider(models.Model):
                 offered.save(update_fields=["model_id"])
 
 
-class ProviderModel(models.Model):
+class ProviderModel(Routed):
     provider = models.ForeignKey(ModelProvider, on_delete=models.CASCADE, related_name="offered")
     name = models.CharField(max_length=256, help_text="What the provider calls it.")
     model_id = models.CharField(max_length=256, db_index=True, help_text="What runs name.")
     enabled = models.BooleanField(default=True, help_text="Listed and routed; else hidden.")
     discovered = models.BooleanField(default=False, help_text="Listed by the server (not typed).")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RoutingQuerySet.as_manager()
 
     class Meta:
         ordering = ["model_id"]
@@ -159,12 +196,14 @@ class ProviderModel(models.Model):
             self.enabled = True
 
 
-class ModelAlias(models.Model):
+class ModelAlias(Routed):
     pattern = models.CharField(
         max_length=256, unique=True, help_text="A model name, or a pattern such as gpt-4*."
     )
     target = models.CharField(max_length=256, help_text="The model id that answers instead.")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RoutingQuerySet.as_manager()
 
     class Meta:
         ordering = ["pattern"]
@@ -182,18 +221,20 @@ class ModelAlias(models.Model):
 
 
 class UnknownModels(models.TextChoices):
-    AUTO = "auto", "Automatic: the demo until a real provider exists, then refuse"
+    AUTO = "auto", "Automatic: the demo, then refuse"
     REFUSE = "refuse", "Refuse with “model not found”"
     DEMO = "demo", "Answer with the demo model"
 
 
-class RoutingSettings(models.Model):
+class RoutingSettings(Routed):
     """One row: what happens to a model name nobody serves."""
 
     unknown_models = models.CharField(
         max_length=8, choices=UnknownModels, default=UnknownModels.AUTO
     )
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RoutingQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "routing settings"

@@ -24,7 +24,6 @@ from .models import Assistant, EngineKey, Run
 from .usage_models import TokenBudget
 
 PERSON_HEADER = "X-Studio-Person"
-TOKENS = Coalesce(Cast(KT("usage__total_tokens"), BigIntegerField()), 0)
 
 
 def month_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -36,7 +35,7 @@ def month_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
 
 
 def _used(runs: QuerySet[Run]) -> int:
-    return runs.aggregate(tokens=Sum(TOKENS))["tokens"] or 0
+    return runs.aggregate(used=Sum("tokens"))["used"] or 0
 
 
 def _budget(*, person_id: int | None = None, key: EngineKey | None = None) -> tuple[int, str]:
@@ -66,18 +65,19 @@ def refusal(*, person_id: int | None, key: EngineKey | None, now: datetime | Non
         return ""
     start, reset = month_bounds(now)
     if person_id is not None:
-        runs = Run.objects.filter(person_id=person_id, created_at__gte=start)
+        used = _used(Run.objects.filter(person_id=person_id, created_at__gte=start))
+    else:
+        used = _used(Run.objects.filter(thread__created_by_key=key, created_at__gte=start))
+    if used < limit:
+        return ""
+    if person_id is not None:
         person = get_user_model().objects.filter(pk=person_id).first()
         name = person.get_username() if person else "this person"
         owner = f"{name}'s monthly limit" if whose == "own" else (
             f"The team's default monthly limit per person (which applies to {name})"
         )  # fmt: skip
     else:
-        runs = Run.objects.filter(thread__created_by_key=key, created_at__gte=start)
         owner = f"The engine key “{key.name}”'s monthly limit"  # type: ignore[union-attr]
-    used = _used(runs)
-    if used < limit:
-        return ""
     return (
         f"{owner} of {limit:,} tokens is used up: {used:,} tokens since "
         f"{start:%-d %B}. It resets on {reset:%-d %B %Y} (00:00 UTC)."
@@ -135,7 +135,7 @@ def _sums(runs: QuerySet[Run], *group: Any) -> list[dict[str, Any]]:
     return list(
         runs.values(*group)
         .annotate(
-            tokens=Sum(TOKENS),
+            tokens=Sum("tokens"),
             prompt=Sum(Coalesce(Cast(KT("usage__prompt_tokens"), BigIntegerField()), 0)),
             completion=Sum(Coalesce(Cast(KT("usage__completion_tokens"), BigIntegerField()), 0)),
             runs=Count("id"),

@@ -29,6 +29,14 @@ def pytest_unconfigure(config):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_model_routes():
+    # The engine caches its routing table for a second; a rolled-back database does not say so.
+    from engine import providers
+
+    providers.forget()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 at full strength costs ~0.5 s a user; tests make many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -85,7 +85,7 @@ def instance(record: Any) -> ChatCompletionsProvider:
             return cached[1]
     provider = ChatCompletionsProvider(
         base_url=record.base_url,
-        api_key=record.api_key,
+        api_key=record.api_key,  # loads the deferred key: once per configuration
         azure_api_version=record.api_version if record.kind == "azure" else "",
         timeout=config[1],
         max_retries=config[2],
@@ -213,26 +213,81 @@ def refresh_in_background() -> None:
 # Routing
 
 
-def _served(model_id: str) -> Any:
-    from ..provider_models import ProviderModel
+@dataclass
+class _Table:
+    """What routing needs, read from the database at most once a second per process (and at
+    once after a change made in this process): routing a run costs no query."""
 
-    return (
-        ProviderModel.objects.filter(model_id=model_id, enabled=True, provider__enabled=True)
+    made: float
+    generation: int
+    config: tuple | None
+    settings: tuple
+    served: dict[str, Any]  # model id → its ProviderModel, with the provider record
+    aliases: list[Any]
+    down: str  # why an enabled provider could not list its models, "" if none
+    policy: str  # "demo", "refuse" or "environment", for names nobody serves
+    environment: Any  # the ENGINE_CHAT_* provider record, or None
+
+
+TABLE_SECONDS = 1.0
+_table: _Table | None = None
+
+
+def forget() -> None:
+    """Drop the cached routing table (tests whose database was rolled back)."""
+    global _table
+    _table = None
+
+
+def _routing() -> _Table:
+    global _table
+    from ..provider_models import ModelAlias, ModelProvider, ProviderModel, generation
+
+    config = _environment_config()
+    now = time.monotonic()
+    known = _table
+    knobs = (getattr(settings, "ENGINE_FALLBACK_PROVIDER", "auto"),)
+    if (
+        known is not None
+        and now - known.made < TABLE_SECONDS
+        and known.generation == generation()
+        and known.config == config
+        and known.settings == knobs
+    ):
+        return known
+    environment = sync_environment()  # also when its record went since it was synced
+    current = generation()
+    rows = (
+        ProviderModel.objects.filter(enabled=True, provider__enabled=True)
         .select_related("provider")
-        .first()
+        .defer("provider__api_key")  # decrypted only when its provider object is built
+        .order_by("-pk")  # one row per id is enabled; if ever two, the oldest wins
     )
+    down = ModelProvider.objects.enabled().filter(discover=True).exclude(list_error="").first()
+    _table = _Table(
+        made=now,
+        generation=current,
+        config=config,
+        settings=knobs,
+        served={row.model_id: row for row in rows},
+        aliases=list(ModelAlias.objects.all()),
+        down=down.list_error if down is not None else "",
+        policy=unknown_policy(),
+        environment=environment,
+    )
+    return _table
 
 
-def _aliased(model: str, aliases: Any) -> Any:
+def _aliased(model: str, table: _Table) -> Any:
     """The served model an alias maps `model` onto (the demo's Route for the demo)."""
     from ..provider_models import resolve_alias
 
-    target = resolve_alias(model, list(aliases))
+    target = resolve_alias(model, table.aliases) if table.aliases else None
     if target is None:
         return None
     if target == DEMO_MODEL:
         return Route(_demo, DEMO_MODEL, "demo")
-    served = _served(target)
+    served = table.served.get(target)
     if served is None:
         raise ProviderError(
             f"The model '{model}' is an alias of '{target}', which no enabled provider serves.",
@@ -271,32 +326,21 @@ def route(model: str) -> Route:
     """Which provider answers `model`, under which name. Raises ProviderError: "model not
     found" (invalid_prompt) when nobody serves it and the setting refuses such names, and
     server_error when a provider that might serve it could not say which models it has."""
-    from ..provider_models import ModelAlias, ModelProvider
-
     if model == DEMO_MODEL:
         return Route(_demo, DEMO_MODEL, "demo")
-    config = _environment_config()
-    if config is not None and config not in _environment:
-        sync_environment()
-    served = _served(model) or _aliased(model, ModelAlias.objects.all())
-    environment = None
-    if served is None and config is not None:
-        # Its record may have gone since (deleted on the Models page; a flushed test database).
-        environment = sync_environment()
-        served = _served(model) or _aliased(model, ModelAlias.objects.all())
+    table = _routing()
+    served = table.served.get(model) or _aliased(model, table)
     if isinstance(served, Route):
         return served
     if served is not None:
         record = served.provider
         return Route(instance(record), served.name, record.name)
-    down = ModelProvider.objects.enabled().filter(discover=True).exclude(list_error="").first()
-    if down is not None:
+    if table.down:
         # It may well serve this model: failing says so, answering with another would lie.
-        raise ProviderError(down.list_error, code="server_error")
-    policy = unknown_policy()
-    if policy == "environment" and environment is not None:
-        return Route(instance(environment), model, environment.name)
-    if policy == "refuse":
+        raise ProviderError(table.down, code="server_error")
+    if table.policy == "environment" and table.environment is not None:
+        return Route(instance(table.environment), model, table.environment.name)
+    if table.policy == "refuse":
         raise not_found(model)
     return Route(_demo, DEMO_MODEL, "demo")
 

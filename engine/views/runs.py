@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from dashboard.serving import release_request_thread
 
-from .. import streaming, wakeup
+from .. import streaming, usage, wakeup
 from ..api import ApiError, body, endpoint, ok, paginate
 from ..models import Run, RunStep, Thread
 from ..schemas import CreateRun, ModifyMetadata, RunOptions, SubmitToolOutputs, dump
@@ -144,13 +144,14 @@ def runs(request: HttpRequest, thread_id: str) -> HttpResponse:
     added = [message.message_fields() for message in data.additional_messages or []]
     for fields in added:
         lookups.attachments(request.engine_key, fields)
+    person = usage.admit(request)  # whose budget it draws on; refused when used up
     with transaction.atomic():
         locked = Thread.objects.select_for_update().get(pk=found.pk)
         if active := locked.active_run():
             raise ApiError(400, f"Thread {locked.id} already has an active run {active.id}.")
         for fields in added:
             locked.add_message(**fields)
-        run = locked.start_run(assistant, **run_config(data))
+        run = locked.start_run(assistant, **run_config(data), person_id=person)
     if data.stream:
         prelude = [
             streaming.sse("thread.run.created", run.to_api()),

@@ -29,6 +29,7 @@ def spent(person=None, *, tokens: int, model: str = "demo", days_ago: int = 0, k
     return Run.objects.create(
         thread=thread, assistant_id=assistant.id, model=model, person=person, status="completed",
         usage={"prompt_tokens": tokens - 1, "completion_tokens": 1, "total_tokens": tokens},
+        tokens=tokens,
         served_by={"model": model, "provider": "demo"}, created_at=when,
     )  # fmt: skip
 
@@ -91,7 +92,7 @@ def test_a_person_past_their_budget_is_refused_in_words(owner, live_server):
     thread = sdk.beta.threads.create()
     sdk.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)  # under budget
     assert Run.objects.get().person == owner
-    Run.objects.update(status="completed", usage={"total_tokens": 100})
+    Run.objects.update(status="completed", usage={"total_tokens": 100}, tokens=100)
     with pytest.raises(openai.RateLimitError) as refused:
         sdk.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
     _, resets = month_bounds()
@@ -131,7 +132,7 @@ def test_an_engine_keys_runs_count_against_its_budget(live_server, owner):
     thread = sdk.beta.threads.create()
     sdk.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
     assert Run.objects.get().person is None  # a key cannot name a person
-    Run.objects.update(status="completed", usage={"total_tokens": 9})
+    Run.objects.update(status="completed", usage={"total_tokens": 9}, tokens=9)
     with pytest.raises(openai.RateLimitError) as refused:
         sdk.beta.threads.create_and_run(assistant_id=assistant.id)
     assert refused.value.body["message"].startswith(
@@ -148,7 +149,8 @@ def test_the_dashboard_names_who_started_a_run(client, owner, make_thread):
     assert Run.objects.get(pk=record.run_id).person == owner
     page = client.get(reverse("usage_page")).content.decode()
     assert "Tokens per person" not in page  # a member sees no one else
-    tokens = Run.objects.get(pk=record.run_id).usage["total_tokens"]
-    assert tokens > 0
+    run = Run.objects.get(pk=record.run_id)
+    tokens = run.usage["total_tokens"]
+    assert tokens > 0 and run.tokens == tokens
     thread_page = client.get(thread.get_absolute_url()).content.decode()
     assert f'<span id="thread-tokens">{tokens:,} tokens so far</span>' in thread_page
