@@ -18,6 +18,7 @@ from tests.support import wait_until
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SHOTS = os.environ.get("SCREENSHOTS", "")
+AXE = Path(__file__).resolve().parents[2] / ".cache/axe/node_modules/axe-core/axe.min.js"
 # What sticks out of a 390 px screen, for the failure message.
 WIDER_THAN_390 = """() => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > 391)
@@ -38,6 +39,21 @@ def shoot(page: Page, name: str) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(exist_ok=True)
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+def serious_axe_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now (`make test` installs
+    axe-core into .cache/axe; run outside the page's CSP, as tests/browser/test_every_page.py)."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: `make test` installs it")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    found = page.evaluate(
+        """() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations
+             .filter(v => v.impact === 'serious' || v.impact === 'critical')
+             .map(v => v.id + ' at ' + v.nodes.slice(0, 3).map(n => n.target.join(' '))))"""
+    )
+    return list(found)
 
 
 def composer(page: Page):
@@ -176,6 +192,9 @@ def test_regenerate_edit_and_export(signed_in: Page, live_server, owner, api, ma
     expect(answers(page).last).not_to_have_class("before-edit")
     assert len(api.threads.runs.list(thread.thread_id).data) == 3
     shoot(page, "chat-after-edit")
+    for scheme in ("light", "dark"):  # what the edit set back stays readable
+        page.emulate_media(color_scheme=scheme)
+        assert serious_axe_violations(page) == [], scheme
 
     with page.expect_download() as markdown:
         page.get_by_role("link", name="Markdown").click()
