@@ -361,6 +361,7 @@ def _render_builder(
         "unsaved": request.method == "POST",  # a draft or a refused save: not saved yet
         "new_row": new_row,
         "form_action": form_action,
+        "connection": connection,
     }
     if rows:
         return render(request, f"assistants/form.html#{rows}", context, status=status)

@@ -224,10 +224,8 @@ def test_history_reads_like_a_change_log(client, api, owner):
         in page
     )
     assert 'Function get_weather</strong> <span class="muted">changed</span>' in page
-    assert (
-        'Description</strong>: <span class="from">Weather</span> → <span class="to">Weather now</span>'
-        in page
-    )
+    described = '<span class="from">Weather</span> → <span class="to">Weather now</span>'
+    assert f"Description</strong>: {described}" in page
     # The schema as a diff of its lines, not two blobs.
     assert '<span class="diff-add">+     &quot;unit&quot;: {</span>' in page
     assert '<span class="diff-add">+ Say the unit.</span>' in page
@@ -263,3 +261,26 @@ def test_restore_only_a_version_of_this_assistant(client, api, owner):
     assert client.post(url).status_code == 404
     assert client.get(url).status_code == 405
     assert api.assistants.retrieve(assistant_id).name == "Weather desk"
+
+
+DEMO_NOTICE = "This is the offline demo model:"
+
+
+def test_the_builder_and_the_chat_say_once_that_this_is_the_demo(
+    client, api, owner, admin_user, make_thread
+):
+    assistant = api.assistants.create(model="demo", name="Demo desk")
+    builder = reverse("assistant_edit", args=[assistant.id])
+    client.force_login(owner)
+    page = client.get(builder).content.decode()
+    assert page.count(DEMO_NOTICE) == 1
+    assert "An administrator can connect a real model." in page
+    assert reverse("model_list") not in page
+    assert client.get(reverse("assistant_create")).content.decode().count(DEMO_NOTICE) == 1
+
+    thread = make_thread(owner, title="Hi", assistant=assistant)
+    assert client.get(thread.get_absolute_url()).content.decode().count(DEMO_NOTICE) == 1
+
+    client.force_login(admin_user)
+    page = client.get(builder).content.decode()
+    assert f'href="{reverse("model_list")}"' in page
