@@ -1,6 +1,7 @@
 // Assistant Studio: the page chrome. The top navigation folds behind "Menu" on narrow screens,
-// and a multiple <select> becomes a searchable list of checkboxes with the chosen items as
-// chips. Without this file the links simply wrap and the native select is used.
+// a multiple <select> becomes a searchable list of checkboxes with the chosen items as chips,
+// and a box a table scrolls in takes the keyboard focus. Without this file the links simply
+// wrap and the native select is used.
 (function () {
   "use strict";
 
@@ -127,9 +128,23 @@
     draw();
   }
 
+  // A box a table scrolls in (.table-scroll) is reached with Tab and scrolled with the arrow
+  // keys, named after the heading of its section.
+  function scrollBox(box) {
+    if (box.hasAttribute("tabindex")) return;
+    box.setAttribute("tabindex", "0");
+    if (!box.hasAttribute("aria-label") && !box.hasAttribute("aria-labelledby")) {
+      var section = box.closest("section, .card");
+      var heading = section && section.querySelector("h1, h2, h3");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", (heading ? heading.textContent.trim() + ": " : "") + "table");
+    }
+  }
+
   function enhance(root) {
     if (!root.querySelectorAll) return;
     root.querySelectorAll("select[multiple]").forEach(picker);
+    root.querySelectorAll(".table-scroll").forEach(scrollBox);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
