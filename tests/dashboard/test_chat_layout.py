@@ -367,3 +367,23 @@ def test_the_model_picker_offers_the_connections_models_and_sends_the_choice(
     latest = thread.runs.first()
     assert "model" not in latest.options
     assert api.threads.runs.retrieve(latest.run_id, thread_id=thread.thread_id).model == "demo"
+
+
+def test_the_threads_page_search_keeps_its_words_across_pages(client, owner, engine):
+    from assistants_app.models import Connection
+
+    connection = Connection.objects.default()
+    for i in range(35):
+        ThreadRecord.objects.create(
+            connection=connection,
+            thread_id=f"thread_{i}",
+            owner=owner,
+            assistant_id="asst_x",
+            title=f"Plan {i}" if i < 30 else f"Other {i}",
+        )
+    client.force_login(owner)
+    first = client.get(reverse("thread_list"), {"q": "plan"}).content.decode()
+    assert first.count(">Plan ") == 25 and "Other" not in first
+    assert 'href="?q=plan&amp;page=2">Older</a>' in first
+    second = client.get(reverse("thread_list"), {"q": "plan", "page": 2}).content.decode()
+    assert second.count(">Plan ") == 5 and "Other" not in second
