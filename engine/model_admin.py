@@ -29,7 +29,7 @@ from .providers.base import ChatMessage, ChatRequest, Finish, TextDelta, Usage
 
 KIND_CHOICES: list[tuple[str, str]] = list(ProviderKind.choices)
 UNKNOWN_CHOICES: list[tuple[str, str]] = list(UnknownModels.choices)
-EXAMPLE_URLS: dict[str, str] = {str(kind): url for kind, url in DEFAULT_URLS.items()}
+EXAMPLE_URLS: dict[str, str] = {kind.label: url for kind, url in DEFAULT_URLS.items()}
 
 
 class Refused(Exception):

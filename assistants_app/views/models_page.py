@@ -32,6 +32,7 @@ def provider_add(request: HttpRequest) -> HttpResponse:
     from engine import model_admin
 
     form = ProviderForm(request.POST or None)
+    del form.fields["clear_key"]  # nothing stored yet
     if request.method == "POST" and form.is_valid():
         try:
             provider = model_admin.save_provider(
@@ -215,7 +216,7 @@ def _provider(pk: int):
 def _fields(form: ProviderForm, *, keep_key: bool) -> dict:
     data = form.cleaned_data
     api_key: str | None = data["api_key"] or (None if keep_key else "")
-    if data["clear_key"]:
+    if data.get("clear_key"):
         api_key = ""
     return {
         "name": data["name"],
