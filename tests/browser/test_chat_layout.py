@@ -232,6 +232,7 @@ def test_copy_the_message_and_a_code_block(
     def clipboard() -> str:
         return page.evaluate("navigator.clipboard.readText()")
 
+    shoot(page, "chat-code")
     mine.get_by_role("button", name="Copy code").click()
     wait_until(lambda: clipboard() == "print('hi')\n", message="the code in the clipboard")
     expect(mine.get_by_role("button", name="Copied")).to_be_visible()
