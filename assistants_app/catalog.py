@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from django.core.cache import cache
 
+from .demo_notice import DEMO_OWNER
 from .models import AssistantRecord, Connection
 from .services import NOT_GIVEN, AssistantsClient
 from .services.types import Assistant, CodeInterpreterTool, FileSearchTool, FunctionTool
@@ -77,14 +78,24 @@ def assistant_rows(connection: Connection, assistants: list[Assistant]) -> list[
     return [AssistantRow(a, records.get(a.id), badges(a)) for a in assistants]
 
 
-def model_choices(connection: Connection, client: AssistantsClient) -> list[str]:
-    """Model names the connection offers (its /models), for the form's suggestions.
+def model_choices(connection: Connection, client: AssistantsClient) -> list[tuple[str, str]]:
+    """(id, label) of the models the connection offers (its /models), for the pickers.
 
-    Kept a minute: the list changes rarely and every builder page shows it.
+    On the built-in engine a model's owned_by is the provider that serves it, so the label
+    says "id — provider" (the offline demo keeps its bare name). Kept a minute: the list
+    changes rarely and every builder page shows it.
     """
-    key = f"dashboard:models:{connection.pk}"
-    names = cache.get(key)
-    if names is None:
-        names = sorted(model.id for model in client.models.list().data)
-        cache.set(key, names, 60)
-    return names
+    key = f"dashboard:model-choices:{connection.pk}"
+    choices = cache.get(key)
+    if choices is None:
+        listed = sorted(client.models.list().data, key=lambda model: model.id)
+        choices = [(model.id, _model_label(connection, model)) for model in listed]
+        cache.set(key, choices, 60)
+    return choices
+
+
+def _model_label(connection: Connection, model) -> str:
+    owner = model.owned_by or ""
+    if not connection.is_builtin or not owner or owner == DEMO_OWNER:
+        return model.id
+    return f"{model.id} — {owner}"

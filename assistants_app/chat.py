@@ -420,7 +420,7 @@ class ChatPane:
         return ThreadSharingForm(initial={"sharing": self.thread.sharing})
 
     @cached_property
-    def model_choices(self) -> list[str]:
+    def model_choices(self) -> list[tuple[str, str]]:
         try:
             return model_choices(self.thread.connection, self.client)
         except AssistantsError:
@@ -484,7 +484,7 @@ class DraftChat:
         return reverse("thread_create")
 
     @cached_property
-    def model_choices(self) -> list[str]:
+    def model_choices(self) -> list[tuple[str, str]]:
         try:
             return model_choices(self.connection, self.client)
         except AssistantsError:

@@ -24,18 +24,20 @@ class ComposerForm(MessageForm):
         attrs["data-enter-sends"] = True  # static/js/app.js: Enter sends, Shift+Enter a new line
 
     def offer_models(
-        self, names: Callable[[], list[str]], assistant_model: Callable[[], str]
+        self, names: Callable[[], list[tuple[str, str]]], assistant_model: Callable[[], str]
     ) -> None:
         """The model as a picker: the assistant's own first (sent as no override), then the
-        connection's other models. A name posted or remembered that is not listed stays.
+        connection's other models, each (id, label) with the provider's name where known.
+        A name posted or remembered that is not listed stays.
         Both are asked for only when the picker is drawn (a held composer's checks need not
         reach the backend)."""
         current = str(self["model"].value() or "")
 
         def choices() -> list[tuple[str, str]]:
-            own = assistant_model()
-            label = f"{own} (the assistant's model)" if own else "The assistant's model"
-            offered = [("", label)] + [(name, name) for name in names() if name != own]
+            own, listed = assistant_model(), names()
+            own_label = dict(listed).get(own, own)
+            label = f"{own_label} (the assistant's model)" if own else "The assistant's model"
+            offered = [("", label)] + [(name, text) for name, text in listed if name != own]
             if current and current not in {value for value, _ in offered}:
                 offered.append((current, current))
             return offered

@@ -380,7 +380,8 @@ def _render_builder(
     if not builder.is_bound and not builder.form.initial.get("model"):
         # A new assistant starts on the connection's default model, so "Create" just works.
         suggestions = context["model_choices"]
-        builder.form.initial["model"] = connection.default_model or next(iter(suggestions), "")
+        first = next((value for value, _ in suggestions), "")
+        builder.form.initial["model"] = connection.default_model or first
     client = backend(connection)
     if assistant is not None:
         context.update(_test_chat(request, client, assistant))
