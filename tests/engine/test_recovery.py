@@ -11,9 +11,9 @@ from engine.models import Message, Run, RunStep
 from engine.worker import start_in_thread
 from tests.engine.test_worker import (  # noqa: F401 - spawn_worker is a fixture
     SLOW,
+    killed_twice,
     spawn_worker,
-    start_slow_run,
-    streaming_attempt,
+    streaming_in_a_worker,
 )
 from tests.fakes.chat_server import Reply
 from tests.support import wait_until
@@ -40,12 +40,7 @@ def test_a_recovered_run_gives_exactly_one_answer_and_no_task_stays_running(
     spawn_worker,  # noqa: F811
 ):
     chat_server.script(SLOW, Reply(text="Recovered answer."))
-    doomed = spawn_worker()
-    run = start_slow_run(openai_client, chat_model)
-    wait_until(
-        lambda: streaming_attempt(run.id, 1),
-        message=lambda: f"the first attempt\n{doomed.output()}",
-    )
+    run, doomed = streaming_in_a_worker(openai_client, chat_model, spawn_worker)
     [doomed_task] = DBTaskResult.objects.running()
     doomed.kill()
 
@@ -75,16 +70,7 @@ def test_a_run_abandoned_after_two_dead_workers_leaves_no_task_running(
     chat_server,
     spawn_worker,  # noqa: F811
 ):
-    chat_server.script(SLOW, SLOW)
-    first = spawn_worker()
-    run = start_slow_run(openai_client, chat_model)
-    wait_until(lambda: streaming_attempt(run.id, 1), message=lambda: f"attempt 1\n{first.output()}")
-    first.kill()
-    second = spawn_worker()
-    wait_until(
-        lambda: streaming_attempt(run.id, 2), message=lambda: f"attempt 2\n{second.output()}"
-    )
-    second.kill()
+    run = killed_twice(openai_client, chat_model, chat_server, spawn_worker)
 
     finished = finish_with_a_worker_in_this_process(run.id)
 

@@ -83,16 +83,38 @@ def start_slow_run(openai_client, chat_model):
     return openai_client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
 
 
+def until_streaming(run_id: str, attempt: int, worker: WorkerProcess) -> Run:
+    """Wait until the run's `attempt`-th execution, in `worker`, has streamed some text."""
+    return wait_until(
+        lambda: streaming_attempt(run_id, attempt),
+        message=lambda: f"attempt {attempt}\n{worker.output()}",
+    )
+
+
+def streaming_in_a_worker(openai_client, chat_model, spawn_worker) -> tuple[Run, WorkerProcess]:
+    """A slow run, once a worker process of its own (returned, to be killed) streams it."""
+    worker = spawn_worker()
+    run = start_slow_run(openai_client, chat_model)
+    until_streaming(run.id, 1, worker)
+    return run, worker
+
+
+def killed_twice(openai_client, chat_model, chat_server, spawn_worker):
+    """A slow run whose worker is killed while streaming it, and the next one too."""
+    chat_server.script(SLOW, SLOW)
+    run, first = streaming_in_a_worker(openai_client, chat_model, spawn_worker)
+    first.kill()
+    second = spawn_worker()  # recovers the run once the lease ran out, retries it
+    until_streaming(run.id, 2, second)
+    second.kill()
+    return run
+
+
 def test_worker_killed_mid_run_is_recovered_and_retried(
     openai_client, chat_model, chat_server, spawn_worker
 ):
     chat_server.script(SLOW, Reply(text="Recovered answer."))
-    doomed = spawn_worker()
-    run = start_slow_run(openai_client, chat_model)
-    wait_until(
-        lambda: streaming_attempt(run.id, 1),
-        message=lambda: f"the first attempt\n{doomed.output()}",
-    )
+    run, doomed = streaming_in_a_worker(openai_client, chat_model, spawn_worker)
     doomed.kill()
     assert Run.objects.get(pk=run.id).status == Run.IN_PROGRESS
 
@@ -120,16 +142,7 @@ def test_worker_killed_mid_run_is_recovered_and_retried(
 def test_run_whose_worker_dies_twice_fails_with_server_error(
     openai_client, chat_model, chat_server, spawn_worker
 ):
-    chat_server.script(SLOW, SLOW)
-    first = spawn_worker()
-    run = start_slow_run(openai_client, chat_model)
-    wait_until(lambda: streaming_attempt(run.id, 1), message=lambda: f"attempt 1\n{first.output()}")
-    first.kill()
-    second = spawn_worker()  # recovers the run once the lease ran out, retries it
-    wait_until(
-        lambda: streaming_attempt(run.id, 2), message=lambda: f"attempt 2\n{second.output()}"
-    )
-    second.kill()
+    run = killed_twice(openai_client, chat_model, chat_server, spawn_worker)
 
     worker, thread = start_in_thread(threads=1, poll=0.05)
     try:
