@@ -226,4 +226,5 @@ def _in_thread(function: Callable[..., bytes], *args: Any) -> Awaitable[bytes]:
         finally:
             connections.close_all()  # back to the pool between steps of a long stream
 
-    return sync_to_async(call)()
+    # On the loop's shared threads, not a thread kept for this stream until it ends.
+    return sync_to_async(call, thread_sensitive=False)()
