@@ -185,21 +185,16 @@ def test_a_signal_to_the_supervisor_stops_both_processes(serve, signum):
     assert "Engine worker" in served.output() and "stopped" in served.output()
 
 
-def test_a_dead_worker_stops_the_web_server(serve):
+@pytest.mark.parametrize(
+    ("dead", "said"), [("worker", "The worker stopped"), ("web", "The web server stopped")]
+)
+def test_a_dead_worker_or_web_server_stops_the_other(serve, dead, said):
     served = serve()
-    os.killpg(served.worker, signal.SIGKILL)
+    os.killpg(getattr(served, dead), signal.SIGKILL)
     assert served.process.wait(45) != 0
     served.wait_all_gone()
-    assert "The worker stopped" in served.output()
+    assert said in served.output()
     assert not served.answers()
-
-
-def test_a_dead_web_server_stops_the_worker(serve):
-    served = serve()
-    os.killpg(served.web, signal.SIGKILL)
-    assert served.process.wait(45) != 0
-    served.wait_all_gone()
-    assert "The web server stopped" in served.output()
 
 
 @pytest.mark.skipif(not (ROOT / ".venv/bin/python").exists(), reason="make run uses .venv")
