@@ -17,6 +17,13 @@ def upload_file(name: str, data: bytes, content_type: str = "text/plain") -> Sim
     return SimpleUploadedFile(name, data, content_type=content_type)
 
 
+def assert_may_not_delete(client, person, url: str) -> None:
+    """`person` is refused (403) both the delete confirmation and the delete."""
+    client.force_login(person)
+    assert client.get(url).status_code == 403
+    assert client.post(url).status_code == 403
+
+
 @pytest.fixture
 def library_file(api, owner):
     """make(name, data, user=owner) -> a FileRecord in the team library (uploaded for real)."""

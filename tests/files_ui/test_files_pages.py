@@ -9,7 +9,7 @@ from django.urls import reverse
 from assistants_app.models import Connection, FileRecord, ThreadFile, ThreadRecord
 from assistants_app.services import NotFoundError
 
-from .conftest import upload_file
+from .conftest import assert_may_not_delete, upload_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,6 +23,14 @@ def _body(response) -> bytes:
 def send_files(client, *files, purpose: str = "assistants"):
     """POST the Files page's upload form."""
     return client.post(reverse("file_upload"), {"files": list(files), "purpose": purpose})
+
+
+def refused_upload(client, person, *files) -> str:
+    """The Files page after `person`'s upload of `files` was refused (422)."""
+    client.force_login(person)
+    response = send_files(client, *files)
+    assert response.status_code == 422
+    return response.content.decode()
 
 
 def test_upload_lists_who_uploaded_what(client, owner, teammate, api):
@@ -61,10 +69,7 @@ def test_upload_without_a_file_says_so(client, owner, engine):
 
 def test_size_limit_is_checked_before_sending(client, owner, api, settings):
     settings.DASHBOARD_FILE_MAX_BYTES = 10
-    client.force_login(owner)
-    response = send_files(client, upload_file("big.txt", b"x" * 20))
-    assert response.status_code == 422
-    page = response.content.decode()
+    page = refused_upload(client, owner, upload_file("big.txt", b"x" * 20))
     nbsp = "\N{NO-BREAK SPACE}"  # filesizeformat keeps a size on one line
     assert f"Too large: big.txt (20{nbsp}bytes). Files may be at most 10{nbsp}bytes each." in page
     assert 'data-max-bytes="10"' in page  # the drop zone checks the same limit
@@ -73,20 +78,15 @@ def test_size_limit_is_checked_before_sending(client, owner, api, settings):
 
 def test_too_many_files_at_once(client, owner, api, settings):
     settings.DASHBOARD_FILES_PER_UPLOAD = 2
-    client.force_login(owner)
     files = [upload_file(f"{n}.txt", b"x") for n in range(3)]
-    response = send_files(client, *files)
-    assert response.status_code == 422
-    assert "3 files chosen: at most 2 at a time." in response.content.decode()
+    page = refused_upload(client, owner, *files)
+    assert "3 files chosen: at most 2 at a time." in page
     assert api.files.list().data == []
 
 
 def test_the_backends_refusal_is_shown(client, owner, engine, settings):
     settings.ENGINE_FILE_MAX_BYTES = 5
-    client.force_login(owner)
-    response = send_files(client, upload_file("big.txt", b"x" * 20))
-    assert response.status_code == 422
-    page = response.content.decode()
+    page = refused_upload(client, owner, upload_file("big.txt", b"x" * 20))
     assert "big.txt was not uploaded." in page
     assert "larger than this server accepts" in page
     assert not FileRecord.objects.exists()
@@ -208,10 +208,8 @@ def test_owner_deletes_after_confirming(client, owner, library_file, api):
 @pytest.mark.parametrize("who", ["teammate", "outsider"])
 def test_others_may_not_delete_a_library_file(request, client, library_file, api, who):
     record = library_file()
-    client.force_login(request.getfixturevalue(who))
     url = reverse("file_delete", args=[record.file_id])
-    assert client.get(url).status_code == 403
-    assert client.post(url).status_code == 403
+    assert_may_not_delete(client, request.getfixturevalue(who), url)
     assert api.files.retrieve(record.file_id).id == record.file_id
 
 

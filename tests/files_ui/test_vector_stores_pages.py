@@ -11,7 +11,7 @@ from assistants_app.models import FileRecord, VectorStoreRecord
 from assistants_app.services import NotFoundError
 from tests.support import wait_until
 
-from .conftest import upload_file
+from .conftest import assert_may_not_delete, upload_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -184,10 +184,8 @@ def test_the_creator_deletes_after_confirming(client, owner, store, api):
 
 @pytest.mark.parametrize("who", ["teammate", "outsider"])
 def test_others_may_not_delete_a_store(request, client, store, api, who):
-    client.force_login(request.getfixturevalue(who))
     url = reverse("vector_store_delete", args=[store.id])
-    assert client.get(url).status_code == 403
-    assert client.post(url).status_code == 403
+    assert_may_not_delete(client, request.getfixturevalue(who), url)
     assert api.vector_stores.retrieve(store.id).id == store.id
 
 
