@@ -149,10 +149,23 @@ def metadata_changes(before: Any, after: Any) -> list[Change]:
     return parts
 
 
+def _pruned(value: Any) -> Any:
+    """`value` without empty parts: {"file_ids": []} says no more than null does."""
+    if isinstance(value, dict):
+        kept = {key: _pruned(item) for key, item in value.items()}
+        return {key: item for key, item in kept.items() if item not in (None, [], {})} or None
+    if isinstance(value, list):
+        return [_pruned(item) for item in value] or None
+    return value
+
+
 def describe(changes: dict[str, list]) -> list[Change]:
     """The recorded {field: [before, after]} of one save, as the History page tells it."""
     told = []
     for name, (before, after) in changes.items():
+        maps = all(isinstance(value, dict | type(None)) for value in (before, after))
+        if maps and _pruned(before) == _pruned(after):
+            continue  # only empty parts differ (null and {"file_ids": []})
         label = LABELS.get(name, name.replace("_", " ").capitalize())
         if name == "tools":
             told.append(Change(label, parts=tool_changes(before, after)))

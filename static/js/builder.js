@@ -128,7 +128,7 @@
     var keep = extras(prop);
     if (prop.items !== undefined && !itemsSimple) keep.items = prop.items;
     row.dataset.extra = JSON.stringify(keep);
-    var nameBox = el("input", { type: "text", "aria-label": "Parameter name", "data-p": "name", spellcheck: "false" });
+    var nameBox = el("input", { type: "text", "aria-label": "Parameter name", "data-p": "name", spellcheck: "false", placeholder: "Parameter name" });
     nameBox.value = name;
     var type = typeSelect(prop.type || "string", "Type");
     type.dataset.p = "type";
@@ -348,6 +348,12 @@
   });
   document.addEventListener("DOMContentLoaded", function () {
     if (navigator.clipboard) document.querySelectorAll("[data-copy-code]").forEach(function (b) { b.hidden = false; });
+  });
+
+  // The first message titles the test chat (an out-of-band swap of #thread-title): show it.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var name = document.querySelector("#test-chat .test-chat-name");
+    if (name && name.querySelector("#thread-title")) name.hidden = false;
   });
 
   window.StudioBuilder = { dirty: dirty, markSaved: function () { var f = builderForm(); if (f) saved = snapshot(f); } };
