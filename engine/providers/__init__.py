@@ -345,6 +345,20 @@ def route(model: str) -> Route:
     return Route(_demo, DEMO_MODEL, "demo")
 
 
+def check_model(model: str) -> None:
+    """Refuse at once, with the API's 400 model_not_found, a request naming a model that its
+    run would be refused for (nobody serves it, no alias maps it, and the setting refuses such
+    names), instead of accepting it and failing the run later. A provider that is down may
+    serve it: that is the run's to find out."""
+    from ..errors import ApiError
+
+    try:
+        route(model)
+    except ProviderError as error:
+        if error.code == "invalid_prompt":
+            raise ApiError(400, error.message, param="model", code="model_not_found") from None
+
+
 def provider_for(model: str) -> Provider:
     """The provider that runs `model` (see `route`)."""
     return route(model).provider

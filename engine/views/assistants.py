@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ..api import body, endpoint, ok, paginate
 from ..files.tools import create_helper_stores
 from ..models import Assistant
+from ..providers import check_model
 from ..schemas import CreateAssistant, ModifyAssistant
 from . import lookups
 
@@ -18,6 +19,7 @@ def assistants(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return paginate(request, Assistant.objects.visible_to_key(key))
     values = body(request, CreateAssistant).values()
+    check_model(values["model"])
     values.setdefault("metadata", {})
     if values.get("response_format") is None:
         values["response_format"] = "auto"
@@ -41,6 +43,8 @@ def assistant(request: HttpRequest, assistant_id: str) -> HttpResponse:
         found.delete()
         return ok({"id": assistant_id, "object": "assistant.deleted", "deleted": True})
     values = body(request, ModifyAssistant).values()
+    if "model" in values:
+        check_model(values["model"])
     if "tool_resources" in values:
         lookups.resources(key, values["tool_resources"], before=found.tool_resources)
     for name, value in values.items():

@@ -20,6 +20,7 @@ from dashboard.serving import release_request_thread
 from .. import streaming, usage, wakeup
 from ..api import ApiError, body, endpoint, ok, paginate
 from ..models import Run, RunStep, Thread
+from ..providers import check_model
 from ..schemas import CreateRun, ModifyMetadata, RunOptions, SubmitToolOutputs, dump
 from . import lookups
 
@@ -141,6 +142,7 @@ def runs(request: HttpRequest, thread_id: str) -> HttpResponse:
         return paginate(request, found.runs.all())
     data = body(request, CreateRun)
     assistant = lookups.assistant(request.engine_key, data.assistant_id)
+    check_model(data.model or assistant.model)
     added = [message.message_fields() for message in data.additional_messages or []]
     for fields in added:
         lookups.attachments(request.engine_key, fields)

@@ -9,6 +9,7 @@ from .. import streaming, usage
 from ..api import body, endpoint, ok
 from ..files.tools import create_helper_stores
 from ..models import Principal, Thread
+from ..providers import check_model
 from ..schemas import CreateThread, CreateThreadAndRun, ModifyThread, dump
 from . import lookups
 from .runs import run_config, run_response
@@ -64,6 +65,7 @@ def thread_and_run(request: HttpRequest) -> HttpResponse:
     key = request.engine_key
     data = body(request, CreateThreadAndRun)
     assistant = lookups.assistant(key, data.assistant_id)
+    check_model(data.model or assistant.model)
     person = usage.admit(request)  # whose budget it draws on; refused when used up
     with transaction.atomic():
         new_thread = _create_thread(key, data.thread)
