@@ -82,7 +82,9 @@
     var messageButton = target.closest("[data-copy-message]");
     if (messageButton) {
       var source = messageButton.parentElement.querySelector("template.message-source");
+      var shown = messageButton.closest(".turn").querySelector(":scope > .markdown");
       if (source) copy(source.content.textContent, messageButton);
+      else if (shown) copy(shown.innerText.trim(), messageButton);
       return;
     }
     var codeButton = target.closest("[data-copy-code]");
