@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import TaskContext, task
 from django_tasks_db.models import DBTaskResult
 
 logger = logging.getLogger(__name__)
@@ -58,12 +58,18 @@ def _queue_unless_pending(delay: timedelta | None = None) -> None:
             pass
 
 
-@task(priority=PRIORITY)
-def follow_runs() -> int:
+@task(priority=PRIORITY, takes_context=True)
+def follow_runs(context: TaskContext) -> int:
     """One pass over the runs still moving; queues the next pass while some still move.
-    Returns how many runs were asked about."""
+    Returns how many runs were asked about (-1: skipped, another pass is pending).
+
+    Two processes may queue a pass at the same moment; the first of two pending passes to
+    run leaves the work to the other, so the passes soon form one chain again."""
     from . import waiting
 
+    others = DBTaskResult.objects.filter(status="READY", task_path=follow_runs.module_path)
+    if others.exclude(pk=context.task_result.id).exists():
+        return -1
     token = _in_pass.set(True)
     try:
         asked = waiting.sweep(force=True, limit=LIMIT)

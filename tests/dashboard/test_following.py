@@ -66,13 +66,44 @@ def test_an_automatic_endpoint_answers_with_no_page_open_and_the_end_is_recorded
     assert not WaitingRun.objects.filter(run=record).exists()
 
 
-def test_one_follower_is_pending_however_many_runs_move(owner, make_thread, settings):
-    records = [started_unwatched(owner, make_thread, "get_weather city=Rome") for _ in range(3)]
-    from django_tasks_db.models import DBTaskResult
-
-    pending = DBTaskResult.objects.filter(
-        status="READY", task_path=following.follow_runs.module_path
-    )
-    assert pending.count() <= 1
+def test_the_passes_follow_several_runs_as_one_chain_and_stop_when_nothing_moves(
+    owner, make_thread
+):
+    records = [
+        started_unwatched(owner, make_thread, f"get_weather city=Town{n}") for n in (1, 2, 3)
+    ]
     for record in records:
         wait_until(lambda record=record: WaitingRun.objects.filter(run=record).exists())
+    from django_tasks_db.models import DBTaskResult
+
+    passes = DBTaskResult.objects.filter(task_path=following.follow_runs.module_path)
+    wait_until(
+        lambda: not passes.filter(status__in=["READY", "RUNNING"]).exists(),
+        message="the passes to stop once every run waits",
+    )
+    assert not passes.filter(status="FAILED").exists()
+
+
+def test_a_pass_leaves_the_work_to_another_pending_pass(owner, make_thread):
+    """Two passes queued at once by two processes: the first to run does nothing."""
+    from django_tasks_db.models import DBTaskResult
+
+    WaitingRun.objects.all().delete()
+    started = following.follow_runs.using(run_after=_later()).enqueue()
+    other = following.follow_runs.using(run_after=_later()).enqueue()
+    DBTaskResult.objects.filter(pk=started.id).update(run_after=_now())
+    wait_until(lambda: DBTaskResult.objects.get(pk=started.id).status == "SUCCESSFUL")
+    assert DBTaskResult.objects.get(pk=started.id).return_value == -1
+    assert DBTaskResult.objects.get(pk=other.id).status == "READY"
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _later():
+    from datetime import timedelta
+
+    return _now() + timedelta(hours=1)

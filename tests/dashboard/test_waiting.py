@@ -304,11 +304,14 @@ def made_up_waiting(owner, count: int, *, first: int = 0) -> list[WaitingRun]:
     return rows
 
 
-def test_the_page_shows_twenty_runs_at_a_time_newest_first_in_as_many_queries(owner, teammate):
+def test_the_page_shows_twenty_runs_at_a_time_newest_first_in_as_many_queries(
+    owner, teammate, monkeypatch
+):
     from django.test.utils import CaptureQueriesContext
 
     from assistants_app.views.waiting import PAGE_SIZE
 
+    monkeypatch.setattr(waiting, "SWEEP_SECONDS", 600)  # one sweep, at the first visit
     client = logged_in(teammate)
     made_up_waiting(owner, 3)
     client.get(reverse("waiting_list"))  # what the first visit caches is not counted
