@@ -450,6 +450,9 @@ class AuditEvent(models.Model):
     ASSISTANT, RUN, THREAD, PERSON, CONNECTION, ENGINE_KEY = (
         "assistant", "run", "thread", "person", "connection", "engine_key",
     )  # fmt: skip
+    MODEL_PROVIDER, MODEL, MODEL_ALIAS, MODEL_SETTING = (
+        "model_provider", "model", "model_alias", "model_setting",
+    )  # fmt: skip
 
     class Action(models.TextChoices):
         SIGNED_IN = "signed_in", "signed in"
@@ -472,6 +475,10 @@ class AuditEvent(models.Model):
         ENGINE_KEY_CREATED = "engine_key_created", "created an engine key"
         ENGINE_KEY_REVOKED = "engine_key_revoked", "revoked an engine key"
         ENGINE_KEY_CHANGED = "engine_key_changed", "changed an engine key's access"
+        MODEL_PROVIDER_ADDED = "model_provider_added", "added a model provider"
+        MODEL_PROVIDER_CHANGED = "model_provider_changed", "changed a model provider"
+        MODEL_PROVIDER_DELETED = "model_provider_deleted", "deleted a model provider"
+        MODELS_CHANGED = "models_changed", "changed the models served"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
