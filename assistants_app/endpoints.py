@@ -97,8 +97,21 @@ def call(endpoint: Endpoint, payload: dict[str, Any]) -> dict[str, Any]:
         return _failure(
             f"The endpoint did not answer within {endpoint.timeout_seconds:g} s.", started
         )
+    except httpx.ConnectError as error:
+        return _failure(f"Could not reach the endpoint: {_connect_words(error, url)}.", started)
     except httpx.HTTPError as error:
         return _failure(f"Could not reach the endpoint: {error or type(error).__name__}.", started)
+
+
+def _connect_words(error: httpx.ConnectError, url: str) -> str:
+    """The operating system's reason, in words a person reads."""
+    text = str(error)
+    host = urlsplit(url).hostname or url
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return f"no host is named {host}"
+    if "Connection refused" in text:
+        return f"{host} refused the connection (nothing listens on that port?)"
+    return text or "the connection failed"
 
 
 def _read(

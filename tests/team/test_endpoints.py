@@ -246,3 +246,15 @@ def test_testing_an_endpoint_sends_a_sample_and_never_submits_for_a_waiting_run(
     assert still.round_id == row.round_id and still.endpoint_results == row.endpoint_results
     status = poll(client, thread, record.run_id, until=lambda r: b"Submit outputs" in r.content)
     assert status.status_code == 200  # the run still waits for a person
+
+
+def test_an_endpoint_that_cannot_be_reached_is_told_in_words():
+    refused = Endpoint(name="Closed", url="http://127.0.0.1:9/answer", timeout_seconds=5)
+    result = endpoints.call(refused, {"function": "f"})
+    assert result["error"] == (
+        "Could not reach the endpoint: 127.0.0.1 refused the connection "
+        "(nothing listens on that port?)."
+    )
+    unknown = Endpoint(name="Nowhere", url="http://no-such-host.invalid/answer", timeout_seconds=5)
+    result = endpoints.call(unknown, {"function": "f"})
+    assert not result["ok"] and "no host is named no-such-host.invalid" in result["error"]
