@@ -7,6 +7,9 @@
    nobody's chat is watching: a poller GETs the count fragment every 500 ms over real HTTP
    (as the top bar does) while a watcher asks the engine directly every 20 ms; the figure is
    the time from the watcher seeing requires_action to the poller seeing the new count.
+3. With no page open at all: a run started through the dashboard (a plain form post), and
+   the time from the engine's requires_action to the dashboard's record of the waiting run,
+   made by the background follower the worker executes.
 
 gunicorn and the engine's worker on a throw-away SQLite database, DEBUG off, demo model.
 
@@ -111,6 +114,38 @@ def measure_latency(base_url: str, cookie: str, api, assistant, user, runs: int)
     return delays
 
 
+def measure_unwatched(client, api, assistant, user, runs: int) -> list[float]:
+    """Runs started by a form post with no page open: requires_action → WaitingRun row."""
+    from assistants_app.models import Connection, RunRecord, ThreadRecord, WaitingRun
+
+    delays = []
+    for number in range(runs):
+        thread = ThreadRecord.objects.create(
+            connection=Connection.objects.default(), thread_id=api.threads.create().id,
+            owner=user, assistant_id=assistant.id, title=f"Unwatched {number}",
+        )  # fmt: skip
+        response = client.post(
+            f"/threads/{thread.pk}/messages/", {"content": f"get_weather city=Town{number}"}
+        )
+        assert response.status_code == 302, response.status_code
+        record = RunRecord.objects.get(thread=thread)
+        engine_at = row_at = None
+        deadline = time.perf_counter() + 15
+        while (engine_at is None or row_at is None) and time.perf_counter() < deadline:
+            now = time.perf_counter()
+            if engine_at is None:
+                run = api.threads.runs.retrieve(record.run_id, thread_id=thread.thread_id)
+                if run.status == "requires_action":
+                    engine_at = now
+            if row_at is None and WaitingRun.objects.filter(run=record).exists():
+                row_at = now
+            time.sleep(0.02)
+        if engine_at is not None and row_at is not None:
+            delays.append(max(0.0, row_at - engine_at) * 1000)
+        api.threads.runs.cancel(record.run_id, thread_id=thread.thread_id)
+    return delays
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=30)
@@ -164,6 +199,15 @@ def main() -> None:
             )
         else:
             print("  the count never changed")
+        unwatched = measure_unwatched(client, api, assistant, user, args.latency_runs)
+        print("Waiting run recorded with no page open (background follower in the worker)")
+        if unwatched:
+            print(
+                f"  {len(unwatched)} runs: median {statistics.median(unwatched):.0f} ms, "
+                f"max {max(unwatched):.0f} ms"
+            )
+        else:
+            print("  never recorded")
     finally:
         stop(*processes)
 
