@@ -14,7 +14,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ..audit import team_change
 from ..model_forms import AliasForm, ModelNameForm, ProviderForm, UnknownModelsForm
+from ..models import AuditEvent
 from ..roles import MANAGE_MODELS
 
 admins_only = permission_required(MANAGE_MODELS, raise_exception=True)
@@ -41,6 +43,7 @@ def provider_add(request: HttpRequest) -> HttpResponse:
         except model_admin.Refused as refused:
             form.add_error("name", str(refused))
         else:
+            _provider_event(request, AuditEvent.Action.MODEL_PROVIDER_ADDED, provider)
             messages.success(request, _saved(provider, "Added"))
             return redirect(f"{_list_url()}#provider-{provider.id}")
     status = 422 if form.errors else 200
@@ -55,11 +58,22 @@ def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
     provider = _provider(pk)
     form = ProviderForm(request.POST or None, initial=ProviderForm.initial_for(provider))
     if request.method == "POST" and form.is_valid():
+        before, fields = _audited(provider), _fields(form, keep_key=True)
         try:
-            provider = model_admin.save_provider(pk, **_fields(form, keep_key=True))
+            provider = model_admin.save_provider(pk, **fields)
         except model_admin.Refused as refused:
             form.add_error("name", str(refused))
         else:
+            after = _audited(provider)
+            if fields["api_key"] is not None:  # the key itself is never written anywhere
+                before["api_key"] = "(the old key)" if before["api_key"] else ""
+                after["api_key"] = "(a new key)" if fields["api_key"] else ""
+            changes = {name: [before[name], after[name]] for name in before
+                       if before[name] != after[name]}  # fmt: skip
+            if changes:
+                _provider_event(
+                    request, AuditEvent.Action.MODEL_PROVIDER_CHANGED, provider, changes=changes
+                )
             messages.success(request, _saved(provider, "Saved"))
             return redirect(f"{_list_url()}#provider-{provider.id}")
     return _form(request, form, provider, 422 if form.errors else 200)
@@ -73,6 +87,7 @@ def provider_delete(request: HttpRequest, pk: int) -> HttpResponse:
     provider = _provider(pk)
     if request.method == "POST":
         model_admin.delete_provider(pk)
+        _provider_event(request, AuditEvent.Action.MODEL_PROVIDER_DELETED, provider)
         messages.success(request, f"Deleted the provider {provider.name} and its models.")
         return redirect("model_list")
     return render(request, "models/confirm_delete.html", {"nav": "models", "provider": provider})
@@ -122,6 +137,8 @@ def provider_model_add(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(refused))
         else:
             state = "" if added.enabled else " (hidden: another provider serves that id)"
+            _models_event(request, AuditEvent.MODEL, added.model_id, provider=provider.name,
+                          added=True, enabled=added.enabled)  # fmt: skip
             messages.success(request, f"{provider.name} offers {added.model_id}{state}.")
     return redirect(f"{_list_url()}#provider-{pk}")
 
@@ -136,6 +153,8 @@ def model_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     if offered is None:
         raise Http404("No such model.")
     where = f"{offered.model_id} from {offered.provider.name}"
+    _models_event(request, AuditEvent.MODEL, offered.model_id, provider=offered.provider.name,
+                  changes={"enabled": [not enabled, enabled]})  # fmt: skip
     messages.success(request, f"Serving {where}." if enabled else f"Hid {where}.")
     return redirect(f"{_list_url()}#provider-{offered.provider_id}")
 
@@ -148,6 +167,7 @@ def model_delete(request: HttpRequest, pk: int) -> HttpResponse:
     model_id = model_admin.delete_model(pk)
     if model_id is None:
         raise Http404("No such model.")
+    _models_event(request, AuditEvent.MODEL, model_id, removed=True)
     messages.success(request, f"Removed {model_id}; a listing that finds it adds it again.")
     return redirect("model_list")
 
@@ -165,6 +185,8 @@ def alias_add(request: HttpRequest) -> HttpResponse:
             form.add_error("pattern", str(refused))
         else:
             warning = "" if alias.served else " Nobody serves that model yet."
+            _models_event(request, AuditEvent.MODEL_ALIAS, alias.pattern,
+                          changes={"target": [None, alias.target]})  # fmt: skip
             messages.success(request, f"{alias.pattern} is answered by {alias.target}.{warning}")
             return redirect(f"{_list_url()}#aliases")
     return _page(request, alias_form=form, status=422)
@@ -178,6 +200,7 @@ def alias_delete(request: HttpRequest, pk: int) -> HttpResponse:
     pattern = model_admin.delete_alias(pk)
     if pattern is None:
         raise Http404("No such alias.")
+    _models_event(request, AuditEvent.MODEL_ALIAS, pattern, removed=True)
     messages.success(request, f"Removed the alias {pattern}.")
     return redirect(f"{_list_url()}#aliases")
 
@@ -190,12 +213,44 @@ def unknown_models_set(request: HttpRequest) -> HttpResponse:
     form = UnknownModelsForm(request.POST)
     if not form.is_valid():
         return _page(request, unknown_form=form, status=422)
-    model_admin.set_unknown_models(form.cleaned_data["unknown_models"])
+    before = model_admin.unknown_models()[0]
+    chosen = form.cleaned_data["unknown_models"]
+    model_admin.set_unknown_models(chosen)
+    if before != chosen:
+        _models_event(request, AuditEvent.MODEL_SETTING, "unknown_models",
+                      changes={"unknown_models": [before, chosen]})  # fmt: skip
     messages.success(request, "Saved what happens to a model name nobody serves.")
     return redirect(f"{_list_url()}#unknown")
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+def _audited(provider) -> dict:
+    """What the trail keeps of a provider: its settings, the extra headers by name only (their
+    values may be credentials), and whether it has a key, never the key."""
+    return {
+        "name": provider.name,
+        "kind": provider.kind,
+        "base_url": provider.base_url,
+        "api_key": provider.has_key,
+        "extra_headers": sorted(provider.extra_headers or {}),
+        "api_version": provider.api_version,
+        "prefix": provider.prefix,
+        "discover": provider.discover,
+        "enabled": provider.enabled,
+    }
+
+
+def _provider_event(request: HttpRequest, action: str, provider, **extra) -> None:
+    team_change(request, action, AuditEvent.MODEL_PROVIDER, provider.id, provider.name, **extra)
+
+
+def _models_event(
+    request: HttpRequest, object_type: str, name: str, *, changes: dict | None = None, **details
+) -> None:
+    team_change(request, AuditEvent.Action.MODELS_CHANGED, object_type, name, name,
+                changes=changes or {}, details=details)  # fmt: skip
 
 
 def _list_url() -> str:
