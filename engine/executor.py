@@ -35,6 +35,7 @@ from .providers.base import (
     Usage,
 )
 from .providers.tokens import PromptCounter, margin
+from .usage_models import record_run_usage
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ def close_run(
         fields["usage"] = usage
         fields["tokens"] = usage["total_tokens"]  # summed by budget checks, unparsed
     with transaction.atomic():
-        if not runs.update(**fields):
+        if not record_run_usage(runs, run_id, fields):
             return False
         RunStep.objects.filter(run_id=run_id, status=RunStep.IN_PROGRESS).update(**step_fields)
         Message.objects.filter(run_id=run_id, status=Message.IN_PROGRESS).update(
@@ -668,7 +669,7 @@ class Execution:
         else:
             run_fields.update(status=Run.COMPLETED, completed_at=now, expires_at=None)
         with transaction.atomic():
-            if not self.fenced().update(**run_fields):
+            if not record_run_usage(self.fenced(), self.run.pk, run_fields):
                 raise Lost
             self.write_message_text()
             self.write_tool_calls()

@@ -681,4 +681,4 @@ from .provider_models import (  # noqa: E402, F401
     ProviderModel,
     RoutingSettings,
 )
-from .usage_models import TokenBudget  # noqa: E402, F401
+from .usage_models import MonthlyTokens, TokenBudget  # noqa: E402, F401

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from engine.auth import dashboard_key
-from engine.models import Assistant, EngineKey, Run, Thread, TokenBudget
+from engine.models import Assistant, EngineKey, MonthlyTokens, Run, Thread, TokenBudget
 from engine.usage import PERSON_HEADER, month_bounds, refusal, report
+from engine.usage_models import record_run_usage
 from tests.dashboard.support import poll, send, stopped
 
 pytestmark = pytest.mark.django_db
@@ -26,12 +27,20 @@ def spent(person=None, *, tokens: int, model: str = "demo", days_ago: int = 0, k
     thread = Thread.objects.create(created_by_key=key)
     assistant = assistant or Assistant.objects.create(model=model, name="Helper")
     when = timezone.now() - timedelta(days=days_ago)
-    return Run.objects.create(
+    run = Run.objects.create(
         thread=thread, assistant_id=assistant.id, model=model, person=person, status="completed",
         usage={"prompt_tokens": tokens - 1, "completion_tokens": 1, "total_tokens": tokens},
         tokens=tokens,
         served_by={"model": model, "provider": "demo"}, created_at=when,
     )  # fmt: skip
+    MonthlyTokens.rebuild()  # runs written here, not by the engine's executor
+    return run
+
+
+def finish(run: Run, *, tokens: int) -> None:
+    """The run completes with this usage, written as the engine's executor writes it."""
+    fields = {"status": "completed", "usage": {"total_tokens": tokens}, "tokens": tokens}
+    record_run_usage(Run.objects.filter(pk=run.pk), run.pk, fields)
 
 
 def test_sums_per_day_person_assistant_and_model(owner, teammate):
@@ -92,7 +101,7 @@ def test_a_person_past_their_budget_is_refused_in_words(owner, live_server):
     thread = sdk.beta.threads.create()
     sdk.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)  # under budget
     assert Run.objects.get().person == owner
-    Run.objects.update(status="completed", usage={"total_tokens": 100}, tokens=100)
+    finish(Run.objects.get(), tokens=100)
     with pytest.raises(openai.RateLimitError) as refused:
         sdk.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
     _, resets = month_bounds()
@@ -120,6 +129,7 @@ def test_last_months_runs_do_not_count(owner):
     start, _ = month_bounds()
     run = spent(owner, tokens=500)
     Run.objects.filter(pk=run.pk).update(created_at=start - timedelta(seconds=1))
+    MonthlyTokens.rebuild()
     assert refusal(person_id=owner.pk, key=None) == ""
 
 
@@ -132,7 +142,7 @@ def test_an_engine_keys_runs_count_against_its_budget(live_server, owner):
     thread = sdk.beta.threads.create()
     sdk.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
     assert Run.objects.get().person is None  # a key cannot name a person
-    Run.objects.update(status="completed", usage={"total_tokens": 9}, tokens=9)
+    finish(Run.objects.get(), tokens=9)
     with pytest.raises(openai.RateLimitError) as refused:
         sdk.beta.threads.create_and_run(assistant_id=assistant.id)
     assert refused.value.body["message"].startswith(
@@ -152,5 +162,7 @@ def test_the_dashboard_names_who_started_a_run(client, owner, make_thread):
     run = Run.objects.get(pk=record.run_id)
     tokens = run.usage["total_tokens"]
     assert tokens > 0 and run.tokens == tokens
+    # The month's running total grew with the run, in the transaction that wrote its usage.
+    assert MonthlyTokens.used(month_bounds()[0].date(), person_id=owner.pk) == tokens
     thread_page = client.get(thread.get_absolute_url()).content.decode()
     assert f'<span id="thread-tokens">{tokens:,} tokens so far</span>' in thread_page

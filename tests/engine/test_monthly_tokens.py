@@ -1,0 +1,83 @@
+"""The budget check reads a running monthly total per person and per engine key, kept in the
+transaction that writes a run's usage, so its cost does not grow with the month's runs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from engine.models import Assistant, EngineKey, MonthlyTokens, Run, Thread, TokenBudget
+from engine.usage import month_bounds, refusal
+from engine.usage_models import month_of, record_run_usage
+
+
+def test_a_real_runs_usage_adds_to_its_keys_month(openai_client, engine_worker):
+    key = EngineKey.objects.get(name="tests")
+    assistant = openai_client.beta.assistants.create(model="demo")
+    first = openai_client.beta.threads.create_and_run_poll(
+        assistant_id=assistant.id,
+        thread={"messages": [{"role": "user", "content": "Hello"}]},
+        poll_interval_ms=20,
+    )
+    assert first.status == "completed" and first.usage.total_tokens > 0
+    month = month_bounds()[0].date()
+    assert MonthlyTokens.used(month, key_id=key.pk) == first.usage.total_tokens
+    second = openai_client.beta.threads.runs.create_and_poll(
+        thread_id=first.thread_id, assistant_id=assistant.id, poll_interval_ms=20
+    )
+    assert second.status == "completed"
+    total = first.usage.total_tokens + second.usage.total_tokens
+    assert MonthlyTokens.used(month, key_id=key.pk) == total
+
+
+@pytest.mark.django_db
+def test_only_what_a_write_adds_is_counted_and_a_lost_write_counts_nothing(owner):
+    thread = Thread.objects.create()
+    assistant = Assistant.objects.create(model="demo")
+    run = Run.objects.create(thread=thread, assistant_id=assistant.id, model="demo", person=owner)
+    month = month_of(run.created_at)
+    record_run_usage(Run.objects.filter(pk=run.pk), run.pk, {"tokens": 30})
+    record_run_usage(Run.objects.filter(pk=run.pk), run.pk, {"tokens": 50})  # after tool outputs
+    assert MonthlyTokens.used(month, person_id=owner.pk) == 50
+    lost = Run.objects.filter(pk=run.pk, claims=99)  # another worker's write: it does not match
+    assert record_run_usage(lost, run.pk, {"tokens": 500}) == 0
+    assert MonthlyTokens.used(month, person_id=owner.pk) == 50
+
+
+@pytest.mark.django_db
+def test_the_budget_check_costs_the_same_however_many_runs(owner):
+    TokenBudget.objects.create(person=owner, monthly_tokens=10**9)
+    thread = Thread.objects.create()
+    assistant = Assistant.objects.create(model="demo")
+
+    def spend(count: int) -> None:
+        for _ in range(count):
+            run = Run.objects.create(
+                thread=thread, assistant_id=assistant.id, model="demo", person=owner
+            )
+            record_run_usage(Run.objects.filter(pk=run.pk), run.pk, {"tokens": 10})
+
+    def queries() -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            assert refusal(person_id=owner.pk, key=None) == ""
+        return [query["sql"] for query in captured.captured_queries]
+
+    spend(3)
+    few = queries()
+    spend(40)
+    assert queries() == few
+    assert not any('"engine_run"' in sql for sql in few)  # no run is read, let alone summed
+    TokenBudget.objects.filter(person=owner).update(monthly_tokens=430)
+    assert "430 tokens is used up: 430 tokens" in refusal(person_id=owner.pk, key=None)
+
+
+@pytest.mark.django_db
+def test_last_months_total_does_not_count(owner):
+    TokenBudget.objects.create(person=owner, monthly_tokens=10)
+    start, _ = month_bounds()
+    MonthlyTokens.add((start - timedelta(days=1)).date().replace(day=1), 500, person_id=owner.pk)
+    assert refusal(person_id=owner.pk, key=None) == ""
+    assert refusal(person_id=owner.pk, key=None, now=start - timedelta(days=1)) != ""
