@@ -34,6 +34,15 @@ def wait_for_files(client, store_id: str) -> list:
     return done
 
 
+def searcher(client, store, *, model: str = "demo"):
+    """An assistant with file_search over `store`."""
+    return client.beta.assistants.create(
+        model=model,
+        tools=[{"type": "file_search"}],
+        tool_resources={"file_search": {"vector_store_ids": [store.id]}},
+    )
+
+
 @pytest.fixture
 def engine_worker_factory(transactional_db):
     """Start the engine's worker later in a test (after queuing work it must then find)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from engine.files import tooldefs
 
-from .conftest import wait_for_files
+from .conftest import searcher, wait_for_files
 
 NAME = "a【0:0†y】b.txt"
 
@@ -15,11 +15,7 @@ def test_a_file_named_like_a_marker_is_found_and_cited(openai_client, upload, en
     uploaded = upload(NAME, b"The blender warranty lasts two years.")
     store = openai_client.vector_stores.create(name="kb", file_ids=[uploaded.id])
     wait_for_files(openai_client, store.id)
-    assistant = openai_client.beta.assistants.create(
-        model="demo",
-        tools=[{"type": "file_search"}],
-        tool_resources={"file_search": {"vector_store_ids": [store.id]}},
-    )
+    assistant = searcher(openai_client, store)
     run = openai_client.beta.threads.create_and_run_poll(
         assistant_id=assistant.id,
         thread={"messages": [{"role": "user", "content": "How long is the warranty?"}]},

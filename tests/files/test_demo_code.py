@@ -10,7 +10,7 @@ import pytest
 
 from engine.files import sandbox
 
-from .conftest import wait_for_files
+from .conftest import searcher, wait_for_files
 
 SALES = b"region,month,units,sales\nNorth,Jan,1,10\nSouth,Jan,2,5\nNorth,Feb,3,30\n"
 HANDBOOK = (
@@ -81,20 +81,15 @@ def test_asked_to_plot_without_a_csv_it_says_so(openai_client, engine_worker):
     assert answer.content[0].text.value.startswith("I can plot a CSV file given to the code")
 
 
-def searcher(client, upload):
+def handbook_searcher(client, upload):
     handbook = upload("handbook.txt", HANDBOOK.encode())
     store = client.vector_stores.create(name="kb", file_ids=[handbook.id])
     wait_for_files(client, store.id)
-    assistant = client.beta.assistants.create(
-        model="demo",
-        tools=[{"type": "file_search"}],
-        tool_resources={"file_search": {"vector_store_ids": [store.id]}},
-    )
-    return assistant, handbook.id
+    return searcher(client, store), handbook.id
 
 
 def test_file_search_quotes_the_sentence_that_answers(openai_client, upload, engine_worker):
-    assistant, file_id = searcher(openai_client, upload)
+    assistant, file_id = handbook_searcher(openai_client, upload)
     steps, answer = run_message(openai_client, assistant, "How many days until refunds?")
     assert [s.type for s in reversed(steps)] == ["tool_calls", "message_creation"]
     text = answer.content[0].text
@@ -109,7 +104,7 @@ def test_file_search_quotes_the_sentence_that_answers(openai_client, upload, eng
 def test_file_search_says_plainly_when_nothing_answers_and_greets_a_greeting(
     openai_client, upload, engine_worker
 ):
-    assistant, _ = searcher(openai_client, upload)
+    assistant, _ = handbook_searcher(openai_client, upload)
     # The handbook shares "today" with the question, and nothing else: not an answer.
     steps, answer = run_message(openai_client, assistant, "What's the weather in Oslo today?")
     assert steps[-1].step_details.tool_calls[0].type == "file_search"

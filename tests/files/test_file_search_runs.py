@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from .conftest import wait_for_files
+from .conftest import searcher, wait_for_files
 
 INCLUDE = "step_details.tool_calls[*].file_search.results[*].content"
 
@@ -16,15 +16,6 @@ def _store_with(openai_client, upload, files: dict[str, str]):
     store = openai_client.vector_stores.create(name="kb", file_ids=list(ids.values()))
     wait_for_files(openai_client, store.id)
     return store, ids
-
-
-def searcher(client, store, *, model: str = "demo"):
-    """An assistant with file_search over `store`."""
-    return client.beta.assistants.create(
-        model=model,
-        tools=[{"type": "file_search"}],
-        tool_resources={"file_search": {"vector_store_ids": [store.id]}},
-    )
 
 
 def test_answer_quotes_the_best_chunk_with_a_citation(openai_client, upload, engine_worker):
