@@ -11,10 +11,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dashboard.serving import ChunkStream
 
 from ..file_forms import FileUploadForm
 from ..files import INLINE_IMAGE_TYPES, UPLOAD_PURPOSES, file_rows, may_delete, may_read, upload
@@ -143,7 +145,7 @@ def stream_file(client: AssistantsClient, file_id: str) -> HttpResponse:
         )
     kind = upstream.headers.get("content-type", "").split(";")[0].strip().lower()
     inline = kind in INLINE_IMAGE_TYPES
-    response = StreamingHttpResponse(
+    response = ChunkStream(
         _chunks(upstream), content_type=kind if inline else kind or "application/octet-stream"
     )
     response["Content-Disposition"] = content_disposition_header(

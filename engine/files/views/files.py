@@ -9,10 +9,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 
+from dashboard.serving import FileStream
 from engine.api import ApiError, endpoint, ok, paginate
 
 from .. import lookups
@@ -187,4 +188,4 @@ def content(request: HttpRequest, file_id: str) -> HttpResponse:
             404, f"The content of file '{file_id}' is missing from storage.", code="not_found"
         ) from None
     kind = mimetypes.guess_type(found.filename)[0] or "application/octet-stream"
-    return FileResponse(handle, as_attachment=True, filename=found.filename, content_type=kind)
+    return FileStream(handle, as_attachment=True, filename=found.filename, content_type=kind)
