@@ -150,14 +150,22 @@ def answered_by(assistant, mode, endpoint):
     )
 
 
+def weather_asked(mode, city, remote, owner, make_thread, assistant):
+    """The owner asks `assistant`, whose get_weather the endpoint answers in `mode`, for the
+    weather in `city`: (their client, the thread, the run's record)."""
+    answered_by(assistant, mode, make_endpoint(remote))
+    thread = make_thread(owner)
+    client = logged_in(owner)
+    send(client, thread, f"get_weather city={city}")
+    return client, thread, RunRecord.objects.get(thread=thread)
+
+
 def test_with_approval_the_card_shows_the_answer_and_the_edited_text_is_sent(
     remote, owner, make_thread, weather_assistant
 ):
-    answered_by(weather_assistant, "approval", make_endpoint(remote))
-    thread = make_thread(owner)
-    client = logged_in(owner)
-    send(client, thread, "get_weather city=Paris")
-    record = RunRecord.objects.get(thread=thread)
+    client, thread, record = weather_asked(
+        "approval", "Paris", remote, owner, make_thread, weather_assistant
+    )
     count = reverse("waiting_count")
     wait_until(lambda: b'data-count="1"' in client.get(count, **HTMX).content)
     row = wait_until(
@@ -179,11 +187,9 @@ def test_with_approval_the_card_shows_the_answer_and_the_edited_text_is_sent(
 def test_automatic_answers_are_submitted_without_a_person(
     remote, owner, make_thread, weather_assistant
 ):
-    answered_by(weather_assistant, "automatic", make_endpoint(remote))
-    thread = make_thread(owner)
-    client = logged_in(owner)
-    send(client, thread, "get_weather city=Oslo")
-    record = RunRecord.objects.get(thread=thread)
+    client, thread, record = weather_asked(
+        "automatic", "Oslo", remote, owner, make_thread, weather_assistant
+    )
     wait_until(
         lambda: (
             client.get(reverse("waiting_count"), **HTMX)
