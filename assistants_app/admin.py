@@ -15,16 +15,22 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
 from .models import (
+    Answer,
     AssistantRecord,
     AuditEvent,
     Connection,
+    Endpoint,
     FileRecord,
+    FunctionAnswering,
     Installation,
     RunRecord,
+    SavedReply,
     ThreadFile,
+    ThreadMessageIndex,
     ThreadRecord,
     ToolOutputSubmission,
     VectorStoreRecord,
+    WaitingRun,
 )
 
 
@@ -309,3 +315,84 @@ class VectorStoreRecordAdmin(ReadOnly):
         return admin_link(
             "admin:engine_files_vectorstore_change", obj.vector_store_id, obj.vector_store_id
         )
+
+
+@admin.register(ThreadMessageIndex)
+class ThreadMessageIndexAdmin(ReadOnly):
+    list_display = ["message_id", "role", "thread"]
+    search_fields = ["message_id", "text", "thread__title", "thread__thread_id"]
+    list_filter = ["role"]
+    raw_id_fields = ["thread"]
+    readonly_fields = ["message_id", "role", "thread", "text"]
+    list_select_related = ["thread"]
+
+
+@admin.register(WaitingRun)
+class WaitingRunAdmin(ReadOnly):
+    list_display = ["run", "round_id", "since", "expires_at", "claimed_by"]
+    search_fields = ["run__run_id", "round_id", "claimed_by__username"]
+    list_filter = ["since"]
+    raw_id_fields = ["run", "claimed_by"]
+    readonly_fields = ["round_id", "pretty_calls", "pretty_results"]
+    exclude = ["calls", "endpoint_results"]
+    date_hierarchy = "since"
+
+    @admin.display(description="Calls")
+    def pretty_calls(self, obj: WaitingRun) -> str:
+        return pretty(obj.calls)
+
+    @admin.display(description="Endpoint results")
+    def pretty_results(self, obj: WaitingRun) -> str:
+        return pretty(obj.endpoint_results)
+
+
+@admin.register(Answer)
+class AnswerAdmin(ReadOnly):
+    list_display = ["run", "round_id", "answered_by", "automatic", "sent", "at"]
+    search_fields = ["run__run_id", "round_id", "answered_by__username"]
+    list_filter = ["automatic", "sent", "at"]
+    raw_id_fields = ["run", "answered_by"]
+    readonly_fields = ["round_id", "pretty_outputs"]
+    exclude = ["outputs"]
+    date_hierarchy = "at"
+
+    @admin.display(description="Outputs")
+    def pretty_outputs(self, obj: Answer) -> str:
+        return pretty(obj.outputs)
+
+
+@admin.register(SavedReply)
+class SavedReplyAdmin(admin.ModelAdmin):
+    list_display = ["name", "function_name", "assistant_id", "created_by", "updated_at"]
+    search_fields = ["name", "function_name", "assistant_id", "text", "created_by__username"]
+    list_filter = ["connection", "updated_at"]
+    raw_id_fields = ["connection", "created_by"]
+    readonly_fields = ["assistant_id", "created_at", "updated_at"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Endpoint)
+class EndpointAdmin(ReadOnly):
+    """Endpoints are entered on their own page; here only inspected, headers never shown."""
+
+    list_display = ["name", "url", "timeout_seconds", "max_response_bytes", "created_by"]
+    search_fields = ["name", "url", "created_by__username"]
+    list_filter = ["created_at"]
+    raw_id_fields = ["created_by"]
+    readonly_fields = ["name", "url", "has_headers", "created_at", "updated_at"]
+    exclude = ["headers"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Headers", boolean=True)
+    def has_headers(self, obj: Endpoint) -> bool:
+        return bool(obj.headers)
+
+
+@admin.register(FunctionAnswering)
+class FunctionAnsweringAdmin(ReadOnly):
+    list_display = ["function_name", "assistant_id", "mode", "endpoint", "changed_by"]
+    search_fields = ["function_name", "assistant_id", "changed_by__username"]
+    list_filter = ["mode", "connection", "changed_at"]
+    raw_id_fields = ["connection", "endpoint", "changed_by"]
+    readonly_fields = ["assistant_id", "function_name", "mode", "changed_at"]
+    date_hierarchy = "changed_at"
