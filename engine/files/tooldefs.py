@@ -32,53 +32,51 @@ def marker_name(file_name: str) -> str:
     return file_name.translate(_MARKER_SAFE)
 
 
-def file_search_definition(file_names: list[str]) -> dict[str, Any]:
-    file_names = [marker_name(name) for name in file_names]
-    shown = ", ".join(file_names[:20]) + (" …" if len(file_names) > 20 else "")
+def _shown(file_names: list[str]) -> str:
+    """The first twenty names, for a tool's description."""
+    return ", ".join(file_names[:20]) + (" …" if len(file_names) > 20 else "")
+
+
+def _function_tool(name: str, description: str, argument: str, about: str) -> dict[str, Any]:
+    """A function tool taking one required string `argument`."""
     return {
         "type": "function",
         "function": {
-            "name": FILE_SEARCH,
-            "description": (
-                "Search the files the user gave you"
-                + (f" ({shown})" if shown else "")
-                + ". Returns numbered excerpts, best first, each headed by a marker such as "
-                "【0:1†report.pdf】. Base your answer on them and cite each excerpt you use by "
-                "copying its marker right after the sentence it supports."
-            ),
+            "name": name,
+            "description": description,
             "parameters": {
                 "type": "object",
-                "properties": {
-                    "query": {"type": "string", "description": "What to look for: key words."}
-                },
-                "required": ["query"],
+                "properties": {argument: {"type": "string", "description": about}},
+                "required": [argument],
             },
         },
     }
+
+
+def file_search_definition(file_names: list[str]) -> dict[str, Any]:
+    shown = _shown([marker_name(name) for name in file_names])
+    description = (
+        "Search the files the user gave you"
+        + (f" ({shown})" if shown else "")
+        + ". Returns numbered excerpts, best first, each headed by a marker such as "
+        "【0:1†report.pdf】. Base your answer on them and cite each excerpt you use by "
+        "copying its marker right after the sentence it supports."
+    )
+    return _function_tool(FILE_SEARCH, description, "query", "What to look for: key words.")
 
 
 def code_interpreter_definition(workdir: str, file_names: list[str]) -> dict[str, Any]:
-    shown = ", ".join(file_names[:20]) + (" …" if len(file_names) > 20 else "")
-    return {
-        "type": "function",
-        "function": {
-            "name": CODE_INTERPRETER,
-            "description": (
-                "Run Python 3 code in a sandbox without network access and return what it "
-                f"prints. The working folder is {workdir}"
-                + (f"; it holds the user's files: {shown}" if shown else "")
-                + ". Files you write there reach the user when you link them as "
-                "sandbox:/mnt/data/<name>. Matplotlib figures left open are shown to the user "
-                "as images. Each call starts a new process: variables do not carry over, files "
-                "do."
-            ),
-            "parameters": {
-                "type": "object",
-                "properties": {"code": {"type": "string", "description": "The Python code."}},
-                "required": ["code"],
-            },
-        },
-    }
+    shown = _shown(file_names)
+    description = (
+        "Run Python 3 code in a sandbox without network access and return what it "
+        f"prints. The working folder is {workdir}"
+        + (f"; it holds the user's files: {shown}" if shown else "")
+        + ". Files you write there reach the user when you link them as "
+        "sandbox:/mnt/data/<name>. Matplotlib figures left open are shown to the user "
+        "as images. Each call starts a new process: variables do not carry over, files "
+        "do."
+    )
+    return _function_tool(CODE_INTERPRETER, description, "code", "The Python code.")
 
 
 def file_search_output(call_number: int, query: str, results: list[dict[str, Any]]) -> str:
