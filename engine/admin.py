@@ -20,11 +20,13 @@ from .models import (
     Message,
     ModelAlias,
     ModelProvider,
+    MonthlyTokens,
     ProviderModel,
     RoutingSettings,
     Run,
     RunStep,
     Thread,
+    TokenBudget,
 )
 
 
@@ -228,6 +230,7 @@ class ModelProviderAdmin(InspectOnly):
     search_fields = ["name", "base_url"]
     list_filter = ["kind", "enabled", "from_environment"]
     raw_id_fields = ["created_by"]
+    date_hierarchy = "created_at"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = super().get_readonly_fields(request, obj)
@@ -240,6 +243,7 @@ class ProviderModelAdmin(InspectOnly):
     search_fields = ["model_id", "name"]
     list_filter = ["enabled", "discovered", "provider"]
     raw_id_fields = ["provider"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(ModelAlias)
@@ -247,6 +251,7 @@ class ModelAliasAdmin(InspectOnly):
     list_display = ["pattern", "target", "created_at"]
     search_fields = ["pattern", "target"]
     list_filter = ["created_at"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(RoutingSettings)
@@ -254,3 +259,21 @@ class RoutingSettingsAdmin(InspectOnly):
     list_display = ["unknown_models", "updated_at"]
     search_fields = ["unknown_models"]
     list_filter = ["unknown_models"]
+    date_hierarchy = "updated_at"
+
+
+@admin.register(TokenBudget)
+class TokenBudgetAdmin(InspectOnly):
+    list_display = ["__str__", "person", "key", "monthly_tokens", "updated_at"]
+    search_fields = ["person__username", "key__name"]
+    list_filter = ["updated_at"]
+    raw_id_fields = ["person", "key"]
+    date_hierarchy = "updated_at"
+
+
+@admin.register(MonthlyTokens)
+class MonthlyTokensAdmin(InspectOnly):
+    list_display = ["month", "person", "key", "tokens"]
+    search_fields = ["person__username", "key__name"]
+    list_filter = ["month"]
+    raw_id_fields = ["person", "key"]
