@@ -8,6 +8,7 @@ assistant's `file_ids` as its code interpreter files.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import jsonschema
@@ -33,20 +34,28 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _check_metadata(value: dict[str, str] | None) -> dict[str, str] | None:
-    if value is None:
+def pairs_check(at_most: str) -> Callable[[dict[str, Any] | None], dict[str, Any] | None]:
+    """The reference's limits on metadata and attributes: at most 16 pairs, keys up to 64
+    characters, string values up to 512; `at_most` says the first in the error."""
+
+    def check(value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return value
+        if len(value) > 16:
+            raise ValueError(f"expected {at_most}, but got {len(value)}")
+        for key, item in value.items():
+            if len(key) > 64:
+                raise ValueError(f"key '{key[:20]}…' is longer than 64 characters")
+            if isinstance(item, str) and len(item) > 512:
+                raise ValueError(f"the value of '{key}' is longer than 512 characters")
         return value
-    if len(value) > 16:
-        raise ValueError(f"expected an object with at most 16 properties, but got {len(value)}")
-    for key, item in value.items():
-        if len(key) > 64:
-            raise ValueError(f"key '{key[:20]}…' is longer than 64 characters")
-        if len(item) > 512:
-            raise ValueError(f"the value of '{key}' is longer than 512 characters")
-    return value
+
+    return check
 
 
-Metadata = Annotated[dict[str, str] | None, AfterValidator(_check_metadata)]
+Metadata = Annotated[
+    dict[str, str] | None, AfterValidator(pairs_check("an object with at most 16 properties"))
+]
 
 
 def _check_schema(value: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 # The chunking models live with the other request schemas: thread and assistant tool_resources
 # take them too (`vector_stores` helpers).
-from engine.schemas import AutoChunking, Chunking, Metadata, StaticChunking, Strict
+from engine.schemas import AutoChunking, Chunking, Metadata, StaticChunking, Strict, pairs_check
 
 
 def chunking_strategy(value: AutoChunking | StaticChunking | None) -> dict[str, Any] | None:
@@ -19,20 +19,9 @@ def chunking_strategy(value: AutoChunking | StaticChunking | None) -> dict[str, 
     return None
 
 
-def _check_attributes(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is None:
-        return value
-    if len(value) > 16:
-        raise ValueError(f"expected at most 16 attributes, but got {len(value)}")
-    for key, item in value.items():
-        if len(key) > 64:
-            raise ValueError(f"key '{key[:20]}…' is longer than 64 characters")
-        if isinstance(item, str) and len(item) > 512:
-            raise ValueError(f"the value of '{key}' is longer than 512 characters")
-    return value
-
-
-Attributes = Annotated[dict[str, str | float | bool] | None, AfterValidator(_check_attributes)]
+Attributes = Annotated[
+    dict[str, str | float | bool] | None, AfterValidator(pairs_check("at most 16 attributes"))
+]
 FileId = Annotated[str, Field(min_length=1)]
 
 
