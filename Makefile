@@ -23,27 +23,26 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# $(call from_debian,PACKAGE,FOR,MISSING): a shell command that, as root, installs Debian's
+# PACKAGE (for FOR); otherwise it prints MISSING (how to install it) and fails.
+from_debian = if [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing Debian's $(1) for $(2)…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+	else \
+	  echo "$(3)" >&2; exit 1; \
+	fi
+
 # Browser tests use Debian's Chromium (no browser download happens anywhere).
 chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing Debian's chromium for the browser tests…"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "Chromium is missing: run 'sudo apt-get install chromium' (browser tests need it)." >&2; exit 1; \
-	  fi; \
+	  $(call from_debian,chromium,the browser tests,Chromium is missing: run 'sudo apt-get install chromium' (browser tests need it).); \
 	fi
 
 # The code interpreter runs model-written code only inside a bubblewrap sandbox (Debian's
 # `bubblewrap` package); its tests need it too.
 bubblewrap:
 	@if ! command -v bwrap >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing Debian's bubblewrap for the code interpreter's sandbox…"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
-	  else \
-	    echo "bubblewrap is missing: run 'sudo apt-get install bubblewrap' (the code interpreter needs it)." >&2; exit 1; \
-	  fi; \
+	  $(call from_debian,bubblewrap,the code interpreter's sandbox,bubblewrap is missing: run 'sudo apt-get install bubblewrap' (the code interpreter needs it).); \
 	fi
 
 # axe-core, the accessibility checker the browser tests inject into every page
@@ -53,12 +52,7 @@ AXE_CORE := .cache/axe/node_modules/axe-core/axe.min.js
 axe:
 	@if [ ! -f $(AXE_CORE) ]; then \
 	  if ! command -v npm >/dev/null; then \
-	    if [ "$$(id -u)" = 0 ]; then \
-	      echo "Installing Debian's npm for axe-core…"; \
-	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
-	    else \
-	      echo "npm is missing: run 'sudo apt-get install npm' (the accessibility tests need axe-core)." >&2; exit 1; \
-	    fi; \
+	    $(call from_debian,npm,axe-core,npm is missing: run 'sudo apt-get install npm' (the accessibility tests need axe-core).); \
 	  fi; \
 	  npm install --prefix .cache/axe --no-audit --no-fund --no-save --silent axe-core@4.11; \
 	fi
