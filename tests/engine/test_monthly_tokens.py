@@ -81,3 +81,26 @@ def test_last_months_total_does_not_count(owner):
     MonthlyTokens.add((start - timedelta(days=1)).date().replace(day=1), 500, person_id=owner.pk)
     assert refusal(person_id=owner.pk, key=None) == ""
     assert refusal(person_id=owner.pk, key=None, now=start - timedelta(days=1)) != ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_counts_the_runs_made_before_it(owner):
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("engine", "0005_run_tokens")])
+    old = executor.loader.project_state([("engine", "0005_run_tokens")]).apps
+    key = old.get_model("engine", "EngineKey").objects.create(
+        name="ci", prefix="sk-x", key_hash="h" * 64
+    )
+    thread = old.get_model("engine", "Thread").objects.create(id="thread_m", created_by_key=key)
+    Run = old.get_model("engine", "Run")
+    for n, tokens in enumerate([5, 7]):
+        Run.objects.create(id=f"run_m{n}", thread=thread, assistant_id="asst_m", model="demo",
+                           person_id=owner.pk, tokens=tokens)  # fmt: skip
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    month = month_of(Run.objects.get(id="run_m0").created_at)
+    assert MonthlyTokens.used(month, person_id=owner.pk) == 12
+    assert MonthlyTokens.used(month, key_id=key.pk) == 12
