@@ -14,6 +14,8 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
+from dashboard.admin_json import json_column, pretty
+
 from .models import (
     Answer,
     AssistantRecord,
@@ -32,13 +34,6 @@ from .models import (
     VectorStoreRecord,
     WaitingRun,
 )
-
-
-def pretty(value: Any) -> str:
-    return format_html(
-        '<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
-        json.dumps(value, indent=2, ensure_ascii=False, default=str),
-    )
 
 
 def admin_link(url_name: str, object_id: Any, text: Any) -> str:
@@ -189,9 +184,7 @@ class RunRecordAdmin(ReadOnly):
     list_select_related = ["thread", "started_by"]
     inlines = [ToolOutputInline]
 
-    @admin.display(description="Options")
-    def options_json(self, obj: RunRecord) -> str:
-        return pretty(obj.options)
+    options_json = json_column("options", "Options")
 
     @admin.display(description="In the built-in engine")
     def engine_run(self, obj: RunRecord) -> str:
@@ -337,13 +330,9 @@ class WaitingRunAdmin(ReadOnly):
     exclude = ["calls", "endpoint_results"]
     date_hierarchy = "since"
 
-    @admin.display(description="Calls")
-    def pretty_calls(self, obj: WaitingRun) -> str:
-        return pretty(obj.calls)
+    pretty_calls = json_column("calls", "Calls")
 
-    @admin.display(description="Endpoint results")
-    def pretty_results(self, obj: WaitingRun) -> str:
-        return pretty(obj.endpoint_results)
+    pretty_results = json_column("endpoint_results", "Endpoint results")
 
 
 @admin.register(Answer)
@@ -356,9 +345,7 @@ class AnswerAdmin(ReadOnly):
     exclude = ["outputs"]
     date_hierarchy = "at"
 
-    @admin.display(description="Outputs")
-    def pretty_outputs(self, obj: Answer) -> str:
-        return pretty(obj.outputs)
+    pretty_outputs = json_column("outputs", "Outputs")
 
 
 @admin.register(SavedReply)

@@ -3,15 +3,15 @@ pretty-printed. Changing API objects belongs to the API; keys are managed here."
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import admin
 from django.db.models import JSONField
 from django.http import HttpRequest
-from django.utils.html import format_html
 from django_tasks_db.admin import DBTaskResultAdmin
 from django_tasks_db.models import DBTaskResult
+
+from dashboard.admin_json import json_column
 
 from .models import (
     Assistant,
@@ -28,13 +28,6 @@ from .models import (
     Thread,
     TokenBudget,
 )
-
-
-def pretty(value: Any) -> str:
-    return format_html(
-        '<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
-        json.dumps(value, indent=2, ensure_ascii=False),
-    )
 
 
 class InspectOnly(admin.ModelAdmin):
@@ -58,13 +51,7 @@ class InspectOnly(admin.ModelAdmin):
     def __getattr__(self, name: str) -> Any:
         # `<field>_json` read-only columns, made on demand for every JSON field.
         if name.endswith("_json"):
-            field = name.removesuffix("_json")
-
-            def show(obj: Any) -> str:
-                return pretty(getattr(obj, field))
-
-            show.short_description = field.replace("_", " ")  # type: ignore[attr-defined]
-            return show
+            return json_column(name.removesuffix("_json")).__get__(self)
         raise AttributeError(name)
 
 
@@ -208,17 +195,9 @@ class TaskResultAdmin(DBTaskResultAdmin):
             for name in super().get_readonly_fields(request, obj)
         ]
 
-    @admin.display(description="args kwargs")
-    def args_kwargs_json(self, obj: DBTaskResult) -> str:
-        return pretty(obj.args_kwargs)
-
-    @admin.display(description="return value")
-    def return_value_json(self, obj: DBTaskResult) -> str:
-        return pretty(obj.return_value)
-
-    @admin.display(description="worker ids")
-    def worker_ids_json(self, obj: DBTaskResult) -> str:
-        return pretty(obj.worker_ids)
+    args_kwargs_json = json_column("args_kwargs")
+    return_value_json = json_column("return_value")
+    worker_ids_json = json_column("worker_ids")
 
 
 # Model providers: managed on the dashboard's Models page, inspected here (keys masked).
