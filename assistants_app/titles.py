@@ -32,7 +32,9 @@ def plain_text(markdown: str) -> str:
 
 def short_title(markdown: str, limit: int = TITLE_CHARS) -> str:
     """At most `limit` characters, cut between words with an ellipsis when it is longer."""
-    text = plain_text(markdown)
+    # A title needs only the start; the patterns below must never see a 256,000-character
+    # message (their lazy groups scan on to the end for every opening mark).
+    text = plain_text(markdown[: limit * 40])
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]

@@ -89,6 +89,6 @@ def test_hostile_model_output_is_shown_as_text(client, owner, api, chat_model, c
     page = pages["thread"]
     assert '&lt;script&gt;alert("answer")&lt;/script&gt;' in page  # shown, as text
     assert "<strong>bold</strong>" in page  # Markdown still works
-    assert "&lt;img src=y onerror=alert(6)&gt;" in pages["threads"]  # the title, as text
+    assert "&lt;img src=y onerror=alert(6)" in pages["threads"]  # the title, as text
     assert "&lt;b onmouseover=alert(5)&gt;Helper&lt;/b&gt;" in pages["assistants"]
     assert "&lt;svg onload=alert(7)&gt;" in pages["steps"]  # the output typed, as text
