@@ -17,3 +17,12 @@ def signed_in(page: Page, live_server, owner, engine) -> Page:
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Welcome to Assistant Studio")).to_be_visible()
     return page
+
+
+@pytest.fixture
+def console(signed_in: Page) -> list[str]:
+    """Console errors and uncaught exceptions on the page (a test ends by asserting none)."""
+    seen: list[str] = []
+    signed_in.on("console", lambda m: seen.append(m.text) if m.type == "error" else None)
+    signed_in.on("pageerror", lambda error: seen.append(str(error)))
+    return seen

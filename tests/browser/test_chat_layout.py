@@ -26,15 +26,6 @@ WIDER_THAN_390 = """() => [...document.querySelectorAll('body *')]
   .slice(0, 20)"""
 
 
-@pytest.fixture
-def console(signed_in: Page) -> list[str]:
-    """Console errors and uncaught exceptions on the page (a test ends by asserting none)."""
-    seen: list[str] = []
-    signed_in.on("console", lambda m: seen.append(m.text) if m.type == "error" else None)
-    signed_in.on("pageerror", lambda error: seen.append(str(error)))
-    return seen
-
-
 def shoot(page: Page, name: str) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(exist_ok=True)

@@ -36,15 +36,6 @@ WATCH_LENGTHS = """() => {
 
 
 @pytest.fixture
-def console(signed_in: Page) -> list[str]:
-    """Console errors and uncaught exceptions on the page (a test ends by asserting none)."""
-    seen: list[str] = []
-    signed_in.on("console", lambda m: seen.append(m.text) if m.type == "error" else None)
-    signed_in.on("pageerror", lambda error: seen.append(str(error)))
-    return seen
-
-
-@pytest.fixture
 def slow(chat_server, chat_model, settings):
     """The fake model writes REPLY a few characters every 50 ms (about 5 s in all)."""
     settings.ENGINE_CHAT_TIMEOUT = 15.0
