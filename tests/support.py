@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from django.db import connection
 from django.test import Client
-from django.urls import URLResolver, get_resolver
+from django.urls import URLResolver, get_resolver, reverse
 
 T = TypeVar("T")
 
@@ -40,6 +40,14 @@ def logged_in(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def upload_to_library(person, *files) -> None:
+    """Upload `files` (SimpleUploadedFile) on the Files page as `person`: the team library's,
+    offered in the pickers."""
+    data = {"files": list(files), "purpose": "assistants"}
+    response = logged_in(person).post(reverse("file_upload"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
 
 
 def wait_until(

@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -29,7 +28,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from engine.models import EngineKey, ModelAlias, ModelProvider
 from tests.conftest import PASSWORD
-from tests.support import WEATHER_TOOL
+from tests.support import WEATHER_TOOL, upload_to_library
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -232,14 +231,11 @@ def data(admin_user, teammate, api, make_thread, settings, tmp_path) -> Data:
     changed = api.assistants.update(assistant.id, instructions="Be brief and friendly.")
     audit.assistant_saved(Connection.objects.default(), admin_user, assistant, changed)
     # Uploaded on the Files page, so that they are the team library's (offered in pickers).
-    uploader = Client()
-    uploader.force_login(admin_user)
-    uploads = [
+    upload_to_library(
+        admin_user,
         SimpleUploadedFile("handbook.txt", b"Our offices open at nine.\n"),
         SimpleUploadedFile("a-rather-long-file-name-for-the-quarterly-report.csv", b"a,b\n1,2\n"),
-    ]
-    response = uploader.post(reverse("file_upload"), {"files": uploads, "purpose": "assistants"})
-    assert response.status_code == 302, response.content.decode()[:2000]
+    )
     uploaded = api.files.retrieve(FileRecord.objects.get(filename="handbook.txt").file_id)
     store = api.vector_stores.create(name="Handbook", file_ids=[uploaded.id])
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Page, expect
+
+from tests.support import upload_to_library
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,14 +41,11 @@ def test_the_top_links_fold_behind_a_menu_on_a_phone(signed_in: Page):
 
 def test_pick_files_by_searching_and_see_them_as_chips(signed_in: Page, live_server, owner):
     page = signed_in
-    uploader = Client()
-    uploader.force_login(owner)
-    files = [
+    upload_to_library(
+        owner,
         SimpleUploadedFile("handbook.txt", b"Our offices open at nine.\n"),
         SimpleUploadedFile("prices.csv", b"item,price\ntea,2\n"),
-    ]
-    response = uploader.post(reverse("file_upload"), {"files": files, "purpose": "assistants"})
-    assert response.status_code == 302
+    )
 
     page.goto(live_server.url + reverse("vector_store_create"))
     page.get_by_label("Name", exact=True).fill("Office")
