@@ -25,8 +25,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
+import httpx
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
@@ -47,7 +49,7 @@ from ..services import (
     async_client_for,
 )
 from ..services.types import Run, RunEvent
-from . import in_words
+from . import backend, in_words
 
 LIVE_STATUS = "threads/detail.html#live_status"
 FINAL = frozenset({"requires_action", "completed", "failed", "cancelled", "expired", "incomplete"})
@@ -163,6 +165,7 @@ def _run_in(error: AssistantsError) -> Run | None:
 def stream_turn(turn: Turn, open_stream: Opener) -> StreamingHttpResponse:
     """The SSE response for `turn`, streamed by whichever server is serving this request."""
     if isinstance(turn.request, ASGIRequest):
+        turn.client = backend(turn.thread.connection, http_client=_returning_http())
         events: Any = _async_events(turn, turn.prelude(), open_stream)
     else:
         events = _sync_events(turn, turn.prelude(), open_stream)
@@ -217,6 +220,24 @@ async def _async_events(turn: Turn, prelude: bytes, open_stream: Opener) -> Asyn
         except AssistantsError:
             pass
     yield await _in_thread(turn.fall_back)
+
+
+def _return_connections(request: httpx.Request) -> None:
+    # The backend is often the engine on this same server, which needs a pooled connection
+    # to answer: many turns each holding one while they wait would exhaust the pool.
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+@cache
+def _returning_http() -> httpx.Client:
+    """The http client of turns under ASGI (pooled connections): each backend call gives this
+    thread's database connections back first (the next query borrows one again)."""
+    return httpx.Client(
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        event_hooks={"request": [_return_connections]},
+    )
 
 
 def _in_thread(function: Callable[..., bytes], *args: Any) -> Awaitable[bytes]:
