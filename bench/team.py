@@ -34,19 +34,25 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def turns(person, username: str, assistant_id: str, count: int) -> list[float]:
-    """Sign in, start a chat, then `count` timed turns (send, poll until the answer)."""
+    """Sign in, then `count` timed turns (send, poll until the answer); the first message
+    starts the chat, as the New chat page does."""
     person.request("GET", "/login/")
     person.form("/login/", {"username": username, "password": PASSWORD})
-    thread_url = person.form("/threads/new/", {"assistant_id": assistant_id}).headers["Location"]
+    thread_url = None
     durations = []
     for number in range(count):
         started = time.perf_counter()
-        sent = person.request(
-            "POST", f"{thread_url}messages/", htmx=True, data={"content": f"Turn {number}"}
-        )
-        status_url = re.search(r'hx-get="(/threads/\d+/runs/run_\w+/status/)', sent.text)[1]
+        data = {"content": f"Turn {number}"}
+        if thread_url is None:
+            data["assistant_id"] = assistant_id
+            sent = person.request("POST", "/threads/new/", htmx=True, data=data)
+            thread_url = sent.headers["HX-Redirect"]
+            page = person.request("GET", thread_url).text  # the new chat's own page
+        else:
+            page = person.request("POST", f"{thread_url}messages/", htmx=True, data=data).text
+        polling = re.search(r'hx-get="(/threads/\d+/runs/run_\w+/status/)', page)
         delay = 0.2  # what the page does: poll from 200 ms, backing off
-        while person.request("GET", status_url, htmx=True).status_code != 286:
+        while polling and person.request("GET", polling[1], htmx=True).status_code != 286:
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
         durations.append(time.perf_counter() - started)
