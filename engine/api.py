@@ -269,6 +269,16 @@ def ok(payload: dict[str, Any], **headers: str) -> JsonResponse:
     return response
 
 
+def shown_or_deleted(request: HttpRequest, found: Any, deleted: str) -> JsonResponse:
+    """GET: `found` as the API shows it; DELETE: deleted, and said so with the object type
+    `deleted` (e.g. "thread.deleted")."""
+    if request.method == "DELETE":
+        object_id = found.pk
+        found.delete()
+        return ok({"id": object_id, "object": deleted, "deleted": True})
+    return ok(found.to_api())
+
+
 # ---------------------------------------------------------------------------------------------
 # Lists
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
-from ..api import body, endpoint, ok, paginate
+from ..api import body, endpoint, ok, paginate, shown_or_deleted
 from ..files.tools import create_helper_stores
 from ..models import Assistant
 from ..providers import check_model
@@ -37,11 +37,8 @@ def assistants(request: HttpRequest) -> HttpResponse:
 def assistant(request: HttpRequest, assistant_id: str) -> HttpResponse:
     key = request.engine_key
     found = lookups.assistant(key, assistant_id, write=request.method != "GET")
-    if request.method == "GET":
-        return ok(found.to_api())
-    if request.method == "DELETE":
-        found.delete()
-        return ok({"id": assistant_id, "object": "assistant.deleted", "deleted": True})
+    if request.method != "POST":
+        return shown_or_deleted(request, found, "assistant.deleted")
     values = body(request, ModifyAssistant).values()
     if "model" in values:
         check_model(values["model"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
-from ..api import ApiError, body, endpoint, ok, paginate
+from ..api import ApiError, body, endpoint, ok, paginate, shown_or_deleted
 from ..models import Thread
 from ..schemas import CreateMessage, ModifyMetadata
 from . import lookups
@@ -35,11 +35,8 @@ def messages(request: HttpRequest, thread_id: str) -> HttpResponse:
 @endpoint("GET", "POST", "DELETE")
 def message(request: HttpRequest, thread_id: str, message_id: str) -> HttpResponse:
     found = lookups.message(lookups.thread(request.engine_key, thread_id), message_id)
-    if request.method == "GET":
-        return ok(found.to_api())
-    if request.method == "DELETE":
-        found.delete()
-        return ok({"id": message_id, "object": "thread.message.deleted", "deleted": True})
+    if request.method != "POST":
+        return shown_or_deleted(request, found, "thread.message.deleted")
     data = body(request, ModifyMetadata)
     if "metadata" in data.model_fields_set:
         found.metadata = data.metadata or {}

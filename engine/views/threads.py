@@ -6,7 +6,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 from .. import streaming, usage
-from ..api import body, endpoint, ok
+from ..api import body, endpoint, ok, shown_or_deleted
 from ..files.tools import create_helper_stores
 from ..models import Principal, Thread
 from ..providers import check_model
@@ -44,11 +44,8 @@ def threads(request: HttpRequest) -> HttpResponse:
 @endpoint("GET", "POST", "DELETE")
 def thread(request: HttpRequest, thread_id: str) -> HttpResponse:
     found = lookups.thread(request.engine_key, thread_id)
-    if request.method == "GET":
-        return ok(found.to_api())
-    if request.method == "DELETE":
-        found.delete()
-        return ok({"id": thread_id, "object": "thread.deleted", "deleted": True})
+    if request.method != "POST":
+        return shown_or_deleted(request, found, "thread.deleted")
     data = body(request, ModifyThread)
     if "metadata" in data.model_fields_set:
         found.metadata = data.metadata or {}
