@@ -63,10 +63,33 @@ class Tally:
     probe_errors: list[str] = field(default_factory=list)
 
 
-async def follow(name: str, opened, refusal, outcome, gate: asyncio.Semaphore, t: Tally) -> None:
+class Watched:
+    """What a watcher expects of its stream: every event in `wanted` (the line `data: [DONE]`
+    counts as the event "[DONE]"; `lacks` names them in an error), and none of `bad` (each an
+    error, as said there)."""
+
+    def __init__(self, name: str, wanted: set[str], lacks: str, bad: dict[str, str]) -> None:
+        self.name, self.wanted, self.lacks, self.bad = name, wanted, lacks, bad
+
+    async def lacking(self, lines, t: Tally) -> str | None:
+        """Read the stream to its end; what it lacked, or None."""
+        event, seen = "", set()
+        async for line in lines:
+            if line.startswith("event: "):
+                event = line[7:]
+                seen.add(event)
+                if event in self.bad:
+                    t.errors.append(self.bad[event])
+            elif line == "data: [DONE]":
+                seen.add("[DONE]")
+        return None if self.wanted <= seen else f"{self.lacks} (last {event})"
+
+
+async def follow(watched: Watched, opened, refusal, gate: asyncio.Semaphore, t: Tally) -> None:
     """Open a stream (`opened`, an async context manager) while holding `gate`, released once it
     is connected, and count it open while it lasts. `refusal(response)` says why the response is
-    no stream (or None); `outcome(lines)` reads the stream to its end and says what it lacked."""
+    no stream (or None)."""
+    name = watched.name
     released = False
     await gate.acquire()
     try:
@@ -80,7 +103,7 @@ async def follow(name: str, opened, refusal, outcome, gate: asyncio.Semaphore, t
             gate.release()
             released = True
             try:
-                lacking = await outcome(response.aiter_lines())
+                lacking = await watched.lacking(response.aiter_lines(), t)
             finally:
                 t.open -= 1
             if lacking:
@@ -108,20 +131,11 @@ async def watch(
             return f"HTTP {response.status_code}: {(await response.aread())[:200]!r}"
         return None
 
-    async def outcome(lines) -> str | None:
-        event, completed, done = "", False, False
-        async for line in lines:
-            if line.startswith("event: "):
-                event = line[7:]
-                completed |= event == "thread.run.completed"
-                if event == "error":
-                    t.errors.append(f"error event in stream {number}")
-            elif line == "data: [DONE]":
-                done = True
-        return None if completed and done else f"completed/[DONE] (last {event})"
-
+    name = f"stream {number}"
+    wanted = {"thread.run.completed", "[DONE]"}
+    bad = {"error": f"error event in stream {number}"}
     opened = client.stream("POST", "/v1/threads/runs", json=body)
-    await follow(f"stream {number}", opened, refusal, outcome, gate, t)
+    await follow(Watched(name, wanted, "completed/[DONE]", bad), opened, refusal, gate, t)
 
 
 async def watch_page(
@@ -135,19 +149,11 @@ async def watch_page(
             return f"HTTP {response.status_code} {kind}"
         return None
 
-    async def outcome(lines) -> str | None:
-        event, done = "", False
-        async for line in lines:
-            if line.startswith("event: "):
-                event = line[7:]
-                done |= event == "done"
-                if event == "fallback":
-                    t.errors.append(f"chat {thread_pk}: the stream fell back to polling")
-        return None if done else f"done (last {event})"
-
+    name = f"chat {thread_pk}"
+    bad = {"fallback": f"chat {thread_pk}: the stream fell back to polling"}
     url = f"/threads/{thread_pk}/messages/"
     opened = client.stream("POST", url, data={"content": "Hello"}, headers=headers)
-    await follow(f"chat {thread_pk}", opened, refusal, outcome, gate, t)
+    await follow(Watched(name, {"done"}, "done", bad), opened, refusal, gate, t)
 
 
 def make_chats(count: int, username: str) -> list[int]:
