@@ -201,6 +201,8 @@ def recover(now: datetime | None = None) -> int:
                 logger.warning("Run %s: its worker stopped; retrying", run.pk)
     for worker_id, since in dead.items():
         touched += tasks.abandon_tasks(worker_id, started_before=since)
+    patience = timedelta(seconds=max(30.0, engine_setting("ENGINE_RUN_LEASE_SECONDS")))
+    touched += tasks.abandon_orphaned_runs(started_before=now - patience)
     for run in Run.objects.waiting_too_long(now):
         touched += run.expire_if_due(now)
     # A cancel whose finishing task was lost, and queued runs whose task was lost.
@@ -215,7 +217,6 @@ def recover(now: datetime | None = None) -> int:
             run_id,
             Run.CANCELLED,
         )
-    patience = timedelta(seconds=max(30.0, engine_setting("ENGINE_RUN_LEASE_SECONDS")))
     for run_id in Run.objects.filter(status=Run.QUEUED, queued_at__lt=now - patience).values_list(
         "pk", flat=True
     ):

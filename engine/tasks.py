@@ -35,6 +35,30 @@ def enqueue_run(run_id: str) -> None:
     transaction.on_commit(lambda: _enqueue(run_id))
 
 
+def abandon_orphaned_runs(*, started_before: datetime) -> int:
+    """Settle run tasks whose worker died before it took the run's lease (so no lease ran out
+    to name it): a row RUNNING since before `started_before` whose run that worker does not
+    hold. The run itself is queued again by recovery; only the row would stay RUNNING."""
+    from .models import Run
+
+    running = DBTaskResult.objects.running().filter(
+        task_path=execute_run.module_path, started_at__lt=started_before
+    )
+    rows = list(running.values_list("pk", "worker_ids", "args_kwargs"))
+    run_ids = {(args_kwargs.get("args") or [""])[0] for _, _, args_kwargs in rows}
+    held = set(
+        Run.objects.filter(
+            pk__in=run_ids, status__in=(Run.IN_PROGRESS, Run.CANCELLING)
+        ).values_list("pk", "worker_id")
+    )
+    orphans = [
+        pk
+        for pk, worker_ids, args_kwargs in rows
+        if ((args_kwargs.get("args") or [""])[0], worker_ids[-1] if worker_ids else "") not in held
+    ]
+    return _abandon(running.filter(pk__in=orphans), "the worker executing this task stopped")
+
+
 def abandon_tasks(worker_id: str, *, started_before: datetime) -> int:
     """Settle the task rows a dead worker was executing: FAILED, not RUNNING forever. Only rows
     it claimed before `started_before` (when its lease ran out): a worker that was merely
@@ -45,11 +69,16 @@ def abandon_tasks(worker_id: str, *, started_before: datetime) -> int:
         for pk, worker_ids in running.values_list("pk", "worker_ids")
         if worker_ids and worker_ids[-1] == worker_id
     ]
-    return running.filter(pk__in=held).update(
+    return _abandon(
+        running.filter(pk__in=held), f"worker {worker_id} stopped while executing this task"
+    )
+
+
+def _abandon(rows, why: str) -> int:
+    return rows.update(
         status=TaskResultStatus.FAILED,
         finished_at=timezone.now(),
         return_value=None,
         exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
-        traceback=f"WorkerLost: worker {worker_id} stopped while executing this task; "
-        "the engine recovered its work.",
+        traceback=f"WorkerLost: {why}; the engine recovered its work.",
     )

@@ -107,3 +107,36 @@ def test_only_the_rows_a_worker_held_before_its_lease_ran_out_are_failed(transac
         rows["resumed"]: "RUNNING",
         rows["other"]: "RUNNING",
     }
+
+
+def test_a_task_whose_worker_died_before_taking_its_run_does_not_stay_running(openai_client):
+    # A worker killed between claiming a task and leasing its run leaves no lease to run out,
+    # so nothing else names it: recovery settles the row once its run is held by nobody.
+    from engine import executor
+
+    assistant = openai_client.beta.assistants.create(model="demo")
+    now = timezone.now()
+    rows = {}
+    for name, worker, started in [
+        ("orphan", "w-gone", now - timedelta(seconds=120)),
+        ("held", "w-alive", now - timedelta(seconds=120)),
+        ("just claimed", "w-new", now),
+    ]:
+        thread = openai_client.beta.threads.create()
+        run = openai_client.beta.threads.runs.create(thread.id, assistant_id=assistant.id)
+        row = DBTaskResult.objects.get(args_kwargs__args=[run.id])
+        row.claim(worker)
+        DBTaskResult.objects.filter(pk=row.pk).update(started_at=started)
+        rows[name] = (row.pk, run.id)
+    held_run = rows["held"][1]
+    Run.objects.filter(pk=held_run).update(
+        status=Run.IN_PROGRESS, worker_id="w-alive", lease_expires_at=now + timedelta(seconds=60)
+    )
+
+    executor.recover()
+
+    statuses = dict(DBTaskResult.objects.values_list("pk", "status"))
+    assert statuses[rows["orphan"][0]] == "FAILED"
+    assert statuses[rows["held"][0]] == "RUNNING"
+    assert statuses[rows["just claimed"][0]] == "RUNNING"
+    assert Run.objects.get(pk=rows["orphan"][1]).status == Run.QUEUED  # retried, not lost
