@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 from urllib.parse import quote
 
@@ -48,6 +50,14 @@ def upload_to_library(person, *files) -> None:
     data = {"files": list(files), "purpose": "assistants"}
     response = logged_in(person).post(reverse("file_upload"), data)
     assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def run_async(coroutine: Coroutine[object, object, T]) -> T:
+    """Run a coroutine to its end from a synchronous test. On a thread of its own: once the
+    browser tests have run, Playwright's sync API keeps an event loop running on this one, where
+    asyncio.run and async_to_sync refuse to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def wait_until(

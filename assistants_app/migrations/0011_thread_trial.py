@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('assistants_app', '0010_thread_message_index'),
+        ("assistants_app", "0010_thread_message_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='threadrecord',
-            name='trial',
-            field=models.BooleanField(default=False, help_text="A test chat of the assistant's page: left out of My threads until kept."),
+            model_name="threadrecord",
+            name="trial",
+            field=models.BooleanField(
+                default=False,
+                help_text="A test chat of the assistant's page: left out of My threads until kept.",
+            ),
         ),
     ]

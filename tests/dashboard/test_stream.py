@@ -7,7 +7,6 @@ The Django test client is a WSGI client, so these drive the sync generator; the 
 import json
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.test import AsyncClient
 from django.urls import reverse
 
@@ -15,6 +14,7 @@ from assistants_app.chat_stream import LiveReply, settled_end
 from assistants_app.models import AuditEvent, RunRecord, ThreadRecord, ToolOutputSubmission
 from assistants_app.services.types import MessageDeltaEvent, MessageEvent
 from tests.fakes.chat_server import Reply
+from tests.support import run_async
 
 from .support import HTMX, composer_tag, poll, stopped
 
@@ -243,7 +243,7 @@ def test_under_asgi_the_reply_streams_from_an_async_iterator(owner, make_thread)
         assert response.is_async  # Django would buffer a sync iterator under ASGI
         return [chunk async for chunk in response.streaming_content]
 
-    seen = events(async_to_sync(converse)())
+    seen = events(run_async(converse()))
     assert seen[0][0] == "pane"
     assert seen[-1][0] == "done" and 'You said: "Hello async"' in seen[-1][1]["html"]
     assert RunRecord.objects.get(thread=thread).status == "completed"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import openai
 import pytest
 
-from engine.models import Assistant, Run, RoutingSettings, Thread
+from engine.models import Assistant, RoutingSettings, Run, Thread
 
 MISSING = "The model 'gpt-nope' does not exist or you do not have access to it."
 

@@ -10,7 +10,6 @@ is 30 s, far beyond how long each test waits."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import signal
@@ -27,7 +26,7 @@ from django.db import connection
 
 from engine import wakeup
 from engine.models import Listener, Run
-from tests.support import database_url, wait_until
+from tests.support import database_url, run_async, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -167,5 +166,5 @@ def test_a_coroutine_waits_for_a_change_made_by_another_host(elsewhere):
             assert changed, "no wake-up arrived\n" + writer.output()
             return quiet, changed
 
-    quiet, changed = asyncio.run(scenario())
+    quiet, changed = run_async(scenario())
     assert (quiet, changed) == (False, True)

@@ -24,6 +24,7 @@ from django.test import Client
 from django.urls import include, path, reverse
 
 from dashboard.serving import ChunkStream, FileStream
+from tests.support import run_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,7 +78,7 @@ def asgi_get(
 
         await application(scope, receive, send)
 
-    asyncio.run(run())
+    run_async(run())
     return result["status"], result["messages"], result["bytes"]
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from engine.models import EngineKey, Run
 from engine.worker import start_in_thread
-from tests.support import wait_until
+from tests.support import run_async, wait_until
 from tests.team.served import Served
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -131,7 +131,7 @@ def test_many_streams_open_at_once_without_a_thread_each(server):
             server.spawn("manage.py", "engine_worker")
             await asyncio.wait_for(asyncio.gather(*streams), timeout=60)
 
-    asyncio.run(scenario())
+    run_async(scenario())
     for watcher in watchers:
         assert watcher.done and watcher.events[-2:] == ["thread.run.completed", "done"]
         assert "thread.message.delta" in watcher.events
