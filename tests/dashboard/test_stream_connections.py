@@ -9,12 +9,12 @@ import threading
 
 import httpx
 import pytest
-from asgiref.sync import async_to_sync
 from django.db import connections
 from django.test import AsyncClient
 from django.urls import reverse
 
 from assistants_app.models import RunRecord
+from tests.support import run_async
 
 from .test_stream import events
 
@@ -56,7 +56,7 @@ def test_under_asgi_no_engine_call_is_made_holding_a_database_connection(
         )
         return [chunk async for chunk in response.streaming_content]
 
-    seen = events(async_to_sync(converse)())
+    seen = events(run_async(converse()))
     assert seen[-1][0] == "done" and 'You said: "Hello pool"' in seen[-1][1]["html"]
     assert RunRecord.objects.get(thread=thread).status == "completed"
     # First the send view stores the message (views/threads.py, before the stream: not
