@@ -72,7 +72,7 @@ def test_cancel_a_run(signed_in: Page, live_server, weather_assistant):
     start_chat(page, live_server, weather_assistant)
     composer(page).fill("get_weather city=Oslo")
     page.get_by_role("button", name="Send").click()
-    expect(page.get_by_role("heading", name="get_weather")).to_be_visible()
+    expect(page.get_by_role("heading", name="get_weather", exact=True)).to_be_visible()
     page.get_by_role("button", name="Cancel run").click()
     expect(page.get_by_text("The run was cancelled")).to_be_visible()
     expect(page.get_by_role("button", name="Try again")).to_be_visible()
