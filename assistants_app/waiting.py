@@ -141,10 +141,6 @@ def waiting_for(user) -> QuerySet[WaitingRun]:
     return WaitingRun.objects.filter(live, run__thread__in=threads, run__status="requires_action")
 
 
-def count_for(user) -> int:
-    return sum(len(row.calls) for row in waiting_for(user).only("calls"))
-
-
 # --- claiming --------------------------------------------------------------------------------
 
 
