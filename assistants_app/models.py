@@ -387,9 +387,17 @@ class RunRecord(models.Model):
             self.status, self.last_error = status, last_error
             self.save(update_fields=["status", "last_error", "updated_at"])
 
-    def record_outputs(self, tool_calls: list[dict], outputs: list[dict[str, str]], user) -> None:
-        """Who submitted which output, the API does not know. A call answered already (a
-        repeated post the backend refused anyway) keeps its first record."""
+    def record_outputs(
+        self,
+        tool_calls: list[dict],
+        outputs: list[dict[str, str]],
+        user,
+        made: list[dict] | None = None,
+    ) -> None:
+        """Who submitted which output, and how it was made (`made`, one per call: "how" and, for
+        an endpoint's answer, its status and time), the API does not know. A call answered
+        already (a repeated post the backend refused anyway) keeps its first record."""
+        made = made or [{}] * len(tool_calls)
         submissions = [
             ToolOutputSubmission(
                 run=self,
@@ -398,8 +406,11 @@ class RunRecord(models.Model):
                 arguments=call["function"]["arguments"],
                 output=output["output"],
                 submitted_by=user,
+                how=how.get("how", "typed"),
+                endpoint_status=how.get("endpoint_status"),
+                endpoint_ms=how.get("endpoint_ms"),
             )
-            for call, output in zip(tool_calls, outputs, strict=True)
+            for call, output, how in zip(tool_calls, outputs, made, strict=True)
         ]
         ToolOutputSubmission.objects.bulk_create(submissions, ignore_conflicts=True)
 
@@ -417,7 +428,7 @@ class ToolOutputSubmission(models.Model):
     )
     submitted_at = models.DateTimeField(auto_now_add=True)
     # How the output was made (waiting.HOW) and, for an endpoint's answer, its HTTP status and
-    # time; set by waiting.submit_answer after the submission is recorded.
+    # time; written with the row, so no reader sees a half-made record.
     how = models.CharField(max_length=20, default="typed")
     endpoint_status = models.PositiveSmallIntegerField(null=True, blank=True)
     endpoint_ms = models.PositiveIntegerField(null=True, blank=True)

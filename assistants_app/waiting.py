@@ -35,7 +35,6 @@ from .models import (
     RunRecord,
     SavedReply,
     ThreadRecord,
-    ToolOutputSubmission,
     WaitingRun,
 )
 from .rendering import pretty_json
@@ -283,13 +282,7 @@ def answered(
 ) -> None:
     """The backend took the outputs: record who gave which, how it was made, in the trail."""
     Answer.objects.filter(pk=turn.answer.pk).update(sent=True)
-    record.record_outputs(calls, outputs, user)
-    for call, how in zip(calls, made, strict=True):
-        ToolOutputSubmission.objects.filter(run=record, tool_call_id=call["id"]).update(
-            how=how["how"],
-            endpoint_status=how.get("endpoint_status"),
-            endpoint_ms=how.get("endpoint_ms"),
-        )
+    record.record_outputs(calls, outputs, user, made)
     audit.tool_outputs_submitted(record, user, calls, outputs, made=made)
     WaitingRun.objects.filter(run=record, round_id=turn.answer.round_id).delete()
     cache.delete(_round_key(record))
