@@ -21,6 +21,7 @@ from .provider_models import (
     ModelProvider,
     ProviderKind,
     ProviderModel,
+    Routed,
     RoutingSettings,
     UnknownModels,
 )
@@ -116,6 +117,18 @@ def _info(record: ModelProvider, offered: list[ProviderModel], owners: dict) -> 
     )
 
 
+def _provider(provider_id: int) -> ModelProvider | None:
+    return ModelProvider.objects.filter(pk=provider_id).first()
+
+
+def _deleted(record: Routed | None, label: str) -> str | None:
+    """Delete `record`: its field `label`, or None when there was no record."""
+    if record is None:
+        return None
+    record.delete()
+    return getattr(record, label)
+
+
 def list_providers() -> list[ProviderInfo]:
     offered = list(ProviderModel.objects.select_related("provider"))
     owners: dict[str, set[str]] = {}
@@ -146,11 +159,7 @@ def save_provider(
 ) -> ProviderInfo:
     """Add (provider_id None) or change a provider; `api_key` None keeps the stored key.
     A new or re-addressed provider that lists its models is asked for them at once."""
-    record = (
-        ModelProvider(created_by=created_by)
-        if provider_id is None
-        else ModelProvider.objects.filter(pk=provider_id).first()
-    )
+    record = ModelProvider(created_by=created_by) if provider_id is None else _provider(provider_id)
     if record is None:
         raise Refused("No such provider.")
     readdressed = record.pk is None or record.base_url != base_url or record.kind != kind
@@ -176,15 +185,11 @@ def save_provider(
 
 def delete_provider(provider_id: int) -> str | None:
     """Delete a provider and its models; its name, or None when there was none."""
-    record = ModelProvider.objects.filter(pk=provider_id).first()
-    if record is None:
-        return None
-    record.delete()
-    return record.name
+    return _deleted(_provider(provider_id), "name")
 
 
 def refresh_provider(provider_id: int) -> ProviderInfo | None:
-    record = ModelProvider.objects.filter(pk=provider_id).first()
+    record = _provider(provider_id)
     if record is None:
         return None
     refresh(record)
@@ -193,7 +198,7 @@ def refresh_provider(provider_id: int) -> ProviderInfo | None:
 
 def try_provider(provider_id: int, model: str = "") -> Trial | None:
     """List the provider's models and ask one of them for a tiny completion, timed."""
-    record = ModelProvider.objects.filter(pk=provider_id).first()
+    record = _provider(provider_id)
     if record is None:
         return None
     provider = instance(record)
@@ -231,7 +236,7 @@ def try_provider(provider_id: int, model: str = "") -> Trial | None:
 
 def add_model(provider_id: int, name: str) -> OfferedModel:
     """Offer a model by name (one the server does not list, an Azure deployment)."""
-    record = ModelProvider.objects.filter(pk=provider_id).first()
+    record = _provider(provider_id)
     if record is None:
         raise Refused("No such provider.")
     if record.offered.filter(name=name).exists():
@@ -258,11 +263,7 @@ def set_model_enabled(model_pk: int, enabled: bool) -> ProviderModel | None:
 
 
 def delete_model(model_pk: int) -> str | None:
-    offered = ProviderModel.objects.filter(pk=model_pk).first()
-    if offered is None:
-        return None
-    offered.delete()
-    return offered.model_id
+    return _deleted(ProviderModel.objects.filter(pk=model_pk).first(), "model_id")
 
 
 def served_model_ids() -> list[str]:
@@ -287,11 +288,7 @@ def add_alias(pattern: str, target: str) -> AliasInfo:
 
 
 def delete_alias(alias_id: int) -> str | None:
-    alias = ModelAlias.objects.filter(pk=alias_id).first()
-    if alias is None:
-        return None
-    alias.delete()
-    return alias.pattern
+    return _deleted(ModelAlias.objects.filter(pk=alias_id).first(), "pattern")
 
 
 def unknown_models() -> tuple[str, str]:

@@ -42,6 +42,10 @@ class RoutingQuerySet(models.QuerySet):
 
 
 class Routed(models.Model):
+    """A record routing reads: every change to one, saved or in bulk, rebuilds the routes."""
+
+    objects = RoutingQuerySet.as_manager()
+
     class Meta:
         abstract = True
 
@@ -175,8 +179,6 @@ class ProviderModel(Routed):
     discovered = models.BooleanField(default=False, help_text="Listed by the server (not typed).")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = RoutingQuerySet.as_manager()
-
     class Meta:
         ordering = ["model_id"]
         constraints = [
@@ -202,8 +204,6 @@ class ModelAlias(Routed):
     )
     target = models.CharField(max_length=256, help_text="The model id that answers instead.")
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = RoutingQuerySet.as_manager()
 
     class Meta:
         ordering = ["pattern"]
@@ -233,8 +233,6 @@ class RoutingSettings(Routed):
         max_length=8, choices=UnknownModels, default=UnknownModels.AUTO
     )
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = RoutingQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "routing settings"

@@ -70,45 +70,63 @@ class Hit:
 # The database's full-text index
 
 
-class _SQLite:
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+class _Index:
+    """One database's full-text index: its query syntax and SQL, the same questions."""
+
+    def match(self, words: list[str]) -> str:
+        raise NotImplementedError
+
+    def candidates_sql(self, where: str) -> str:
+        """Chunk ids matching the first parameter, within `where`, best first, up to a limit."""
+        raise NotImplementedError
+
+    def frequencies(self, words: list[str]) -> dict[str, int]:
+        """How many chunks hold each of `words`."""
+        raise NotImplementedError
+
+    def candidates(
+        self, stores: list[str], words: list[str], entries: list[int] | None, limit: int
+    ) -> list[int]:
+        where, params = _scope("c", stores, entries)
+        rows = _rows(self.candidates_sql(where), [self.match(words), *params, limit])
+        return [row[0] for row in rows]
+
+
+class _SQLite(_Index):
     TABLE = "engine_files_chunk_fts"
     VOCAB = "engine_files_chunk_vocab"
 
-    def candidates(
-        self, stores: list[str], words: list[str], entries: list[int] | None, limit: int
-    ) -> list[int]:
-        match = " OR ".join(f'"{w}"' for w in words)
-        where, params = _scope("c", stores, entries)
+    def match(self, words: list[str]) -> str:
+        return " OR ".join(f'"{w}"' for w in words)
+
+    def candidates_sql(self, where: str) -> str:
         # Table names are constants; every value is a placeholder.
-        sql = (
+        return (
             f"SELECT c.id FROM {self.TABLE} JOIN engine_files_chunk c ON c.id = {self.TABLE}.rowid "  # noqa: S608
             f"WHERE {self.TABLE} MATCH %s AND {where} ORDER BY {self.TABLE}.rank LIMIT %s"
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [match, *params, limit])
-            return [row[0] for row in cursor.fetchall()]
 
     def frequencies(self, words: list[str]) -> dict[str, int]:
         marks = ", ".join(["%s"] * len(words))
-        with connection.cursor() as cursor:
-            sql = f"SELECT term, doc FROM {self.VOCAB} WHERE term IN ({marks})"  # noqa: S608
-            cursor.execute(sql, words)
-            return dict(cursor.fetchall())
+        sql = f"SELECT term, doc FROM {self.VOCAB} WHERE term IN ({marks})"  # noqa: S608
+        return dict(_rows(sql, words))
 
 
-class _PostgreSQL:
-    def candidates(
-        self, stores: list[str], words: list[str], entries: list[int] | None, limit: int
-    ) -> list[int]:
-        query = " | ".join(f"'{w}'" for w in words)
-        where, params = _scope("c", stores, entries)
-        sql = (
+class _PostgreSQL(_Index):
+    def match(self, words: list[str]) -> str:
+        return " | ".join(f"'{w}'" for w in words)
+
+    def candidates_sql(self, where: str) -> str:
+        return (
             "SELECT c.id FROM engine_files_chunk c, to_tsquery('simple', %s) q "  # noqa: S608
             f"WHERE c.terms_tsv @@ q AND {where} ORDER BY ts_rank(c.terms_tsv, q) DESC LIMIT %s"
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [query, *params, limit])
-            return [row[0] for row in cursor.fetchall()]
 
     def frequencies(self, words: list[str]) -> dict[str, int]:
         parts = " UNION ALL ".join(
@@ -119,9 +137,7 @@ class _PostgreSQL:
         params: list[str] = []
         for word in words:
             params += [word, f"'{word}'"]
-        with connection.cursor() as cursor:
-            cursor.execute(parts, params)
-            return dict(cursor.fetchall())
+        return dict(_rows(parts, params))
 
 
 def _scope(alias: str, stores: list[str], entries: list[int] | None) -> tuple[str, list[Any]]:
@@ -133,7 +149,7 @@ def _scope(alias: str, stores: list[str], entries: list[int] | None) -> tuple[st
     return where, params
 
 
-def index() -> _SQLite | _PostgreSQL:
+def index() -> _Index:
     if connection.vendor == "postgresql":
         return _PostgreSQL()
     if connection.vendor == "sqlite":
