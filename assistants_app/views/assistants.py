@@ -146,7 +146,7 @@ def assistant_delete(request: HttpRequest, assistant_id: str) -> HttpResponse:
 
 
 @require_POST
-def check_schema(request: HttpRequest) -> HttpResponse:
+def assistant_check_schema(request: HttpRequest) -> HttpResponse:
     """Live check of a JSON Schema editor (htmx): valid, or where it is wrong."""
     field = request.POST.get("field", "")
     text = request.POST.get(field, "").strip()

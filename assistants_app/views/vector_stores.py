@@ -44,7 +44,7 @@ def _backend_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 
 
 @require_GET
-def store_list(request: HttpRequest) -> HttpResponse:
+def vector_store_list(request: HttpRequest) -> HttpResponse:
     connection = Connection.objects.default()
     after = request.GET.get("after", "")
     context: dict[str, Any] = {"nav": "vector_stores", "rows": [], "after": after}
@@ -72,7 +72,7 @@ def store_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def store_create(request: HttpRequest) -> HttpResponse:
+def vector_store_create(request: HttpRequest) -> HttpResponse:
     connection = Connection.objects.default()
     library = library_choices(connection)
     form = VectorStoreForm(request.POST or None, request.FILES or None, library=library)
@@ -102,7 +102,7 @@ def store_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @_backend_errors
-def store_detail(request: HttpRequest, store_id: str) -> HttpResponse:
+def vector_store_detail(request: HttpRequest, store_id: str) -> HttpResponse:
     connection, client, store = _store_or_404(request, store_id)
     context = _detail_context(request, connection, client, store)
     search = SearchForm(request.GET if "q" in request.GET else None)
@@ -127,7 +127,7 @@ def store_detail(request: HttpRequest, store_id: str) -> HttpResponse:
 
 @require_GET
 @_backend_errors
-def store_status(request: HttpRequest, store_id: str) -> HttpResponse:
+def vector_store_status(request: HttpRequest, store_id: str) -> HttpResponse:
     """The ingestion progress, polled by the store page while files are in progress."""
     if not request.htmx:
         return redirect("vector_store_detail", store_id)
@@ -138,7 +138,7 @@ def store_status(request: HttpRequest, store_id: str) -> HttpResponse:
 
 @require_POST
 @_backend_errors
-def store_add_files(request: HttpRequest, store_id: str) -> HttpResponse:
+def vector_store_add_files(request: HttpRequest, store_id: str) -> HttpResponse:
     connection, client, store = _store_or_404(request, store_id)
     form = AddStoreFilesForm(request.POST, request.FILES, library=library_choices(connection))
     if form.is_valid():
@@ -163,7 +163,7 @@ def store_add_files(request: HttpRequest, store_id: str) -> HttpResponse:
 
 @require_POST
 @_backend_errors
-def store_remove_file(request: HttpRequest, store_id: str, file_id: str) -> HttpResponse:
+def vector_store_remove_file(request: HttpRequest, store_id: str, file_id: str) -> HttpResponse:
     """Take a file out of the store (the file itself stays in Files)."""
     _connection, client, _store = _store_or_404(request, store_id)
     try:
@@ -179,7 +179,7 @@ def store_remove_file(request: HttpRequest, store_id: str, file_id: str) -> Http
 
 @require_http_methods(["GET", "POST"])
 @_backend_errors
-def store_delete(request: HttpRequest, store_id: str) -> HttpResponse:
+def vector_store_delete(request: HttpRequest, store_id: str) -> HttpResponse:
     connection, client, store = _store_or_404(request, store_id)
     record = VectorStoreRecord.objects.find(connection, store_id)
     if not deletable(record, request.user):

@@ -197,7 +197,7 @@ def _claim_response(request: HttpRequest, record: RunRecord, row: WaitingRun | N
 
 
 @require_GET
-def call_help(request: HttpRequest, pk: int, run_id: str, call_id: str) -> HttpResponse:
+def waiting_call_help(request: HttpRequest, pk: int, run_id: str, call_id: str) -> HttpResponse:
     """A card's endpoint answer, polled until the endpoint has answered (or failed)."""
     record, row = _waiting(request, pk, run_id)
     calls = [c for c in (row.calls if row else []) if c["id"] == call_id]
