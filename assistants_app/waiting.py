@@ -1,12 +1,11 @@
 """Tool calls waiting for the team: which runs wait for whom, who answers them, how.
 
 - The dashboard learns that a run waits from whatever asks the backend about it: a chat that
-  follows it (chat.remember_run calls `note_run`), the background task that follows every
-  moving run with no page open (following.py, prompted by `note_run`), or the sweep that the
-  live count's poll triggers (`sweep`: at most once per SWEEP_SECONDS for everyone, it asks
-  the backend about the runs still moving). A waiting run is a WaitingRun row holding its
-  calls, so the waiting page and the count read one table instead of asking the backend per
-  run.
+  follows it (chat.remember_run calls `note_run`), or the background task that follows every
+  moving run, page open or not (following.py, prompted by `note_run`; each of its passes is a
+  `sweep`, which asks the backend about the runs still moving). A waiting run is a WaitingRun
+  row holding its calls, so the waiting page and the count only read one table: they never
+  ask the backend themselves.
 - Exactly one submission per round of calls: `take_round` inserts the round's Answer row
   before anything is sent; the unique constraint makes the second person lose, and they are
   shown the winner's answer. A round whose sender failed is released (or lapses).

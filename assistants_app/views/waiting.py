@@ -65,7 +65,6 @@ def _items(rows: list[WaitingRun]) -> list[Item]:
 
 @require_GET
 def waiting_list(request: HttpRequest) -> HttpResponse:
-    waiting.sweep()
     page = Paginator(_rows(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"nav": "waiting", "items": _items(list(page)), "page_obj": page}
     return render(request, "waiting/list.html", context)
@@ -76,7 +75,6 @@ def waiting_count(request: HttpRequest) -> HttpResponse:
     """The top bar's count, polled: 204 (nothing to swap) while it has not changed."""
     if not request.htmx:
         return redirect("waiting_list")
-    waiting.sweep()
     rows = list(
         _rows(request.user)
         .only("pk", "round_id", "calls", "since", "run__run_id", "run__thread__title")
