@@ -3,11 +3,13 @@
 import contextlib
 import os
 import shutil
+import threading
+from http.server import ThreadingHTTPServer
 
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.support import WEATHER_TOOL
+from tests.support import WEATHER_TOOL, EndpointHandler
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
 # tests themselves are still synchronous, so the async-safety guard would misfire.
@@ -216,6 +218,20 @@ def make_thread(api, request):
         )
 
     return make
+
+
+@pytest.fixture
+def remote():
+    """A function-answering endpoint on a local port (tests.support.EndpointHandler): set its
+    `behaviour`, read what it `received`."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EndpointHandler)
+    server.received, server.behaviour, server.release = [], "ok", threading.Event()
+    worker = threading.Thread(target=server.serve_forever, daemon=True)
+    worker.start()
+    yield server
+    server.release.set()
+    server.shutdown()
+    server.server_close()
 
 
 # --- end Dashboard fixtures -------------------------------------------------------------------

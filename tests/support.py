@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
 
 from django.db import connection
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
+
+if TYPE_CHECKING:
+    from http.server import ThreadingHTTPServer
+
+    from assistants_app.models import Endpoint
 
 T = TypeVar("T")
 
@@ -108,3 +115,70 @@ def database_url() -> str:
     auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
     host, port = config["HOST"] or "127.0.0.1", config["PORT"] or 5432
     return f"postgres://{auth}{host}:{port}/{config['NAME']}"
+
+
+class EndpointHandler(BaseHTTPRequestHandler):
+    """A function-answering endpoint (assistants_app.endpoints) for the `remote` fixture: it
+    records what it received and answers {"city": …, "temperature": 21}, or misbehaves as the
+    server's `behaviour` says ("slow", "500", "redirect", "large", "not json")."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.received.append(
+            {"path": self.path, "body": json.loads(body), "headers": dict(self.headers)}
+        )
+        behaviour = self.server.behaviour
+        if behaviour == "slow":
+            self.server.release.wait(10)
+        if behaviour == "500":
+            self.send_response(500)
+            self.end_headers()
+            return
+        if behaviour == "redirect":
+            self.send_response(307)
+            self.send_header("Location", "http://example.org/elsewhere")
+            self.end_headers()
+            return
+        if behaviour == "large":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'"' + b"x" * 5_000_000 + b'"')
+            return
+        if behaviour == "not json":
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"<html>hello</html>")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        city = self.server.received[-1]["body"].get("arguments", {}).get("city", "?")
+        self.wfile.write(json.dumps({"city": city, "temperature": 21}).encode())
+
+
+def make_endpoint(server: ThreadingHTTPServer, **extra) -> Endpoint:
+    """An Endpoint named "Weather service" at `server` (the `remote` fixture)."""
+    from assistants_app.models import Endpoint
+
+    url = f"http://127.0.0.1:{server.server_address[1]}/answer"
+    return Endpoint.objects.create(name="Weather service", url=url, **extra)
+
+
+def answered_by(assistant, mode: str, server: ThreadingHTTPServer, **extra) -> Endpoint:
+    """`assistant`'s get_weather answered in `mode` ("approval" or "automatic") by a new
+    endpoint at `server`, made with `extra` fields: that endpoint."""
+    from assistants_app.models import Connection, FunctionAnswering
+
+    endpoint = make_endpoint(server, **extra)
+    FunctionAnswering.objects.create(
+        connection=Connection.objects.default(),
+        assistant_id=assistant.id,
+        function_name="get_weather",
+        mode=mode,
+        endpoint=endpoint,
+    )
+    return endpoint

@@ -2,33 +2,23 @@
 two people at once, claiming, browser notifications, functions answered by an endpoint (a
 real local HTTP server) with approval, automatically, and failing; saved replies."""
 
+from collections.abc import Callable, Iterator
+
 import pytest
-from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from assistants_app.models import (
-    Connection,
-    Endpoint,
-    FunctionAnswering,
-    RunRecord,
-    SavedReply,
-    ToolOutputSubmission,
-)
+from assistants_app.models import RunRecord, SavedReply, ToolOutputSubmission
 from tests.browser.test_team import sign_in
-from tests.dashboard.support import send
-from tests.support import wait_until
-from tests.team.test_endpoints import remote  # noqa: F401 - the endpoint's server, a fixture
+from tests.dashboard import support
+from tests.support import answered_by, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def start_unwatched(user, thread, city: str) -> RunRecord:
     """Send a message calling get_weather as a plain form post: no chat page follows the run."""
-    client = Client()
-    client.force_login(user)
-    assert send(client, thread, f"get_weather city={city}").status_code == 302
-    return RunRecord.objects.filter(thread=thread).latest("pk")
+    return support.start_unwatched(user, thread, f"get_weather city={city}")
 
 
 def count(page: Page):
@@ -39,6 +29,13 @@ def item(page: Page, record: RunRecord):
     return page.locator(f"#waiting-{record.pk}")
 
 
+def waiting_card(page: Page, live_server, record: RunRecord):
+    """Once the count shows one run waiting, its card on the waiting page."""
+    expect(count(page)).to_have_attribute("data-count", "1")
+    page.goto(live_server.url + "/waiting/")
+    return item(page, record)
+
+
 def quiet_console(page: Page) -> list[str]:
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -46,11 +43,21 @@ def quiet_console(page: Page) -> list[str]:
     return errors
 
 
-def person(browser: Browser, live_server, user, **options) -> tuple[BrowserContext, Page]:
-    context = browser.new_context(**options)
-    page = context.new_page()
-    sign_in(page, live_server, user.username)
-    return context, page
+@pytest.fixture
+def person(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
+    """person(user): a page signed in as `user` in a browser context of its own (its cookies,
+    its permissions), closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def signed_in_as(user) -> Page:
+        contexts.append(browser.new_context())
+        page = contexts[-1].new_page()
+        sign_in(page, live_server, user.username)
+        return page
+
+    yield signed_in_as
+    for context in contexts:
+        context.close()
 
 
 def test_a_call_is_counted_live_answered_on_the_waiting_page_and_the_chat_shows_it(
@@ -84,69 +91,42 @@ def test_a_call_is_counted_live_answered_on_the_waiting_page_and_the_chat_shows_
 
 
 def test_two_people_answer_at_once_one_wins_the_other_is_told_who_and_what(
-    browser: Browser, live_server, owner, teammate, make_thread
+    person, live_server, owner, teammate, make_thread
 ):
     thread = make_thread(owner, title="Shared weather", sharing="team_chat")
     record = start_unwatched(owner, thread, "Rome")
-    contexts = []
-    try:
-        pages = []
-        for user in (owner, teammate):
-            context, page = person(browser, live_server, user)
-            contexts.append(context)
-            expect(count(page)).to_have_attribute("data-count", "1")
-            page.goto(live_server.url + "/waiting/")
-            pages.append(page)
-        olivia, tomas = pages
-        item(olivia, record).get_by_label("Output of get_weather").fill('"rainy"')
-        item(tomas, record).get_by_label("Output of get_weather").fill('"sunny"')
-        item(tomas, record).get_by_role("button", name="Submit outputs").click()
-        expect(item(tomas, record)).to_contain_text("Answered by tomas")
-        item(olivia, record).get_by_role("button", name="Submit outputs").click()
-        told = item(olivia, record)
-        expect(told).to_contain_text("tomas answered these calls at")
-        expect(told).to_contain_text("your outputs were not sent")
-        expect(told.locator("pre")).to_have_text('"sunny"')
-        expect(told.get_by_role("link", name="Open the chat")).to_be_visible()
-    finally:
-        for context in contexts:
-            context.close()
+    olivia, tomas = (waiting_card(person(user), live_server, record) for user in (owner, teammate))
+    olivia.get_by_label("Output of get_weather").fill('"rainy"')
+    tomas.get_by_label("Output of get_weather").fill('"sunny"')
+    tomas.get_by_role("button", name="Submit outputs").click()
+    expect(tomas).to_contain_text("Answered by tomas")
+    olivia.get_by_role("button", name="Submit outputs").click()
+    expect(olivia).to_contain_text("tomas answered these calls at")
+    expect(olivia).to_contain_text("your outputs were not sent")
+    expect(olivia.locator("pre")).to_have_text('"sunny"')
+    expect(olivia.get_by_role("link", name="Open the chat")).to_be_visible()
     assert ToolOutputSubmission.objects.get(run=record).output == '"sunny"'
 
 
 def test_claiming_is_shown_to_the_team_and_can_be_let_go(
-    browser: Browser, live_server, owner, teammate, make_thread
+    person, live_server, owner, teammate, make_thread
 ):
     thread = make_thread(owner, title="Claimed weather", sharing="team_chat")
     record = start_unwatched(owner, thread, "Lyon")
-    contexts = []
-    try:
-        context, tomas = person(browser, live_server, teammate)
-        contexts.append(context)
-        expect(count(tomas)).to_have_attribute("data-count", "1")
-        tomas.goto(live_server.url + "/waiting/")
-        item(tomas, record).get_by_role("button", name="I\u2019ll take this").click()
-        expect(item(tomas, record)).to_contain_text("You are answering this")
+    tomas = waiting_card(person(teammate), live_server, record)
+    tomas.get_by_role("button", name="I\u2019ll take this").click()
+    expect(tomas).to_contain_text("You are answering this")
 
-        context, olivia = person(browser, live_server, owner)
-        contexts.append(context)
-        olivia.goto(live_server.url + "/waiting/")
-        expect(item(olivia, record)).to_contain_text("tomas is answering this")
-        expect(
-            item(olivia, record).get_by_role("button", name="I\u2019ll take this")
-        ).to_have_count(0)
+    olivias_page = person(owner)
+    olivias_page.goto(live_server.url + "/waiting/")
+    olivia = item(olivias_page, record)
+    expect(olivia).to_contain_text("tomas is answering this")
+    expect(olivia.get_by_role("button", name="I\u2019ll take this")).to_have_count(0)
 
-        item(tomas, record).get_by_role("button", name="Let it go").click()
-        expect(
-            item(tomas, record).get_by_role("button", name="I\u2019ll take this")
-        ).to_be_visible()
-        olivia.reload()
-        expect(
-            item(olivia, record).get_by_role("button", name="I\u2019ll take this")
-        ).to_be_visible()
-    finally:
-        for context in contexts:
-            context.close()
+    tomas.get_by_role("button", name="Let it go").click()
+    expect(tomas.get_by_role("button", name="I\u2019ll take this")).to_be_visible()
+    olivias_page.reload()
+    expect(olivia.get_by_role("button", name="I\u2019ll take this")).to_be_visible()
 
 
 # The Notification constructor, observed; the tab can be made to look hidden.
@@ -169,86 +149,60 @@ window.Notification = Observed;
 
 
 def test_a_notification_is_shown_once_per_run_while_the_tab_is_in_the_background(
-    browser: Browser, live_server, owner, make_thread
+    person, live_server, owner, make_thread
 ):
-    context, page = person(browser, live_server, owner)
-    try:
-        context.grant_permissions(["notifications"], origin=live_server.url)
-        context.add_init_script(NOTIFICATIONS)
-        errors = quiet_console(page)
-        page.goto(live_server.url + "/waiting/")
-        page.get_by_role("button", name="Notify me when a call waits").click()
-        expect(page.get_by_role("button", name="Stop notifications")).to_be_visible()
-        expect(page.locator("#notify-state")).to_contain_text("You are notified")
-        expect(count(page)).to_have_attribute("data-count", "0")
+    page = person(owner)
+    page.context.grant_permissions(["notifications"], origin=live_server.url)
+    page.context.add_init_script(NOTIFICATIONS)
+    errors = quiet_console(page)
+    page.goto(live_server.url + "/waiting/")
+    page.get_by_role("button", name="Notify me when a call waits").click()
+    expect(page.get_by_role("button", name="Stop notifications")).to_be_visible()
+    expect(page.locator("#notify-state")).to_contain_text("You are notified")
+    expect(count(page)).to_have_attribute("data-count", "0")
 
-        thread = make_thread(owner, title="Weather in Bern")
-        page.evaluate("window.__hidden = true")
-        record = start_unwatched(owner, thread, "Bern")
-        expect(count(page)).to_have_attribute("data-count", "1")
-        notes_after = lambda n: page.evaluate("window.__notes.length") > n  # noqa: E731
-        wait_until(lambda: notes_after(0), message="a notification")
-        notes = page.evaluate(
-            "window.__notes.map(n => ({title: n.title, body: n.options.body, tag: n.options.tag}))"
-        )
-        assert notes == [
-            {
-                "title": "A tool call waits for an answer",
-                "body": "Weather in Bern · 1 call",
-                "tag": f"{record.run_id}:{record.waiting.round_id}",
-            }
-        ]
-        # A second run: one more notification, the first is not repeated.
-        other = make_thread(owner, title="Weather in Graz")
-        start_unwatched(owner, other, "Graz")
-        expect(count(page)).to_have_attribute("data-count", "2")
-        wait_until(lambda: notes_after(1), message="a second notification")
-        bodies = page.evaluate("window.__notes.map(n => n.options.body)")
-        assert bodies == ["Weather in Bern · 1 call", "Weather in Graz · 1 call"]
-        # Clicking it opens the item.
-        page.evaluate("window.__notes[0].onclick()")
-        page.wait_for_url(f"**/waiting/#waiting-{record.pk}")
-        # A run that starts waiting while the tab is in front is not announced.
-        page.evaluate("window.__hidden = false; window.__notes = []")
-        start_unwatched(owner, make_thread(owner, title="Weather in Oslo"), "Oslo")
-        expect(count(page)).to_have_attribute("data-count", "3")
-        assert page.evaluate("window.__notes.length") == 0
-        assert not errors, errors
-    finally:
-        context.close()
-
-
-def answered_by(assistant, mode: str, server, **extra) -> Endpoint:
-    endpoint = Endpoint.objects.create(
-        name="Weather service",
-        url=f"http://127.0.0.1:{server.server_address[1]}/answer",
-        **extra,
+    thread = make_thread(owner, title="Weather in Bern")
+    page.evaluate("window.__hidden = true")
+    record = start_unwatched(owner, thread, "Bern")
+    expect(count(page)).to_have_attribute("data-count", "1")
+    notes_after = lambda n: page.evaluate("window.__notes.length") > n  # noqa: E731
+    wait_until(lambda: notes_after(0), message="a notification")
+    notes = page.evaluate(
+        "window.__notes.map(n => ({title: n.title, body: n.options.body, tag: n.options.tag}))"
     )
-    FunctionAnswering.objects.create(
-        connection=Connection.objects.default(),
-        assistant_id=assistant.id,
-        function_name="get_weather",
-        mode=mode,
-        endpoint=endpoint,
-    )
-    return endpoint
+    assert notes == [
+        {
+            "title": "A tool call waits for an answer",
+            "body": "Weather in Bern · 1 call",
+            "tag": f"{record.run_id}:{record.waiting.round_id}",
+        }
+    ]
+    # A second run: one more notification, the first is not repeated.
+    other = make_thread(owner, title="Weather in Graz")
+    start_unwatched(owner, other, "Graz")
+    expect(count(page)).to_have_attribute("data-count", "2")
+    wait_until(lambda: notes_after(1), message="a second notification")
+    bodies = page.evaluate("window.__notes.map(n => n.options.body)")
+    assert bodies == ["Weather in Bern · 1 call", "Weather in Graz · 1 call"]
+    # Clicking it opens the item.
+    page.evaluate("window.__notes[0].onclick()")
+    page.wait_for_url(f"**/waiting/#waiting-{record.pk}")
+    # A run that starts waiting while the tab is in front is not announced.
+    page.evaluate("window.__hidden = false; window.__notes = []")
+    start_unwatched(owner, make_thread(owner, title="Weather in Oslo"), "Oslo")
+    expect(count(page)).to_have_attribute("data-count", "3")
+    assert page.evaluate("window.__notes.length") == 0
+    assert not errors, errors
 
 
 def test_with_approval_the_card_shows_the_answer_and_the_edited_text_is_what_the_run_gets(
-    signed_in: Page,
-    live_server,
-    owner,
-    make_thread,
-    weather_assistant,
-    remote,  # noqa: F811 - the fixture imported above
+    signed_in: Page, live_server, owner, make_thread, weather_assistant, remote
 ):
     page = signed_in
     errors = quiet_console(page)
     answered_by(weather_assistant, "approval", remote)
     record = start_unwatched(owner, make_thread(owner, title="Approved weather"), "Paris")
-    expect(count(page)).to_have_attribute("data-count", "1")
-    page.goto(live_server.url + "/waiting/")
-    card = item(page, record)
+    card = waiting_card(page, live_server, record)
     expect(card).to_contain_text("Weather service answered")
     expect(card).to_contain_text("check it below, edit it if needed")
     box = card.get_by_label("Output of get_weather")
@@ -268,12 +222,7 @@ def test_with_approval_the_card_shows_the_answer_and_the_edited_text_is_what_the
 
 
 def test_automatic_answers_need_nobody_and_the_run_steps_say_so(
-    signed_in: Page,
-    live_server,
-    owner,
-    make_thread,
-    weather_assistant,
-    remote,  # noqa: F811 - the fixture imported above
+    signed_in: Page, live_server, owner, make_thread, weather_assistant, remote
 ):
     page = signed_in
     answered_by(weather_assistant, "automatic", remote)
@@ -302,23 +251,14 @@ def test_automatic_answers_need_nobody_and_the_run_steps_say_so(
     ],
 )
 def test_a_failing_endpoint_is_told_in_words_and_the_person_answers(
-    signed_in: Page,
-    live_server,
-    owner,
-    make_thread,
-    weather_assistant,
-    remote,  # noqa: F811 - the fixture imported above
-    behaviour,
-    words,
+    signed_in: Page, live_server, owner, make_thread, weather_assistant, remote, behaviour, words
 ):
     page = signed_in
     remote.behaviour = behaviour
     answered_by(weather_assistant, "automatic", remote, timeout_seconds=0.5)
     thread = make_thread(owner, title=f"Failing weather ({behaviour})")
     record = start_unwatched(owner, thread, "Lima")
-    expect(count(page)).to_have_attribute("data-count", "1")
-    page.goto(live_server.url + "/waiting/")
-    card = item(page, record)
+    card = waiting_card(page, live_server, record)
     expect(card).to_contain_text("The endpoint Weather service could not answer.")
     expect(card).to_contain_text(words)
     expect(card).to_contain_text("nothing was submitted")
@@ -337,9 +277,7 @@ def test_a_saved_reply_is_offered_on_the_next_card(
     page = signed_in
     errors = quiet_console(page)
     first = start_unwatched(owner, make_thread(owner, title="Saved weather"), "Nice")
-    expect(count(page)).to_have_attribute("data-count", "1")
-    page.goto(live_server.url + "/waiting/")
-    card = item(page, first)
+    card = waiting_card(page, live_server, first)
     card.get_by_label("Output of get_weather").fill('{"sky": "clear"}')
     card.locator("summary", has_text="Save as a reply").click()
     card.get_by_label("Name for this reply").fill("Clear sky")

@@ -3,7 +3,8 @@
 from django.test import Client
 from django.urls import reverse
 
-from tests.support import wait_until
+from assistants_app.models import RunRecord, WaitingRun
+from tests.support import logged_in, wait_until
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -59,3 +60,23 @@ def send(client: Client, thread, text: str, **options):
 def composer_tag(html: str) -> str:
     """The composer's <textarea …> start tag."""
     return html.split('<textarea name="content"')[1].split(">")[0]
+
+
+def start_unwatched(user, thread, text: str) -> RunRecord:
+    """Send `text` as `user`, a plain form post whose redirect is not followed: no page follows
+    the run. Its record."""
+    assert send(logged_in(user), thread, text).status_code == 302
+    return RunRecord.objects.filter(thread=thread).latest("pk")
+
+
+def waiting_count(client: Client) -> str:
+    """The number the waiting count shows `client`'s person."""
+    response = client.get(reverse("waiting_count"), **HTMX)
+    assert response.status_code == 200
+    return response.content.decode().split('data-count="')[1].split('"')[0]
+
+
+def wait_listed(client: Client, record: RunRecord) -> WaitingRun:
+    """Wait until the count shows `client` a waiting run, then `record`'s waiting row."""
+    wait_until(lambda: waiting_count(client) != "0", message="the run to be counted as waiting")
+    return WaitingRun.objects.get(run=record)

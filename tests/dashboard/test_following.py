@@ -5,30 +5,16 @@ waiting, an automatic endpoint answers it, and the run's end is recorded."""
 import pytest
 
 from assistants_app import following
-from assistants_app.models import (
-    Connection,
-    FunctionAnswering,
-    RunRecord,
-    ToolOutputSubmission,
-    WaitingRun,
-)
-from tests.support import logged_in, wait_until
-from tests.team.test_endpoints import make_endpoint, remote  # noqa: F401 - the fixture
+from assistants_app.models import RunRecord, ToolOutputSubmission, WaitingRun
+from tests.support import answered_by, wait_until
 
-from .support import send
+from .support import start_unwatched
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def started_unwatched(owner, make_thread, text: str) -> RunRecord:
-    """Send `text` as a plain form post (the redirect is not followed: no page is drawn)."""
-    thread = make_thread(owner)
-    assert send(logged_in(owner), thread, text).status_code == 302
-    return RunRecord.objects.get(thread=thread)
-
-
 def test_a_run_that_stops_with_no_page_open_is_recorded_as_waiting(owner, make_thread):
-    record = started_unwatched(owner, make_thread, "get_weather city=Paris")
+    record = start_unwatched(owner, make_thread(owner), "get_weather city=Paris")
     row = wait_until(
         lambda: WaitingRun.objects.filter(run=record).first(),
         message="the run to be recorded as waiting, with no page open",
@@ -41,19 +27,10 @@ def test_a_run_that_stops_with_no_page_open_is_recorded_as_waiting(owner, make_t
 
 
 def test_an_automatic_endpoint_answers_with_no_page_open_and_the_end_is_recorded(
-    remote,  # noqa: F811 - the fixture imported above
-    owner,
-    make_thread,
-    weather_assistant,
+    remote, owner, make_thread, weather_assistant
 ):
-    FunctionAnswering.objects.create(
-        connection=Connection.objects.default(),
-        assistant_id=weather_assistant.id,
-        function_name="get_weather",
-        mode="automatic",
-        endpoint=make_endpoint(remote),
-    )
-    record = started_unwatched(owner, make_thread, "get_weather city=Oslo")
+    answered_by(weather_assistant, "automatic", remote)
+    record = start_unwatched(owner, make_thread(owner), "get_weather city=Oslo")
     submission = wait_until(
         lambda: ToolOutputSubmission.objects.filter(run=record).first(),
         message="the endpoint's answer to be submitted, with no page open",
@@ -70,7 +47,7 @@ def test_the_passes_follow_several_runs_as_one_chain_and_stop_when_nothing_moves
     owner, make_thread
 ):
     records = [
-        started_unwatched(owner, make_thread, f"get_weather city=Town{n}") for n in (1, 2, 3)
+        start_unwatched(owner, make_thread(owner), f"get_weather city=Town{n}") for n in (1, 2, 3)
     ]
     for record in records:
         wait_until(lambda record=record: WaitingRun.objects.filter(run=record).exists())

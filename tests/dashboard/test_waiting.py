@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection as db_connection
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,15 +21,18 @@ from assistants_app.models import (
 )
 from tests.support import logged_in, wait_until
 
-from .support import HTMX, poll, send, stopped, waiting_for_outputs
+from .support import (
+    HTMX,
+    poll,
+    send,
+    start_unwatched,
+    stopped,
+    wait_listed,
+    waiting_count,
+    waiting_for_outputs,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def count_of(client: Client) -> str:
-    response = client.get(reverse("waiting_count"), **HTMX)
-    assert response.status_code == 200
-    return response.content.decode().split('data-count="')[1].split('"')[0]
 
 
 @pytest.fixture
@@ -38,14 +40,8 @@ def shared_run(owner, make_thread):
     """A thread shared "can chat" whose run waits for get_weather(city=Paris); nobody has
     polled its chat: the dashboard learns it waits from the count's sweep."""
     thread = make_thread(owner, title="Weather in Paris", sharing="team_chat")
-    send(logged_in(owner), thread, "What is the weather? get_weather city=Paris")
-    record = RunRecord.objects.get(thread=thread)
+    record = start_unwatched(owner, thread, "What is the weather? get_weather city=Paris")
     return thread, record
-
-
-def wait_listed(client: Client, record) -> WaitingRun:
-    wait_until(lambda: count_of(client) != "0", message="the run to be counted as waiting")
-    return WaitingRun.objects.get(run=record)
 
 
 def outputs_for(row: WaitingRun, text: str) -> dict:
@@ -60,11 +56,11 @@ def test_a_run_that_stops_unwatched_is_counted_and_listed_for_whoever_may_chat(
     read_only = make_thread(owner, title="Read-only weather", sharing="team_read")
     send(logged_in(owner), read_only, "get_weather city=Rome")
     row = wait_listed(logged_in(teammate), record)
-    wait_until(lambda: count_of(logged_in(owner)) == "2")  # both threads are the owner's
-    assert count_of(logged_in(teammate)) == "1"  # only the "can chat" one
-    assert count_of(logged_in(reader)) == "1"
+    wait_until(lambda: waiting_count(logged_in(owner)) == "2")  # both threads are the owner's
+    assert waiting_count(logged_in(teammate)) == "1"  # only the "can chat" one
+    assert waiting_count(logged_in(reader)) == "1"
     thread.share("private")
-    assert count_of(logged_in(reader)) == "0" and count_of(logged_in(owner)) == "2"
+    assert waiting_count(logged_in(reader)) == "0" and waiting_count(logged_in(owner)) == "2"
     thread.share("team_chat")
 
     page = logged_in(teammate).get(reverse("waiting_list")).content.decode()
@@ -100,7 +96,7 @@ def test_answered_on_the_waiting_page_the_run_goes_on_and_the_trail_says_typed(
     event = AuditEvent.objects.get(action="tool_outputs_submitted")
     assert event.details["outputs"][0]["how"] == "typed"
     assert not WaitingRun.objects.filter(run=record).exists()
-    assert count_of(client) == "0"
+    assert waiting_count(client) == "0"
     done = poll(logged_in(owner), thread, record.run_id, until=stopped).content.decode()
     assert 'get_weather returned: {"temperature": 19}' in done
 

@@ -1,10 +1,7 @@
 """Functions answered by an HTTP endpoint (endpoints.py, views/endpoints.py): administrators
 enter endpoints; the dashboard POSTs calls to a real local HTTP server standing in for one."""
 
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.urls import reverse
@@ -12,73 +9,15 @@ from django.urls import reverse
 from assistants_app import endpoints
 from assistants_app.models import (
     Answer,
-    Connection,
     Endpoint,
-    FunctionAnswering,
     RunRecord,
     ToolOutputSubmission,
     WaitingRun,
 )
-from tests.dashboard.support import HTMX, poll, send, stopped
-from tests.support import logged_in, wait_until
+from tests.dashboard.support import HTMX, poll, send, stopped, waiting_count
+from tests.support import answered_by, logged_in, make_endpoint, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.server.received.append(
-            {"path": self.path, "body": json.loads(body), "headers": dict(self.headers)}
-        )
-        behaviour = self.server.behaviour
-        if behaviour == "slow":
-            self.server.release.wait(10)
-        if behaviour == "500":
-            self.send_response(500)
-            self.end_headers()
-            return
-        if behaviour == "redirect":
-            self.send_response(307)
-            self.send_header("Location", "http://example.org/elsewhere")
-            self.end_headers()
-            return
-        if behaviour == "large":
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'"' + b"x" * 5_000_000 + b'"')
-            return
-        if behaviour == "not json":
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"<html>hello</html>")
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        city = self.server.received[-1]["body"].get("arguments", {}).get("city", "?")
-        self.wfile.write(json.dumps({"city": city, "temperature": 21}).encode())
-
-
-@pytest.fixture
-def remote():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.received, server.behaviour, server.release = [], "ok", threading.Event()
-    worker = threading.Thread(target=server.serve_forever, daemon=True)
-    worker.start()
-    yield server
-    server.release.set()
-    server.shutdown()
-    server.server_close()
-
-
-def make_endpoint(server, **extra) -> Endpoint:
-    url = f"http://127.0.0.1:{server.server_address[1]}/answer"
-    return Endpoint.objects.create(name="Weather service", url=url, **extra)
 
 
 @pytest.mark.parametrize(
@@ -140,24 +79,22 @@ def test_only_administrators_manage_endpoints(remote, owner, admin_user):
     assert "Answered" in tested and remote.received[-1]["body"]["function"] == "sample_function"
 
 
-def answered_by(assistant, mode, endpoint):
-    FunctionAnswering.objects.create(
-        connection=Connection.objects.default(),
-        assistant_id=assistant.id,
-        function_name="get_weather",
-        mode=mode,
-        endpoint=endpoint,
-    )
-
-
 def weather_asked(mode, city, remote, owner, make_thread, assistant):
     """The owner asks `assistant`, whose get_weather the endpoint answers in `mode`, for the
     weather in `city`: (their client, the thread, the run's record)."""
-    answered_by(assistant, mode, make_endpoint(remote))
+    answered_by(assistant, mode, remote)
     thread = make_thread(owner)
     client = logged_in(owner)
     send(client, thread, f"get_weather city={city}")
     return client, thread, RunRecord.objects.get(thread=thread)
+
+
+def endpoint_asked(record: RunRecord) -> WaitingRun:
+    """Wait until the endpoint's result is stored with `record`'s waiting row: that row."""
+    return wait_until(
+        lambda: WaitingRun.objects.filter(run=record).exclude(endpoint_results={}).first(),
+        message="the endpoint's result beside the waiting run",
+    )
 
 
 def test_with_approval_the_card_shows_the_answer_and_the_edited_text_is_sent(
@@ -166,11 +103,8 @@ def test_with_approval_the_card_shows_the_answer_and_the_edited_text_is_sent(
     client, thread, record = weather_asked(
         "approval", "Paris", remote, owner, make_thread, weather_assistant
     )
-    count = reverse("waiting_count")
-    wait_until(lambda: b'data-count="1"' in client.get(count, **HTMX).content)
-    row = wait_until(
-        lambda: WaitingRun.objects.filter(run=record).exclude(endpoint_results={}).first()
-    )
+    wait_until(lambda: waiting_count(client) == "1", message="the run to be counted")
+    row = endpoint_asked(record)
     assert remote.received[0]["body"]["arguments"] == {"city": "Paris"}
     page = client.get(reverse("waiting_list")).content.decode()
     assert "Weather service answered" in page and "&quot;temperature&quot;: 21" in page
@@ -215,13 +149,11 @@ def test_a_failing_endpoint_leaves_the_person_to_answer(
     remote, owner, make_thread, weather_assistant
 ):
     remote.behaviour = "500"
-    answered_by(weather_assistant, "automatic", make_endpoint(remote))
-    thread = make_thread(owner)
-    client = logged_in(owner)
-    send(client, thread, "get_weather city=Lima")
-    record = RunRecord.objects.get(thread=thread)
-    wait_until(lambda: b'data-count="1"' in client.get(reverse("waiting_count"), **HTMX).content)
-    wait_until(lambda: WaitingRun.objects.filter(run=record).exclude(endpoint_results={}).first())
+    client, _, record = weather_asked(
+        "automatic", "Lima", remote, owner, make_thread, weather_assistant
+    )
+    wait_until(lambda: waiting_count(client) == "1", message="the run to be counted")
+    endpoint_asked(record)
     page = client.get(reverse("waiting_list")).content.decode()
     assert "could not answer" in page and "answered HTTP 500" in page
     assert not ToolOutputSubmission.objects.exists()
@@ -230,15 +162,11 @@ def test_a_failing_endpoint_leaves_the_person_to_answer(
 def test_testing_an_endpoint_sends_a_sample_and_never_submits_for_a_waiting_run(
     remote, owner, admin_user, make_thread, weather_assistant
 ):
-    endpoint = make_endpoint(remote)
-    answered_by(weather_assistant, "approval", endpoint)
-    thread = make_thread(owner)
-    client = logged_in(owner)
-    send(client, thread, "get_weather city=Quito")
-    record = RunRecord.objects.get(thread=thread)
-    row = wait_until(
-        lambda: WaitingRun.objects.filter(run=record).exclude(endpoint_results={}).first()
+    client, thread, record = weather_asked(
+        "approval", "Quito", remote, owner, make_thread, weather_assistant
     )
+    endpoint = Endpoint.objects.get()
+    row = endpoint_asked(record)
     asked = len(remote.received)
     admin = logged_in(admin_user)
     shown = admin.post(reverse("endpoint_test", args=[endpoint.pk]), **HTMX).content.decode()
