@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from assistants_app.models import Connection, RunRecord, ThreadRecord
+from assistants_app.models import RunRecord
 from tests.dashboard.support import HTMX, poll, send, stopped, waiting_for_outputs
 from tests.fakes.chat_server import Reply
 from tests.support import WEATHER_TOOL
@@ -46,7 +46,9 @@ def assert_inert(html: str, where: str) -> None:
     assert audit.problems == [], where
 
 
-def test_hostile_model_output_is_shown_as_text(client, owner, api, chat_model, chat_server):
+def test_hostile_model_output_is_shown_as_text(
+    client, owner, api, chat_model, chat_server, make_thread
+):
     chat_server.script(
         Reply(tool_calls=[{"name": "get_weather", "arguments": {"city": EVIL_CITY}}]),
         Reply(text=EVIL_ANSWER),
@@ -54,13 +56,7 @@ def test_hostile_model_output_is_shown_as_text(client, owner, api, chat_model, c
     assistant = api.assistants.create(
         model=chat_model, name="<b onmouseover=alert(5)>Helper</b>", tools=[WEATHER_TOOL]
     )
-    thread = ThreadRecord.objects.create(
-        connection=Connection.objects.default(),
-        thread_id=api.threads.create().id,
-        owner=owner,
-        assistant_id=assistant.id,
-        assistant_name=assistant.name,
-    )
+    thread = make_thread(owner, assistant)
     client.force_login(owner)
     send(client, thread, "<img src=y onerror=alert(6)> what is the weather?")
     record = RunRecord.objects.get()
