@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -118,6 +119,10 @@ class Served:
         self.web, self.worker = int(found[1]), int(found[2])
         wait_until(self.answers, timeout=120, what="/healthz", details=self.details)
 
+    @property
+    def database(self) -> Path:
+        return Path(self.env["DATA_DIR"]) / "db.sqlite3"
+
     def answers(self) -> bool:
         try:
             return httpx.get(self.url + "/healthz", timeout=5).status_code == 200
@@ -215,20 +220,32 @@ def test_make_run_stops_when_its_terminal_hangs_up(serve):
     assert not served.answers()
 
 
-def sign_in(http: httpx.Client, username: str) -> None:
-    page = http.get("/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
-    response = http.post(
-        "/login/",
-        data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+@contextlib.contextmanager
+def signed_in(served: Served, username: str) -> Iterator[httpx.Client]:
+    """An HTTP client of `served`, signed in as `username` through the login form."""
+    with httpx.Client(base_url=served.url, timeout=10) as http:
+        page = http.get("/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
+        response = http.post(
+            "/login/",
+            data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+        )
+        assert response.status_code == 302, response.text[:2000]
+        yield http
+
+
+def home_without_sessions(served: Served, http: httpx.Client) -> httpx.Response:
+    """The home page once the table of sessions disappeared under the running server: a real
+    server error."""
+    subprocess.run(
+        [sys.executable, "-c", RENAME_SESSIONS, str(served.database)], check=True, timeout=30
     )
-    assert response.status_code == 302, response.text[:2000]
+    return http.get("/")
 
 
 def test_error_pages_are_friendly_and_show_no_environment(serve):
     served = serve()
-    with httpx.Client(base_url=served.url, timeout=10) as http:
-        sign_in(http, "ada")
+    with signed_in(served, "ada") as http:
         missing = http.get("/no-such-page/")
         assert missing.status_code == 404 and "Page not found" in missing.text
         # Static files are served with DEBUG off, without collectstatic.
@@ -236,22 +253,16 @@ def test_error_pages_are_friendly_and_show_no_environment(serve):
         css = http.get(stylesheet)
         assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
 
-        # A real server error: the table of sessions disappears under the running server.
-        database = Path(served.env["DATA_DIR"]) / "db.sqlite3"
-        subprocess.run(
-            [sys.executable, "-c", RENAME_SESSIONS, str(database)], check=True, timeout=30
-        )
-        broken = http.get("/")
+        broken = home_without_sessions(served, http)
     assert broken.status_code == 500
     assert "Something went wrong" in broken.text
-    for secret in (served.canary, str(database), "DATABASE", "Traceback", "django_session"):
+    for secret in (served.canary, str(served.database), "DATABASE", "Traceback", "django_session"):
         assert secret not in broken.text
 
 
 def test_a_person_without_a_role_gets_the_friendly_403(serve):
     served = serve()
-    with httpx.Client(base_url=served.url, timeout=10) as http:
-        sign_in(http, "nobody")
+    with signed_in(served, "nobody") as http:
         refused = http.get("/")
     assert refused.status_code == 403 and "Not allowed" in refused.text
     assert served.canary not in refused.text
@@ -259,13 +270,8 @@ def test_a_person_without_a_role_gets_the_friendly_403(serve):
 
 def test_technical_pages_only_when_debug_is_asked_for(serve):
     served = serve(DEBUG="1")
-    with httpx.Client(base_url=served.url, timeout=10) as http:
-        sign_in(http, "ada")
-        database = Path(served.env["DATA_DIR"]) / "db.sqlite3"
-        subprocess.run(
-            [sys.executable, "-c", RENAME_SESSIONS, str(database)], check=True, timeout=30
-        )
-        broken = http.get("/")
+    with signed_in(served, "ada") as http:
+        broken = home_without_sessions(served, http)
     assert broken.status_code == 500
     assert "Traceback" in broken.text and served.canary in broken.text
 
