@@ -1,5 +1,7 @@
 """Helpers for the dashboard's view tests (not fixtures: plain functions)."""
 
+from collections.abc import Sequence
+
 from django.test import Client
 from django.urls import reverse
 
@@ -9,17 +11,26 @@ from tests.support import logged_in, wait_until
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-def builder_data(**fields) -> dict:
-    """A valid POST of the assistant builder with no rows; `fields` add or override."""
+def builder_data(
+    *, functions: Sequence[dict[str, str]] = (), metadata: dict[str, str] | None = None, **fields
+) -> dict:
+    """A valid POST of the assistant builder: a row of functions for each of `functions` (its
+    name, description, parameters, strict), one of metadata for each item of `metadata`;
+    `fields` add or override."""
+    metadata = metadata or {}
     data = {
         "model": "demo",
         "response_format": "auto",
-        "fn-TOTAL_FORMS": "0",
+        "fn-TOTAL_FORMS": str(len(functions)),
         "fn-INITIAL_FORMS": "0",
-        "meta-TOTAL_FORMS": "0",
+        "meta-TOTAL_FORMS": str(len(metadata)),
         "meta-INITIAL_FORMS": "0",
         "action": "save",
     }
+    for index, row in enumerate(functions):
+        data.update({f"fn-{index}-{name}": value for name, value in row.items()})
+    for index, (key, value) in enumerate(metadata.items()):
+        data.update({f"meta-{index}-key": key, f"meta-{index}-value": value})
     data.update(fields)
     return data
 
@@ -27,6 +38,12 @@ def builder_data(**fields) -> dict:
 def create_assistant(client: Client, **fields):
     """POST the assistant builder's "new" form with `builder_data(**fields)`."""
     return client.post(reverse("assistant_create"), builder_data(**fields))
+
+
+def created_id(response) -> str:
+    """The id of the assistant a POST created (or duplicated), from where it redirects."""
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return response["Location"].rstrip("/").rsplit("/", 1)[-1]
 
 
 def poll(client: Client, thread, run_id: str, *, until, timeout: float = 15.0):

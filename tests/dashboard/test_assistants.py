@@ -12,7 +12,7 @@ from django.urls import reverse
 from assistants_app.models import AssistantRecord, Connection
 from tests.support import WEATHER_TOOL
 
-from .support import HTMX, builder_data, create_assistant
+from .support import HTMX, builder_data, create_assistant, created_id
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +28,7 @@ def test_empty_state_invites_the_first_assistant(client, owner, engine):
 def test_list_is_shared_by_the_team(request, client, owner, api, who):
     client.force_login(owner)
     created = create_assistant(
-        client,
-        name="Forecaster",
-        code_interpreter="on",
-        **{"fn-TOTAL_FORMS": "1", "fn-0-name": "get_weather"},
+        client, name="Forecaster", code_interpreter="on", functions=[{"name": "get_weather"}]
     )
     assert created.status_code == 302
     client.force_login(request.getfixturevalue(who))
@@ -82,19 +79,17 @@ def test_create_with_every_field(client, owner, api):
         json_schema_name="answer",
         json_schema_schema=json.dumps(schema),
         reasoning_effort="low",
-        **{
-            "fn-TOTAL_FORMS": "1",
-            "fn-0-name": "get_weather",
-            "fn-0-description": "Weather",
-            "fn-0-parameters": json.dumps(WEATHER_TOOL["function"]["parameters"]),
-            "fn-0-strict": "on",
-            "meta-TOTAL_FORMS": "1",
-            "meta-0-key": "team",
-            "meta-0-value": "support",
-        },
+        functions=[
+            {
+                "name": "get_weather",
+                "description": "Weather",
+                "parameters": json.dumps(WEATHER_TOOL["function"]["parameters"]),
+                "strict": "on",
+            }
+        ],
+        metadata={"team": "support"},
     )
-    assert response.status_code == 302
-    assistant_id = response["Location"].strip("/").split("/")[-1]
+    assistant_id = created_id(response)
     stored = api.assistants.retrieve(assistant_id)
     assert stored.name == "Full" and stored.instructions == "Be brief."
     assert stored.temperature == 0.4 and stored.metadata == {"team": "support"}
@@ -121,9 +116,7 @@ def test_over_long_name_is_a_field_error_and_nothing_is_sent(client, owner, api)
 def test_invalid_json_schema_says_where(client, owner, api):
     client.force_login(owner)
     bad = '{"type": "object", "properties": {"city": {"type": "strin"}}}'
-    response = create_assistant(
-        client, **{"fn-TOTAL_FORMS": "1", "fn-0-name": "f", "fn-0-parameters": bad}
-    )
+    response = create_assistant(client, functions=[{"name": "f", "parameters": bad}])
     page = response.content.decode()
     assert response.status_code == 422
     assert "This is not a valid JSON Schema at $.properties.city.type" in page
@@ -139,7 +132,7 @@ def test_rows_are_added_from_templates_and_removed_without_errors(client, owner,
     assert "&quot;location&quot;" in page
     assert "field-error" not in page
     removed = create_assistant(
-        client, **{"fn-TOTAL_FORMS": "1", "fn-0-name": "a", "action": "remove_function-0"}
+        client, functions=[{"name": "a"}], action="remove_function-0"
     ).content.decode()
     assert 'name="fn-0-name"' not in removed
 
@@ -191,8 +184,7 @@ def test_unknown_assistant_is_404(client, owner, engine):
 def test_duplicate(client, teammate, api, weather_assistant):
     client.force_login(teammate)
     response = client.post(reverse("assistant_duplicate", args=[weather_assistant.id]))
-    assert response.status_code == 302
-    copy_id = response["Location"].strip("/").split("/")[-1]
+    copy_id = created_id(response)
     copy = api.assistants.retrieve(copy_id)
     assert copy.name == "Copy of Weather helper"
     assert copy.tools[0].function.name == "get_weather"

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from assistants_app.models import AuditEvent, ThreadRecord
 
-from .support import HTMX, builder_data
+from .support import HTMX, builder_data, create_assistant, created_id
 
 pytestmark = pytest.mark.django_db
 
@@ -174,13 +174,8 @@ def test_use_from_code_names_this_deployment_and_the_key_page_for_administrators
     assert reverse("engine_key_create") in client.get(url).content.decode()
 
 
-def _function_row(schema: dict, description: str = "Weather") -> dict:
-    return {
-        "fn-TOTAL_FORMS": "1",
-        "fn-0-name": "get_weather",
-        "fn-0-description": description,
-        "fn-0-parameters": json.dumps(schema),
-    }
+def _weather_function(schema: dict, description: str = "Weather") -> list[dict[str, str]]:
+    return [{"name": "get_weather", "description": description, "parameters": json.dumps(schema)}]
 
 
 CITY = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
@@ -192,20 +187,21 @@ CITY_UNIT = {
 
 
 def _made_and_changed(client) -> str:
-    created = client.post(
-        reverse("assistant_create"),
-        builder_data(
-            name="Desk", instructions="Be brief.", temperature="0.5", **_function_row(CITY)
-        ),
+    created = create_assistant(
+        client,
+        name="Desk",
+        instructions="Be brief.",
+        temperature="0.5",
+        functions=_weather_function(CITY),
     )
-    assistant_id = created.url.strip("/").split("/")[-1]
+    assistant_id = created_id(created)
     client.post(
         reverse("assistant_edit", args=[assistant_id]),
         builder_data(
             name="Weather desk",
             instructions="Be brief.\nSay the unit.",
-            **_function_row(CITY_UNIT, "Weather now"),
-            **{"meta-TOTAL_FORMS": "1", "meta-0-key": "team", "meta-0-value": "ops"},
+            functions=_weather_function(CITY_UNIT, "Weather now"),
+            metadata={"team": "ops"},
         ),
     )
     return assistant_id
@@ -254,8 +250,7 @@ def test_restore_a_version_for_anyone_in_the_team(request, client, api, owner, w
 def test_restore_only_a_version_of_this_assistant(client, api, owner):
     client.force_login(owner)
     assistant_id = _made_and_changed(client)
-    other = client.post(reverse("assistant_create"), builder_data(name="Other"))
-    other_id = other.url.strip("/").split("/")[-1]
+    other_id = created_id(create_assistant(client, name="Other"))
     foreign = AuditEvent.objects.filter(object_id=other_id).get()
     url = reverse("assistant_restore", args=[assistant_id, foreign.pk])
     assert client.post(url).status_code == 404

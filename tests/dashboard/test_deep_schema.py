@@ -25,9 +25,7 @@ def nested_schema(levels: int) -> str:
 @pytest.mark.parametrize("levels", [SCHEMA_DEPTH_MAX // 2, 400, 20_000])
 def test_deep_function_parameters_are_a_field_error(client, owner, api, levels):
     client.force_login(owner)
-    data = builder_data(
-        **{"fn-TOTAL_FORMS": "1", "fn-0-name": "f", "fn-0-parameters": nested_schema(levels)}
-    )
+    data = builder_data(functions=[{"name": "f", "parameters": nested_schema(levels)}])
     response = client.post(reverse("assistant_create"), data)
     assert response.status_code == 422
     assert TOO_DEEP in response.content.decode()
@@ -63,9 +61,7 @@ def test_a_schema_just_within_the_limit_is_accepted(client, owner, api):
     # Each level is two JSON containers deep (the object and its "properties"), plus the leaf.
     levels = (SCHEMA_DEPTH_MAX - 1) // 2
     client.force_login(owner)
-    data = builder_data(
-        **{"fn-TOTAL_FORMS": "1", "fn-0-name": "f", "fn-0-parameters": nested_schema(levels)}
-    )
+    data = builder_data(functions=[{"name": "f", "parameters": nested_schema(levels)}])
     response = client.post(reverse("assistant_create"), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     [created] = api.assistants.list().data
