@@ -8,8 +8,6 @@ PostgreSQL tsvector with a GIN index); see engine.files.search.
 
 from __future__ import annotations
 
-import secrets
-import string
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,13 +16,7 @@ from django.db import models, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from engine.models import EngineKey, KeyScopedQuerySet
-
-_ALPHABET = string.ascii_letters + string.digits
-
-
-def _new_id(prefix: str) -> str:
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(24))
+from engine.models import EngineKey, KeyScopedQuerySet, _new_id, unix
 
 
 def file_id() -> str:
@@ -37,10 +29,6 @@ def vector_store_id() -> str:
 
 def batch_id() -> str:
     return _new_id("vsfb_")
-
-
-def unix(moment: datetime | None) -> int | None:
-    return None if moment is None else int(moment.timestamp())
 
 
 def auto_chunking() -> dict[str, Any]:

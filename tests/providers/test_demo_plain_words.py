@@ -30,20 +30,19 @@ def function(name: str, description: str, parameters: dict[str, Any] | None = No
     return {"type": "function", "function": spec}
 
 
-def params(required: list[str] | None = None, **properties: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "properties": properties, "required": required or []}
+def params(**properties: dict[str, Any]) -> dict[str, Any]:
+    """An object schema that requires every one of `properties`."""
+    return {"type": "object", "properties": properties, "required": list(properties)}
 
 
 WEATHER = function("get_current_weather", "Current weather for a location", WEATHER_PARAMETERS)
-TIME = function("get_time", "The local time in a city", params(["city"], city={"type": "string"}))
+TIME = function("get_time", "The local time in a city", params(city={"type": "string"}))
 ORDER_STATUS = function(
     "order_status",
     "Where an order is and when it arrives",
-    params(["order_id"], order_id={"type": "string"}),
+    params(order_id={"type": "string"}),
 )
-CANCEL_ORDER = function(
-    "cancel_order", "Cancel an order", params(["order_id"], order_id={"type": "string"})
-)
+CANCEL_ORDER = function("cancel_order", "Cancel an order", params(order_id={"type": "string"}))
 
 
 def calls_for(text: str, *tools: dict[str, Any], **options: Any) -> list[tuple[str, dict]]:
@@ -70,7 +69,7 @@ def test_words_match_their_stems_and_name_parts_split_on_underscores_dashes_and_
     assert calls_for("I ordered a lamp: order 12345", ORDER_STATUS) == [
         ("order_status", {"order_id": "12345"})
     ]
-    camel = function("getInvoiceTotal", "Amount due", params(["invoice"], invoice={}))
+    camel = function("getInvoiceTotal", "Amount due", params(invoice={}))
     dashed = function("lookup-shipping-label", "A label", params())
     assert calls_for("What do I owe on my invoices?", camel)[0][0] == "getInvoiceTotal"
     assert calls_for("print the shipping label please", dashed)[0][0] == "lookup-shipping-label"
@@ -80,7 +79,7 @@ def test_two_words_of_the_description_or_parameters_call_it_one_does_not():
     rates = function(
         "fx",
         "Exchange rate between two currencies",
-        params(["base"], base={"type": "string"}),
+        params(base={"type": "string"}),
     )
     assert calls_for("What is the exchange rate for yen?", rates)[0][0] == "fx"
     assert calls_for("The rate of growth is slowing", rates) == []
@@ -172,49 +171,50 @@ def test_a_value_the_schema_refuses_is_not_used():
     assert arguments == {"location": "Oslo", "unit": "celsius"}
 
 
-def test_order_ids_emails_dates_quotes_and_numbers():
-    lookup = function(
-        "track_order",
-        "Track an order",
-        params(["order_id"], order_id={"type": "integer"}),
-    )
-    assert calls_for("track my order no. 4410", lookup) == [("track_order", {"order_id": 4410})]
-    mail = function(
-        "send_email",
-        "Send an e-mail",
-        params(
-            ["to", "subject"],
-            to={"type": "string", "format": "email"},
-            subject={"type": "string"},
+LOOKUP = function("track_order", "Track an order", params(order_id={"type": "integer"}))
+MAIL = function(
+    "send_email",
+    "Send an e-mail",
+    params(
+        to={"type": "string", "format": "email"},
+        subject={"type": "string"},
+    ),
+)
+BOOKING = function(
+    "book_table",
+    "Reserve a table at the restaurant",
+    params(
+        date={"type": "string", "format": "date"},
+        guests={"type": "integer", "minimum": 1},
+    ),
+)
+THERMOSTAT = function("set_temperature", "Set the heating", params(degrees={"type": "number"}))
+
+
+@pytest.mark.parametrize(
+    ("tool", "text", "arguments"),
+    [
+        (LOOKUP, "track my order no. 4410", {"order_id": 4410}),
+        (
+            MAIL,
+            'Email ada@example.com with subject "Lunch at noon"',
+            {"to": "ada@example.com", "subject": "Lunch at noon"},
         ),
-    )
-    assert calls_for('Email ada@example.com with subject "Lunch at noon"', mail) == [
-        ("send_email", {"to": "ada@example.com", "subject": "Lunch at noon"})
-    ]
-    booking = function(
-        "book_table",
-        "Reserve a table at the restaurant",
-        params(
-            ["date", "guests"],
-            date={"type": "string", "format": "date"},
-            guests={"type": "integer", "minimum": 1},
+        (
+            BOOKING,
+            "Book a table for 4 guests on 2025-06-01",
+            {"date": "2025-06-01", "guests": 4},
         ),
-    )
-    assert calls_for("Book a table for 4 guests on 2025-06-01", booking) == [
-        ("book_table", {"date": "2025-06-01", "guests": 4})
-    ]
-    thermostat = function(
-        "set_temperature", "Set the heating", params(["degrees"], degrees={"type": "number"})
-    )
-    assert calls_for("set the temperature to 21.5", thermostat) == [
-        ("set_temperature", {"degrees": 21.5})
-    ]
+        (THERMOSTAT, "set the temperature to 21.5", {"degrees": 21.5}),
+    ],
+    ids=["order_id", "email_and_quote", "date_and_number", "decimal"],
+)
+def test_order_ids_emails_dates_quotes_and_numbers(tool, text, arguments):
+    assert calls_for(text, tool) == [(tool["function"]["name"], arguments)]
 
 
 def test_a_search_function_gets_the_words_that_are_not_its_own():
-    search = function(
-        "search_products", "Search the catalogue", params(["query"], query={"type": "string"})
-    )
+    search = function("search_products", "Search the catalogue", params(query={"type": "string"}))
     assert calls_for("search products for red running shoes", search) == [
         ("search_products", {"query": "red running shoes"})
     ]
@@ -224,7 +224,7 @@ def test_patterns_decide_which_id_fits_on_the_bounded_engine():
     strict = function(
         "order_status",
         "Where an order is",
-        params(["order_id"], order_id={"type": "string", "pattern": "^[A-Z]-[0-9]+$"}),
+        params(order_id={"type": "string", "pattern": "^[A-Z]-[0-9]+$"}),
     )
     assert calls_for("order 12345 or maybe #A-991?", strict) == [
         ("order_status", {"order_id": "A-991"})
@@ -239,7 +239,7 @@ def test_what_the_message_does_not_say_is_made_up_validly():
 def test_huge_messages_and_schemas_stay_cheap():
     many = {f"p{i}": {"type": "string", "description": "a city"} for i in range(5000)}
     tools = [
-        function(f"weather_{i}", "weather " * 2000, params(list(many)[:3], **many))
+        function(f"weather_{i}", "weather " * 2000, {**params(**many), "required": list(many)[:3]})
         for i in range(128)
     ]
     text = '"' + "Oslo weather in Paris order #A-1 " * 7_500  # 256,000 characters: the most
