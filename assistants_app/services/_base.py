@@ -25,7 +25,8 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypedDict, TypeVar
+from dataclasses import KW_ONLY, dataclass, field
+from typing import Any, Generic, TypedDict, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -38,8 +39,8 @@ from .errors import (
     retry_after,
     status_error,
 )
+from .streaming import AssistantStream, AsyncAssistantStream, is_event_stream, not_a_stream
 
-T = TypeVar("T")
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 VERSION = "0.1.0"
@@ -88,6 +89,26 @@ class RequestOptions(TypedDict, total=False):
     extra_headers: Mapping[str, str]
     extra_query: Mapping[str, Any]
     extra_body: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class APIRequest(Generic[M]):
+    """One call to the API, described once by its resource method: what is sent, how it may be
+    retried, and what comes back. The sync and async clients differ only in carrying it out."""
+
+    method: str
+    path: str
+    cast_to: type[M] | None = None  # None: the caller reads the response itself (`send`)
+    _: KW_ONLY
+    safe: bool  # may be retried after the backend could have acted on it (see above)
+    body: Mapping[str, Any] | None = None
+    query: Mapping[str, Any] | None = None
+    files: Any = None
+    data: Mapping[str, Any] | None = None
+    beta: bool = True  # sends `OpenAI-Beta: assistants=v2`
+    headers: Mapping[str, str] | None = None
+    options: RequestOptions = field(default_factory=RequestOptions)
+    stream: bool = False  # asks for server-sent events and keeps the response open
 
 
 def path_id(value: str, name: str) -> str:
@@ -168,118 +189,51 @@ class BaseClient:
 
     # -- requests ----------------------------------------------------------------------------
 
-    def build_request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Mapping[str, Any] | None = None,
-        query: Mapping[str, Any] | None = None,
-        files: Any = None,
-        data: Mapping[str, Any] | None = None,
-        beta: bool = True,
-        headers: Mapping[str, str] | None = None,
-        options: RequestOptions | None = None,
-    ) -> httpx.Request:
-        options = options or {}
-        params = {key: value for key, value in (query or {}).items() if value is not None}
+    def build_request(self, spec: APIRequest[Any]) -> httpx.Request:
+        options = spec.options
+        params = {key: value for key, value in (spec.query or {}).items() if value is not None}
         params.update(options.get("extra_query") or {})
         if self.api_version:
             params.setdefault("api-version", self.api_version)
-        request_headers = dict(self._beta_headers if beta else self._headers)
-        if headers:
-            request_headers.update(headers)
-        if options.get("extra_headers"):
-            request_headers.update(options["extra_headers"])
+        headers = {**(self._beta_headers if spec.beta else self._headers), **(spec.headers or {})}
+        headers.update(options.get("extra_headers") or {})
+        if not spec.safe:
+            # The same key on every attempt, since the one request object is sent each time.
+            headers.setdefault("Idempotency-Key", f"studio-{uuid.uuid4()}")
+        if spec.stream:
+            headers["Accept"] = "text/event-stream"
         extra_body = options.get("extra_body")
         content = None
-        if body is not None or (extra_body and files is None):
-            payload = {**(body or {}), **(extra_body or {})}
+        if spec.body is not None or (extra_body and spec.files is None):
+            payload = {**(spec.body or {}), **(extra_body or {})}
             content = json.dumps(payload, separators=(",", ":")).encode()
-            request_headers["Content-Type"] = "application/json"
-        timeout = options.get("timeout", self.timeout)
+            headers["Content-Type"] = "application/json"
         return self._http.build_request(
-            method,
-            f"{self.base_url}/{path}",
+            spec.method,
+            f"{self.base_url}/{spec.path}",
             params=params or None,
             content=content,
-            files=files,
-            data=data,
-            headers=request_headers,
-            timeout=timeout,  # type: ignore[arg-type]
+            files=spec.files,
+            data=spec.data,
+            headers=headers,
+            timeout=options.get("timeout", self.timeout),  # type: ignore[arg-type]
         )
 
-    def send(
-        self,
-        request: httpx.Request,
-        *,
-        safe: bool,
-        stream: bool = False,
-        max_retries: int | None = None,
-    ) -> httpx.Response:
+    def send(self, spec: APIRequest[Any]) -> httpx.Response:
         """Send with retries; returns a 2xx response or raises an `APIError`."""
-        retries_left = self.max_retries if max_retries is None else max_retries
-        if not safe:
-            request.headers.setdefault("Idempotency-Key", f"studio-{uuid.uuid4()}")
-        attempt = 0
+        request = self.build_request(spec)
+        retries = Retries(self, request, spec)
         while True:
             try:
-                response = self._http.send(request, stream=stream)
+                response = self._http.send(request, stream=spec.stream)
             except httpx.TransportError as error:
-                delay = self._transport_delay(request, error, safe, retries_left, attempt)
+                delay = retries.after_error(error)
             else:
                 if response.is_success:
                     return response
-                delay = self._retry_delay(response, attempt, safe) if retries_left > 0 else None
-                if delay is None:
-                    if stream:
-                        response.read()
-                    response.close()
-                    raise status_error(response)
-                response.close()
+                response.read()  # an error's body is short, and its message is in it
+                delay = retries.after_status(response)
             self._sleep(delay)
-            retries_left -= 1
-            attempt += 1
-
-    def _transport_delay(
-        self,
-        request: httpx.Request,
-        error: httpx.TransportError,
-        safe: bool,
-        retries_left: int,
-        attempt: int,
-    ) -> float:
-        """The wait before retrying after `error`, or the error raised as ours."""
-        if retries_left > 0 and (safe or isinstance(error, NOT_SENT_ERRORS)):
-            return self._backoff(attempt)
-        if isinstance(error, httpx.TimeoutException):
-            raise APITimeoutError(
-                f"Request timed out: {request.method} {request.url.path}", request=request
-            ) from error
-        raise APIConnectionError(
-            f"Connection error: {type(error).__name__}: {error}", request=request
-        ) from error
-
-    def _backoff(self, attempt: int) -> float:
-        delay = min(RETRY_BASE_DELAY * 2**attempt, RETRY_MAX_BACKOFF)
-        return delay * (1 - 0.25 * random.random())
-
-    def _retry_delay(self, response: httpx.Response, attempt: int, safe: bool) -> float | None:
-        """How long to wait before retrying this response, or None not to retry."""
-        should = response.headers.get("x-should-retry")
-        status = response.status_code
-        if should == "false":
-            return None
-        if status in REFUSED_STATUSES:
-            pass  # refused without being performed: any call may go again
-        elif not safe:
-            return None  # a create may have been carried out; "x-should-retry" cannot undo that
-        elif should != "true" and status < 500:
-            return None
-        wait = retry_after(response.headers)
-        if wait is None:
-            return self._backoff(attempt)
-        return wait if wait <= self.max_retry_wait else None
 
     def parse(self, response: httpx.Response, cast_to: type[M]) -> M:
         """Validate a 2xx JSON body into `cast_to`; a body that does not fit is an error."""
@@ -296,34 +250,74 @@ class BaseClient:
                 body=response.text[:2000],
             ) from None
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        cast_to: type[M],
-        *,
-        safe: bool,
-        body: Mapping[str, Any] | None = None,
-        query: Mapping[str, Any] | None = None,
-        files: Any = None,
-        data: Mapping[str, Any] | None = None,
-        beta: bool = True,
-        headers: Mapping[str, str] | None = None,
-        options: RequestOptions | None = None,
-    ) -> M:
-        request = self.build_request(
-            method,
-            path,
-            body=body,
-            query=query,
-            files=files,
-            data=data,
-            beta=beta,
-            headers=headers,
-            options=options,
-        )
-        response = self.send(request, safe=safe, max_retries=(options or {}).get("max_retries"))
-        return self.parse(response, cast_to)
+    def call(self, spec: APIRequest[M]) -> Any:
+        """The answer parsed into `spec.cast_to`, or with `spec.stream` an `AssistantStream`."""
+        response = self.send(spec)
+        if spec.stream and not is_event_stream(response):
+            response.read()
+            raise not_a_stream(response)
+        if spec.stream:
+            return AssistantStream(response)
+        return self.parse(response, spec.cast_to)  # type: ignore[arg-type]
+
+
+class Retries:
+    """The retry policy above, for one request: the wait before each next attempt, or the
+    error to raise instead. The sync and async clients send; this decides."""
+
+    def __init__(self, client: BaseClient, request: httpx.Request, spec: APIRequest[Any]) -> None:
+        max_retries = spec.options.get("max_retries")
+        self.left = client.max_retries if max_retries is None else max_retries
+        self.attempt = 0
+        self.safe = spec.safe
+        self.max_wait = client.max_retry_wait
+        self.request = request
+
+    def after_error(self, error: httpx.TransportError) -> float:
+        """The wait before retrying after `error`, or the error raised as ours."""
+        if self.left > 0 and (self.safe or isinstance(error, NOT_SENT_ERRORS)):
+            return self._spend(backoff(self.attempt))
+        request = self.request
+        if isinstance(error, httpx.TimeoutException):
+            raise APITimeoutError(
+                f"Request timed out: {request.method} {request.url.path}", request=request
+            ) from error
+        raise APIConnectionError(
+            f"Connection error: {type(error).__name__}: {error}", request=request
+        ) from error
+
+    def after_status(self, response: httpx.Response) -> float:
+        """The wait before retrying after this 4xx/5xx answer, or its error raised."""
+        delay = self._status_delay(response) if self.left > 0 else None
+        if delay is None:
+            raise status_error(response)
+        return self._spend(delay)
+
+    def _status_delay(self, response: httpx.Response) -> float | None:
+        should = response.headers.get("x-should-retry")
+        status = response.status_code
+        if should == "false":
+            return None
+        if status in REFUSED_STATUSES:
+            pass  # refused without being performed: any call may go again
+        elif not self.safe:
+            return None  # a create may have been carried out; "x-should-retry" cannot undo that
+        elif should != "true" and status < 500:
+            return None
+        wait = retry_after(response.headers)
+        if wait is None:
+            return backoff(self.attempt)
+        return wait if wait <= self.max_wait else None
+
+    def _spend(self, delay: float) -> float:
+        self.left -= 1
+        self.attempt += 1
+        return delay
+
+
+def backoff(attempt: int) -> float:
+    delay = min(RETRY_BASE_DELAY * 2**attempt, RETRY_MAX_BACKOFF)
+    return delay * (1 - 0.25 * random.random())
 
 
 class AsyncBaseClient(BaseClient):
@@ -358,54 +352,28 @@ class AsyncBaseClient(BaseClient):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def send(  # type: ignore[override]
-        self,
-        request: httpx.Request,
-        *,
-        safe: bool,
-        stream: bool = False,
-        max_retries: int | None = None,
-    ) -> httpx.Response:
-        retries_left = self.max_retries if max_retries is None else max_retries
-        if not safe:
-            request.headers.setdefault("Idempotency-Key", f"studio-{uuid.uuid4()}")
-        attempt = 0
+    async def send(self, spec: APIRequest[Any]) -> httpx.Response:  # type: ignore[override]
+        request = self.build_request(spec)
+        retries = Retries(self, request, spec)
         while True:
             try:
-                response = await self._http.send(request, stream=stream)
+                response = await self._http.send(request, stream=spec.stream)
             except httpx.TransportError as error:
-                delay = self._transport_delay(request, error, safe, retries_left, attempt)
+                delay = retries.after_error(error)
             else:
                 if response.is_success:
                     return response
-                delay = self._retry_delay(response, attempt, safe) if retries_left > 0 else None
-                if delay is None:
-                    if stream:
-                        await response.aread()
-                    await response.aclose()
-                    raise status_error(response)
-                await response.aclose()
+                await response.aread()
+                delay = retries.after_status(response)
             await self._async_sleep(delay)
-            retries_left -= 1
-            attempt += 1
 
-    async def request(  # type: ignore[override]
-        self,
-        method: str,
-        path: str,
-        cast_to: type[M],
-        *,
-        safe: bool,
-        body: Mapping[str, Any] | None = None,
-        query: Mapping[str, Any] | None = None,
-        beta: bool = True,
-        options: RequestOptions | None = None,
-    ) -> M:
-        request = self.build_request(
-            method, path, body=body, query=query, beta=beta, options=options
-        )
-        response = await self.send(
-            request, safe=safe, max_retries=(options or {}).get("max_retries")
-        )
+    async def call(self, spec: APIRequest[M]) -> Any:  # type: ignore[override]
+        """`BaseClient.call`, awaited; a stream is an `AsyncAssistantStream`."""
+        response = await self.send(spec)
+        if spec.stream and not is_event_stream(response):
+            await response.aread()
+            raise not_a_stream(response)
+        if spec.stream:
+            return AsyncAssistantStream(response)
         await response.aread()
-        return self.parse(response, cast_to)
+        return self.parse(response, spec.cast_to)  # type: ignore[arg-type]

@@ -20,28 +20,14 @@ class AssistantsClient(BaseClient):
     `http_client` (an `httpx.Client` to share; it is then not closed by `close()`),
     `azure=True` with `api_version` for Azure-style backends (`api-key` header and
     `api-version` query parameter), `default_headers`, `max_retry_wait` (longest
-    Retry-After honoured, 20 s).
+    Retry-After honoured, 20 s). Each resource is made on first use.
     """
 
-    @cached_property
-    def assistants(self) -> Assistants:
-        return Assistants(self)
-
-    @cached_property
-    def threads(self) -> Threads:
-        return Threads(self)
-
-    @cached_property
-    def files(self) -> Files:
-        return Files(self)
-
-    @cached_property
-    def vector_stores(self) -> VectorStores:
-        return VectorStores(self)
-
-    @cached_property
-    def models(self) -> Models:
-        return Models(self)
+    assistants = cached_property(Assistants)
+    threads = cached_property(Threads)
+    files = cached_property(Files)
+    vector_stores = cached_property(VectorStores)
+    models = cached_property(Models)
 
 
 class AsyncAssistantsClient(AsyncBaseClient):
@@ -55,6 +41,4 @@ class AsyncAssistantsClient(AsyncBaseClient):
             async for event in stream: …
     """
 
-    @cached_property
-    def threads(self) -> AsyncThreads:
-        return AsyncThreads(self)
+    threads = cached_property(AsyncThreads)

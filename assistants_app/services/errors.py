@@ -157,54 +157,46 @@ class APIStreamError(APIError):
     """An `error` event in a stream: the backend gave up part-way through a run."""
 
 
+# The error class for each status the API names (filled in as the classes below are made).
+STATUS_ERRORS: dict[int, type[APIStatusError]] = {}
+
+
 class APIStatusError(APIError):
     """The backend answered with a 4xx or 5xx status."""
 
     # Seconds the backend asked us to wait (Retry-After), when it said so.
     retry_after: float | None = None
 
-
-class BadRequestError(APIStatusError):
-    status = 400
-
-
-class AuthenticationError(APIStatusError):
-    status = 401
+    def __init_subclass__(cls, *, status: int | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
+            STATUS_ERRORS[status] = cls
 
 
-class PermissionDeniedError(APIStatusError):
-    status = 403
+class BadRequestError(APIStatusError, status=400): ...
 
 
-class NotFoundError(APIStatusError):
-    status = 404
+class AuthenticationError(APIStatusError, status=401): ...
 
 
-class ConflictError(APIStatusError):
-    status = 409
+class PermissionDeniedError(APIStatusError, status=403): ...
 
 
-class UnprocessableEntityError(APIStatusError):
-    status = 422
+class NotFoundError(APIStatusError, status=404): ...
 
 
-class RateLimitError(APIStatusError):
-    status = 429
+class ConflictError(APIStatusError, status=409): ...
+
+
+class UnprocessableEntityError(APIStatusError, status=422): ...
+
+
+class RateLimitError(APIStatusError, status=429): ...
 
 
 class InternalServerError(APIStatusError):
     """Any 5xx answer."""
-
-
-STATUS_ERRORS: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    422: UnprocessableEntityError,
-    429: RateLimitError,
-}
 
 
 def status_error(response: httpx.Response) -> APIStatusError:

@@ -8,11 +8,13 @@ with `before=` continues with `before=<first id>`, towards the other end. `next_
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import Field
 
+from ._base import APIRequest
 from .types import APIModel
 
 if TYPE_CHECKING:
@@ -29,61 +31,35 @@ class ListBody(APIModel, Generic[T]):
     has_more: bool = False
 
 
+def list_request(
+    path: str,
+    item_type: type[T],
+    query: Mapping[str, Any],
+    *,
+    beta: bool = True,
+    options: RequestOptions,
+) -> APIRequest[ListBody[T]]:
+    """GET of one page of a list (reading a list changes nothing: safe to retry)."""
+    body_type = ListBody[item_type]  # type: ignore[valid-type]
+    return APIRequest("GET", path, body_type, safe=True, query=query, beta=beta, options=options)
+
+
 class CursorPage(Generic[T]):
     """One page of a list; iterate it to get every item of every page, fetching as needed."""
 
-    def __init__(
-        self,
-        body: ListBody[T],
-        *,
-        client: BaseClient,
-        path: str,
-        query: dict[str, Any],
-        item_type: type[T],
-        beta: bool = True,
-        options: RequestOptions | None = None,
-    ) -> None:
+    def __init__(self, body: ListBody[T], *, client: BaseClient, request: APIRequest[Any]) -> None:
         self.data: list[T] = body.data
         self.has_more = body.has_more
         self.first_id = body.first_id or _item_id(body.data[0] if body.data else None)
         self.last_id = body.last_id or _item_id(body.data[-1] if body.data else None)
         self.object = body.object
-        self.query = query
+        self.query = dict(request.query or {})
         self._client = client
-        self._path = path
-        self._item_type = item_type
-        self._beta = beta
-        self._options = options
+        self._request = request
 
     @classmethod
-    def fetch(
-        cls,
-        client: BaseClient,
-        path: str,
-        item_type: type[T],
-        *,
-        query: dict[str, Any],
-        beta: bool = True,
-        options: RequestOptions | None = None,
-    ) -> CursorPage[T]:
-        body = client.request(
-            "GET",
-            path,
-            ListBody[item_type],  # type: ignore[valid-type]
-            safe=True,
-            query=query,
-            beta=beta,
-            options=options,
-        )
-        return cls(
-            body,
-            client=client,
-            path=path,
-            query=query,
-            item_type=item_type,
-            beta=beta,
-            options=options,
-        )
+    def fetch(cls, client: BaseClient, request: APIRequest[ListBody[T]]) -> CursorPage[T]:
+        return cls(client.call(request), client=client, request=request)
 
     @property
     def backwards(self) -> bool:
@@ -96,14 +72,7 @@ class CursorPage(Generic[T]):
     def _page(self, **cursor: str | None) -> CursorPage[T]:
         query = {key: value for key, value in self.query.items() if key not in ("after", "before")}
         query.update(cursor)
-        return CursorPage.fetch(
-            self._client,
-            self._path,
-            self._item_type,
-            query=query,
-            beta=self._beta,
-            options=self._options,
-        )
+        return CursorPage.fetch(self._client, dataclasses.replace(self._request, query=query))
 
     def next_page(self) -> CursorPage[T]:
         """The page that follows in the direction of the original query."""

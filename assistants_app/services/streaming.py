@@ -9,6 +9,7 @@ object) raises `APIStreamError`; a connection that drops mid-stream raises `APIC
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
@@ -132,6 +133,22 @@ def _stream_error(payload: Any, response: httpx.Response | None) -> APIStreamErr
     )
 
 
+def is_event_stream(response: httpx.Response) -> bool:
+    return response.headers.get("content-type", "").startswith("text/event-stream")
+
+
+def not_a_stream(response: httpx.Response) -> APIResponseValidationError:
+    """A backend that ignored `stream`; its whole answer (read) stays on `.response`, since
+    a run may have started all the same."""
+    content_type = response.headers.get("content-type", "")
+    return APIResponseValidationError(
+        f"Asked for a stream, the backend answered {content_type or 'no content type'}",
+        request=response.request,
+        response=response,
+        body=response.text[:2000],
+    )
+
+
 class _StreamState:
     """What the sync and async streams share: typing each SSE and following the run."""
 
@@ -151,11 +168,16 @@ class _StreamState:
             self.messages[event.data.id] = event.data
         return event
 
-    def _cut_off(self, error: httpx.TransportError) -> APIConnectionError:
-        return APIConnectionError(
-            f"The stream was cut off: {type(error).__name__}: {error}",
-            request=self.response.request,
-        )
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A connection dropped mid-stream is raised as ours."""
+        try:
+            yield
+        except httpx.TransportError as error:
+            raise APIConnectionError(
+                f"The stream was cut off: {type(error).__name__}: {error}",
+                request=self.response.request,
+            ) from error
 
 
 class AssistantStream(_StreamState):
@@ -171,12 +193,11 @@ class AssistantStream(_StreamState):
 
     def _events(self) -> Iterator[AssistantStreamEvent]:
         try:
-            for sse in iter_sse(self.response.iter_lines()):
-                if (event := self._accept(sse)) is None:
-                    break
-                yield event
-        except httpx.TransportError as error:
-            raise self._cut_off(error) from error
+            with self._reading():
+                for sse in iter_sse(self.response.iter_lines()):
+                    if (event := self._accept(sse)) is None:
+                        return
+                    yield event
         finally:
             self.response.close()
 
@@ -219,12 +240,11 @@ class AsyncAssistantStream(_StreamState):
 
     async def _events(self) -> AsyncIterator[AssistantStreamEvent]:
         try:
-            async for sse in aiter_sse(self.response.aiter_lines()):
-                if (event := self._accept(sse)) is None:
-                    break
-                yield event
-        except httpx.TransportError as error:
-            raise self._cut_off(error) from error
+            with self._reading():
+                async for sse in aiter_sse(self.response.aiter_lines()):
+                    if (event := self._accept(sse)) is None:
+                        return
+                    yield event
         finally:
             await self.response.aclose()
 

@@ -4,19 +4,22 @@ and cursor lists whose query and options come as keyword arguments."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pydantic
 
-from .._base import NOT_GIVEN, NotGiven, RequestOptions
+from .._base import NOT_GIVEN, APIRequest, NotGiven, RequestOptions
 from ..errors import InvalidRequestError
-from ..pagination import CursorPage
+from ..pagination import CursorPage, list_request
 from ..types import ListParams
 
 if TYPE_CHECKING:
     from .._client import AssistantsClient
 
 T = TypeVar("T")
+M = TypeVar("M", bound=pydantic.BaseModel)
+R = TypeVar("R", bound="Resource")
 OPTION_KEYS = RequestOptions.__optional_keys__
 
 
@@ -56,6 +59,11 @@ class Resource:
     def __init__(self, client: AssistantsClient) -> None:
         self._client = client
 
+    def _call(self, method: str, path: str, cast_to: type[M], **request: Any) -> Any:
+        """Carry out the request described by the arguments (see `APIRequest`) on the client,
+        sync or async: what it answers, or an awaitable of it."""
+        return self._client.call(APIRequest(method, path, cast_to, **request))
+
     def _list(
         self,
         path: str,
@@ -69,5 +77,10 @@ class Resource:
         query, options = split(arguments, query_params)
         query = {**checked(query_params, query), **(extra_query or {})}
         return CursorPage.fetch(
-            self._client, path, item_type, query=query, beta=beta, options=options
+            self._client, list_request(path, item_type, query, beta=beta, options=options)
         )
+
+
+def subresource(cls: type[R]) -> cached_property[R]:
+    """A resource under this one (`threads.runs`), made on first use, on the same client."""
+    return cached_property(lambda resource: cls(resource._client))

@@ -28,13 +28,11 @@ class Assistants(Resource):
     def create(self, *, model: str, **fields: Unpack[AssistantFields]) -> Assistant:
         given, options = split(fields, AssistantCreateParams)
         body = checked(AssistantCreateParams, {"model": model, **given})
-        return self._client.request(
-            "POST", "assistants", Assistant, safe=False, body=body, options=options
-        )
+        return self._call("POST", "assistants", Assistant, safe=False, body=body, options=options)
 
     def retrieve(self, assistant_id: str, **options: Unpack[RequestOptions]) -> Assistant:
         path = f"assistants/{path_id(assistant_id, 'assistant_id')}"
-        return self._client.request("GET", path, Assistant, safe=True, options=options)
+        return self._call("GET", path, Assistant, safe=True, options=options)
 
     def update(
         self,
@@ -47,11 +45,11 @@ class Assistants(Resource):
         given, options = split(fields, AssistantUpdateParams)
         body = checked(AssistantUpdateParams, {"model": model, **given})
         # Setting fields to given values is idempotent: safe to retry.
-        return self._client.request("POST", path, Assistant, safe=True, body=body, options=options)
+        return self._call("POST", path, Assistant, safe=True, body=body, options=options)
 
     def list(self, **query: Unpack[ListQuery]) -> CursorPage[Assistant]:
         return self._list("assistants", Assistant, query)
 
     def delete(self, assistant_id: str, **options: Unpack[RequestOptions]) -> AssistantDeleted:
         path = f"assistants/{path_id(assistant_id, 'assistant_id')}"
-        return self._client.request("DELETE", path, AssistantDeleted, safe=True, options=options)
+        return self._call("DELETE", path, AssistantDeleted, safe=True, options=options)

@@ -6,7 +6,7 @@ from typing import IO, Any, Literal, Unpack
 
 import httpx
 
-from .._base import NOT_GIVEN, NotGiven, RequestOptions, path_id
+from .._base import NOT_GIVEN, APIRequest, NotGiven, RequestOptions, path_id
 from ..pagination import CursorPage
 from ..types import FileCreateParams, FileDeleted, FileListParams, FileObject, FilePurpose
 from ._resource import Resource, checked
@@ -50,7 +50,7 @@ class Files(Resource):
         data = {"purpose": fields["purpose"]}
         for key, value in (fields.get("expires_after") or {}).items():
             data[f"expires_after[{key}]"] = str(value)
-        return self._client.request(
+        return self._call(
             "POST",
             "files",
             FileObject,
@@ -63,16 +63,14 @@ class Files(Resource):
 
     def retrieve(self, file_id: str, **options: Unpack[RequestOptions]) -> FileObject:
         path = f"files/{path_id(file_id, 'file_id')}"
-        return self._client.request("GET", path, FileObject, safe=True, beta=False, options=options)
+        return self._call("GET", path, FileObject, safe=True, beta=False, options=options)
 
     def list(self, **query: Unpack[FileListQuery]) -> CursorPage[FileObject]:
         return self._list("files", FileObject, query, FileListParams, beta=False)
 
     def delete(self, file_id: str, **options: Unpack[RequestOptions]) -> FileDeleted:
         path = f"files/{path_id(file_id, 'file_id')}"
-        return self._client.request(
-            "DELETE", path, FileDeleted, safe=True, beta=False, options=options
-        )
+        return self._call("DELETE", path, FileDeleted, safe=True, beta=False, options=options)
 
     def content(self, file_id: str, **options: Unpack[RequestOptions]) -> bytes:
         """The file's bytes, as uploaded (or as a tool produced them)."""
@@ -87,7 +85,6 @@ class Files(Resource):
         without holding them in memory: iterate `.iter_bytes()`, then `.close()` it.
         Errors are raised before any byte is read."""
         path = f"files/{path_id(file_id, 'file_id')}/content"
-        request = self._client.build_request("GET", path, beta=False, options=options)
         return self._client.send(
-            request, safe=True, stream=True, max_retries=options.get("max_retries")
+            APIRequest("GET", path, safe=True, beta=False, options=options, stream=True)
         )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Unpack
+from collections.abc import Awaitable
+from typing import Any, Generic, Literal, TypeVar, Unpack
 
 import httpx
+import pydantic
 
-from .._base import NOT_GIVEN, NotGiven, RequestOptions, path_id
-from ..errors import APIResponseValidationError, PollTimeoutError
+from .._base import NOT_GIVEN, APIRequest, NotGiven, RequestOptions, path_id
+from ..errors import PollTimeoutError
 from ..pagination import CursorPage
 from ..streaming import AssistantStream, AsyncAssistantStream
 from ..types import (
@@ -29,7 +31,7 @@ from ..types import (
     ThreadDeleted,
     ThreadUpdateParams,
 )
-from ._resource import ListQuery, Resource, checked, split
+from ._resource import ListQuery, Resource, checked, split, subresource
 
 # Polling: start quickly (a short run is noticed at once), back off to ~2 s so a long run does
 # not hammer the backend, honour the backend's `openai-poll-after-ms`, and give up at a deadline.
@@ -39,54 +41,26 @@ MAX_POLL_INTERVAL = 2.0
 MAX_POLL_HINT = 10.0
 DEFAULT_POLL_TIMEOUT = 600.0  # a run waiting on tool outputs expires after 10 minutes
 
+# What a run call returns: a run, or a stream of its events; awaitable on the async client.
+RunT = TypeVar("RunT")
+StreamT = TypeVar("StreamT")
+
 
 def _include_query(include: list[RunInclude] | NotGiven) -> dict[str, Any]:
     # The SDK's wire habit: include[]=a&include[]=b
     return {"include[]": list(include)} if include else {}
 
 
-def _stream_request(client: Any, path: str, body: dict[str, Any], options: RequestOptions):
-    request = client.build_request("POST", path, body=body, options=options)
-    request.headers["Accept"] = "text/event-stream"
-    return request
+def _thread(thread_id: str) -> str:
+    return f"threads/{path_id(thread_id, 'thread_id')}"
 
 
-def _is_stream(response: httpx.Response) -> bool:
-    return response.headers.get("content-type", "").startswith("text/event-stream")
+def _message(thread_id: str, message_id: str) -> str:
+    return f"{_thread(thread_id)}/messages/{path_id(message_id, 'message_id')}"
 
 
-def _not_a_stream(response: httpx.Response) -> APIResponseValidationError:
-    """A backend that ignored `stream`; its whole answer (read) stays on `.response`, since
-    a run may have started all the same."""
-    content_type = response.headers.get("content-type", "")
-    return APIResponseValidationError(
-        f"Asked for a stream, the backend answered {content_type or 'no content type'}",
-        request=response.request,
-        response=response,
-        body=response.text[:2000],
-    )
-
-
-def _stream(client: Any, path: str, body: dict[str, Any], options: RequestOptions):
-    request = _stream_request(client, path, body, options)
-    response = client.send(request, safe=False, stream=True, max_retries=options.get("max_retries"))
-    if not _is_stream(response):
-        response.read()
-        response.close()
-        raise _not_a_stream(response)
-    return AssistantStream(response)
-
-
-async def _astream(client: Any, path: str, body: dict[str, Any], options: RequestOptions):
-    request = _stream_request(client, path, body, options)
-    response = await client.send(
-        request, safe=False, stream=True, max_retries=options.get("max_retries")
-    )
-    if not _is_stream(response):
-        await response.aread()
-        await response.aclose()
-        raise _not_a_stream(response)
-    return AsyncAssistantStream(response)
+def _run(thread_id: str, run_id: str) -> str:
+    return f"{_thread(thread_id)}/runs/{path_id(run_id, 'run_id')}"
 
 
 class RunFields(RequestOptions, total=False):
@@ -116,74 +90,13 @@ def _stream_flag(stream: bool) -> dict[str, Any]:
     return {"stream": True} if stream else {}
 
 
-class Threads(Resource):
-    def __init__(self, client: Any) -> None:
-        super().__init__(client)
-        self.messages = Messages(client)
-        self.runs = Runs(client)
-
-    def create(
-        self,
-        *,
-        messages: list[Any] | NotGiven = NOT_GIVEN,
-        tool_resources: Any | NotGiven | None = NOT_GIVEN,
-        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
-        **options: Unpack[RequestOptions],
-    ) -> Thread:
-        body = checked(
-            ThreadCreateParams,
-            {"messages": messages, "tool_resources": tool_resources, "metadata": metadata},
-        )
-        return self._client.request(
-            "POST", "threads", Thread, safe=False, body=body, options=options
-        )
-
-    def retrieve(self, thread_id: str, **options: Unpack[RequestOptions]) -> Thread:
-        path = f"threads/{path_id(thread_id, 'thread_id')}"
-        return self._client.request("GET", path, Thread, safe=True, options=options)
-
-    def update(
-        self,
-        thread_id: str,
-        *,
-        tool_resources: Any | NotGiven | None = NOT_GIVEN,
-        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
-        **options: Unpack[RequestOptions],
-    ) -> Thread:
-        path = f"threads/{path_id(thread_id, 'thread_id')}"
-        body = checked(ThreadUpdateParams, {"tool_resources": tool_resources, "metadata": metadata})
-        return self._client.request("POST", path, Thread, safe=True, body=body, options=options)
-
-    def delete(self, thread_id: str, **options: Unpack[RequestOptions]) -> ThreadDeleted:
-        path = f"threads/{path_id(thread_id, 'thread_id')}"
-        return self._client.request("DELETE", path, ThreadDeleted, safe=True, options=options)
-
-    def create_and_run(
-        self,
-        *,
-        assistant_id: str,
-        thread: Any | NotGiven = NOT_GIVEN,
-        tool_resources: Any | NotGiven | None = NOT_GIVEN,
-        stream: bool = False,
-        **fields: Unpack[RunFields],
-    ) -> Run | AssistantStream:
-        """Create a thread and run it; with `stream=True`, an `AssistantStream` of events."""
-        given, options = split(fields, ThreadCreateAndRunParams)
-        body = checked(
-            ThreadCreateAndRunParams,
-            {
-                "assistant_id": assistant_id,
-                "thread": thread,
-                "tool_resources": tool_resources,
-                **given,
-                **_stream_flag(stream),
-            },
-        )
-        if stream:
-            return _stream(self._client, "threads/runs", body, options)
-        return self._client.request(
-            "POST", "threads/runs", Run, safe=False, body=body, options=options
-        )
+def _run_body(
+    params: type[pydantic.BaseModel], named: dict[str, Any], fields: RunFields, stream: bool
+) -> tuple[dict[str, Any], RequestOptions]:
+    """The checked body of a call that starts a run (its named arguments, then the run's
+    overrides among `fields`), and the request options that are the rest of `fields`."""
+    given, options = split(fields, params)
+    return checked(params, {**named, **given, **_stream_flag(stream)}), options
 
 
 class Messages(Resource):
@@ -197,20 +110,19 @@ class Messages(Resource):
         metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
         **options: Unpack[RequestOptions],
     ) -> Message:
-        path = f"threads/{path_id(thread_id, 'thread_id')}/messages"
         body = checked(
             MessageCreateParams,
             {"role": role, "content": content, "attachments": attachments, "metadata": metadata},
         )
         # Unsafe: a retry after the request may have arrived would post the message twice.
-        return self._client.request("POST", path, Message, safe=False, body=body, options=options)
+        path = f"{_thread(thread_id)}/messages"
+        return self._call("POST", path, Message, safe=False, body=body, options=options)
 
     def retrieve(
         self, message_id: str, *, thread_id: str, **options: Unpack[RequestOptions]
     ) -> Message:
-        return self._client.request(
-            "GET", _message(thread_id, message_id), Message, safe=True, options=options
-        )
+        path = _message(thread_id, message_id)
+        return self._call("GET", path, Message, safe=True, options=options)
 
     def update(
         self,
@@ -221,75 +133,48 @@ class Messages(Resource):
         **options: Unpack[RequestOptions],
     ) -> Message:
         body = checked(MessageUpdateParams, {"metadata": metadata})
-        return self._client.request(
-            "POST", _message(thread_id, message_id), Message, safe=True, body=body, options=options
-        )
+        path = _message(thread_id, message_id)
+        return self._call("POST", path, Message, safe=True, body=body, options=options)
 
     def list(self, thread_id: str, **query: Unpack[MessageListQuery]) -> CursorPage[Message]:
-        path = f"threads/{path_id(thread_id, 'thread_id')}/messages"
-        return self._list(path, Message, query, MessageListParams)
+        return self._list(f"{_thread(thread_id)}/messages", Message, query, MessageListParams)
 
     def delete(
         self, message_id: str, *, thread_id: str, **options: Unpack[RequestOptions]
     ) -> MessageDeleted:
-        return self._client.request(
-            "DELETE", _message(thread_id, message_id), MessageDeleted, safe=True, options=options
-        )
+        path = _message(thread_id, message_id)
+        return self._call("DELETE", path, MessageDeleted, safe=True, options=options)
 
 
-def _message(thread_id: str, message_id: str) -> str:
-    return f"threads/{path_id(thread_id, 'thread_id')}/messages/{path_id(message_id, 'message_id')}"
+class Steps(Resource):
+    def list(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        include: list[RunInclude] | NotGiven = NOT_GIVEN,
+        **query: Unpack[ListQuery],
+    ) -> CursorPage[RunStep]:
+        path = f"{_run(thread_id, run_id)}/steps"
+        return self._list(path, RunStep, query, extra_query=_include_query(include))
+
+    def retrieve(
+        self,
+        step_id: str,
+        *,
+        thread_id: str,
+        run_id: str,
+        include: list[RunInclude] | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> RunStep:
+        path = f"{_run(thread_id, run_id)}/steps/{path_id(step_id, 'step_id')}"
+        query = _include_query(include)
+        return self._call("GET", path, RunStep, safe=True, query=query, options=options)
 
 
-def _run(thread_id: str, run_id: str) -> str:
-    return f"threads/{path_id(thread_id, 'thread_id')}/runs/{path_id(run_id, 'run_id')}"
-
-
-def _run_create(
-    thread_id: str,
-    *,
-    assistant_id: str,
-    include: list[RunInclude] | NotGiven,
-    reasoning_effort: str | NotGiven | None,
-    additional_instructions: str | NotGiven | None,
-    additional_messages: list[Any] | NotGiven | None,
-    stream: bool,
-    fields: dict[str, Any],
-) -> tuple[str, dict[str, Any], RequestOptions]:
-    """Path, checked body and options of create run (the sync and async clients share it)."""
-    path = f"threads/{path_id(thread_id, 'thread_id')}/runs"
-    given, options = split(fields, RunCreateParams)
-    body = checked(
-        RunCreateParams,
-        {
-            "assistant_id": assistant_id,
-            "reasoning_effort": reasoning_effort,
-            "additional_instructions": additional_instructions,
-            "additional_messages": additional_messages,
-            **given,
-            **_stream_flag(stream),
-        },
-    )
-    query = _include_query(include)
-    if query:
-        options = {**options, "extra_query": {**query, **options.get("extra_query", {})}}
-    return path, body, options
-
-
-def _submit(
-    run_id: str, thread_id: str, tool_outputs: list[Any], stream: bool
-) -> tuple[str, dict[str, Any]]:
-    path = f"{_run(thread_id, run_id)}/submit_tool_outputs"
-    body = checked(
-        RunSubmitToolOutputsParams, {"tool_outputs": tool_outputs, **_stream_flag(stream)}
-    )
-    return path, body
-
-
-class Runs(Resource):
-    def __init__(self, client: Any) -> None:
-        super().__init__(client)
-        self.steps = Steps(client)
+class RunCalls(Resource, Generic[RunT, StreamT]):
+    """The run calls of both clients, each request described once here; the client carries it
+    out (`Runs` returns what it answers, `AsyncRuns` an awaitable of it)."""
 
     def create(
         self,
@@ -302,25 +187,54 @@ class Runs(Resource):
         additional_messages: list[Any] | NotGiven | None = NOT_GIVEN,
         stream: bool = False,
         **fields: Unpack[RunFields],
-    ) -> Run | AssistantStream:
-        """Start a run; with `stream=True`, an `AssistantStream` of its events."""
-        path, body, options = _run_create(
-            thread_id,
-            assistant_id=assistant_id,
-            include=include,
-            reasoning_effort=reasoning_effort,
-            additional_instructions=additional_instructions,
-            additional_messages=additional_messages,
-            stream=stream,
-            fields=fields,
+    ) -> StreamT:
+        """Start a run; with `stream=True`, a stream of its events."""
+        body, options = _run_body(
+            RunCreateParams,
+            {
+                "assistant_id": assistant_id,
+                "reasoning_effort": reasoning_effort,
+                "additional_instructions": additional_instructions,
+                "additional_messages": additional_messages,
+            },
+            fields,
+            stream,
         )
-        if stream:
-            return _stream(self._client, path, body, options)
         # Unsafe: retried only when the backend cannot have started it (see _base).
-        return self._client.request("POST", path, Run, safe=False, body=body, options=options)
+        path = f"{_thread(thread_id)}/runs"
+        query = _include_query(include)
+        return self._call(
+            "POST", path, Run, safe=False, body=body, query=query, options=options, stream=stream
+        )
 
-    def retrieve(self, run_id: str, *, thread_id: str, **options: Unpack[RequestOptions]) -> Run:
-        return self._client.request("GET", _run(thread_id, run_id), Run, safe=True, options=options)
+    def retrieve(self, run_id: str, *, thread_id: str, **options: Unpack[RequestOptions]) -> RunT:
+        path = _run(thread_id, run_id)
+        return self._call("GET", path, Run, safe=True, options=options)
+
+    def cancel(self, run_id: str, *, thread_id: str, **options: Unpack[RequestOptions]) -> RunT:
+        # Not retried blindly: a second cancel of a cancelling run is refused with a 400.
+        path = f"{_run(thread_id, run_id)}/cancel"
+        return self._call("POST", path, Run, safe=False, options=options)
+
+    def submit_tool_outputs(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        tool_outputs: list[Any],
+        stream: bool = False,
+        **options: Unpack[RequestOptions],
+    ) -> StreamT:
+        """Answer a run's function calls, all in one request; `stream=True` streams the rest."""
+        path = f"{_run(thread_id, run_id)}/submit_tool_outputs"
+        body = checked(
+            RunSubmitToolOutputsParams, {"tool_outputs": tool_outputs, **_stream_flag(stream)}
+        )
+        return self._call("POST", path, Run, safe=False, body=body, options=options, stream=stream)
+
+
+class Runs(RunCalls[Run, Run | AssistantStream]):
+    steps = subresource(Steps)
 
     def update(
         self,
@@ -331,32 +245,11 @@ class Runs(Resource):
         **options: Unpack[RequestOptions],
     ) -> Run:
         body = checked(RunUpdateParams, {"metadata": metadata})
-        return self._client.request(
-            "POST", _run(thread_id, run_id), Run, safe=True, body=body, options=options
-        )
+        path = _run(thread_id, run_id)
+        return self._call("POST", path, Run, safe=True, body=body, options=options)
 
     def list(self, thread_id: str, **query: Unpack[ListQuery]) -> CursorPage[Run]:
-        return self._list(f"threads/{path_id(thread_id, 'thread_id')}/runs", Run, query)
-
-    def cancel(self, run_id: str, *, thread_id: str, **options: Unpack[RequestOptions]) -> Run:
-        path = f"{_run(thread_id, run_id)}/cancel"
-        # Not retried blindly: a second cancel of a cancelling run is refused with a 400.
-        return self._client.request("POST", path, Run, safe=False, options=options)
-
-    def submit_tool_outputs(
-        self,
-        run_id: str,
-        *,
-        thread_id: str,
-        tool_outputs: list[Any],
-        stream: bool = False,
-        **options: Unpack[RequestOptions],
-    ) -> Run | AssistantStream:
-        """Answer a run's function calls, all in one request; `stream=True` streams the rest."""
-        path, body = _submit(run_id, thread_id, tool_outputs, stream)
-        if stream:
-            return _stream(self._client, path, body, options)
-        return self._client.request("POST", path, Run, safe=False, body=body, options=options)
+        return self._list(f"{_thread(thread_id)}/runs", Run, query)
 
     # -- polling -----------------------------------------------------------------------------
 
@@ -380,16 +273,17 @@ class Runs(Resource):
         request options apply to each check, as everywhere in the client.
         """
         client = self._client
-        path = _run(thread_id, run_id)
         headers = {"X-Stainless-Poll-Helper": "true"}
         if poll_interval_ms:
             headers["X-Stainless-Custom-Poll-Interval"] = str(poll_interval_ms)
+        check = APIRequest(
+            "GET", _run(thread_id, run_id), Run, safe=True, headers=headers, options=options
+        )
         started = client._monotonic()
         deadline = None if poll_timeout is None else started + poll_timeout
         interval = FIRST_POLL_INTERVAL
         while True:
-            request = client.build_request("GET", path, headers=headers, options=options)
-            response = client.send(request, safe=True, max_retries=options.get("max_retries"))
+            response = client.send(check)
             run = client.parse(response, Run)
             if run.status in RUN_STOP_STATUSES:
                 return run
@@ -420,13 +314,7 @@ class Runs(Resource):
         if kwargs.get("stream"):
             raise ValueError("create_and_poll does not stream; use create(stream=True)")
         run = self.create(thread_id, **kwargs)
-        assert isinstance(run, Run)
-        return self.poll(
-            run.id,
-            thread_id=thread_id,
-            poll_interval_ms=poll_interval_ms,
-            poll_timeout=poll_timeout,
-        )
+        return self._poll_after(run, thread_id, poll_interval_ms, poll_timeout, {})
 
     def submit_tool_outputs_and_poll(
         self,
@@ -442,7 +330,17 @@ class Runs(Resource):
         run = self.submit_tool_outputs(
             run_id, thread_id=thread_id, tool_outputs=tool_outputs, **options
         )
-        assert isinstance(run, Run)
+        return self._poll_after(run, thread_id, poll_interval_ms, poll_timeout, options)
+
+    def _poll_after(
+        self,
+        run: Run | AssistantStream,
+        thread_id: str,
+        poll_interval_ms: int | NotGiven,
+        poll_timeout: float | None,
+        options: RequestOptions,
+    ) -> Run:
+        assert isinstance(run, Run)  # asked for without `stream`
         return self.poll(
             run.id,
             thread_id=thread_id,
@@ -470,96 +368,67 @@ def _poll_hint(response: httpx.Response) -> float | None:
     return min(seconds, MAX_POLL_HINT)
 
 
-class Steps(Resource):
-    def list(
-        self,
-        run_id: str,
-        *,
-        thread_id: str,
-        include: list[RunInclude] | NotGiven = NOT_GIVEN,
-        **query: Unpack[ListQuery],
-    ) -> CursorPage[RunStep]:
-        path = f"{_run(thread_id, run_id)}/steps"
-        return self._list(path, RunStep, query, extra_query=_include_query(include))
+class Threads(Resource):
+    messages = subresource(Messages)
+    runs = subresource(Runs)
 
-    def retrieve(
+    def create(
         self,
-        step_id: str,
         *,
-        thread_id: str,
-        run_id: str,
-        include: list[RunInclude] | NotGiven = NOT_GIVEN,
+        messages: list[Any] | NotGiven = NOT_GIVEN,
+        tool_resources: Any | NotGiven | None = NOT_GIVEN,
+        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
         **options: Unpack[RequestOptions],
-    ) -> RunStep:
-        path = f"{_run(thread_id, run_id)}/steps/{path_id(step_id, 'step_id')}"
-        return self._client.request(
-            "GET", path, RunStep, safe=True, query=_include_query(include), options=options
+    ) -> Thread:
+        body = checked(
+            ThreadCreateParams,
+            {"messages": messages, "tool_resources": tool_resources, "metadata": metadata},
         )
+        return self._call("POST", "threads", Thread, safe=False, body=body, options=options)
 
+    def retrieve(self, thread_id: str, **options: Unpack[RequestOptions]) -> Thread:
+        return self._call("GET", _thread(thread_id), Thread, safe=True, options=options)
 
-class AsyncThreads:
-    """`client.threads` of `AsyncAssistantsClient`: the run calls a streaming view needs."""
-
-    def __init__(self, client: Any) -> None:
-        self.runs = AsyncRuns(client)
-
-
-class AsyncRuns:
-    """Create, submit tool outputs (both may stream), retrieve and cancel, awaited; bodies
-    are built and checked by the same code as the sync `Runs`."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    async def create(
+    def update(
         self,
         thread_id: str,
+        *,
+        tool_resources: Any | NotGiven | None = NOT_GIVEN,
+        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> Thread:
+        body = checked(ThreadUpdateParams, {"tool_resources": tool_resources, "metadata": metadata})
+        return self._call("POST", _thread(thread_id), Thread, safe=True, body=body, options=options)
+
+    def delete(self, thread_id: str, **options: Unpack[RequestOptions]) -> ThreadDeleted:
+        return self._call("DELETE", _thread(thread_id), ThreadDeleted, safe=True, options=options)
+
+    def create_and_run(
+        self,
         *,
         assistant_id: str,
-        include: list[RunInclude] | NotGiven = NOT_GIVEN,
-        reasoning_effort: str | NotGiven | None = NOT_GIVEN,
-        additional_instructions: str | NotGiven | None = NOT_GIVEN,
-        additional_messages: list[Any] | NotGiven | None = NOT_GIVEN,
+        thread: Any | NotGiven = NOT_GIVEN,
+        tool_resources: Any | NotGiven | None = NOT_GIVEN,
         stream: bool = False,
         **fields: Unpack[RunFields],
-    ) -> Run | AsyncAssistantStream:
-        path, body, options = _run_create(
-            thread_id,
-            assistant_id=assistant_id,
-            include=include,
-            reasoning_effort=reasoning_effort,
-            additional_instructions=additional_instructions,
-            additional_messages=additional_messages,
-            stream=stream,
-            fields=fields,
+    ) -> Run | AssistantStream:
+        """Create a thread and run it; with `stream=True`, an `AssistantStream` of events."""
+        body, options = _run_body(
+            ThreadCreateAndRunParams,
+            {"assistant_id": assistant_id, "thread": thread, "tool_resources": tool_resources},
+            fields,
+            stream,
         )
-        if stream:
-            return await _astream(self._client, path, body, options)
-        return await self._client.request("POST", path, Run, safe=False, body=body, options=options)
-
-    async def submit_tool_outputs(
-        self,
-        run_id: str,
-        *,
-        thread_id: str,
-        tool_outputs: list[Any],
-        stream: bool = False,
-        **options: Unpack[RequestOptions],
-    ) -> Run | AsyncAssistantStream:
-        path, body = _submit(run_id, thread_id, tool_outputs, stream)
-        if stream:
-            return await _astream(self._client, path, body, options)
-        return await self._client.request("POST", path, Run, safe=False, body=body, options=options)
-
-    async def retrieve(
-        self, run_id: str, *, thread_id: str, **options: Unpack[RequestOptions]
-    ) -> Run:
-        return await self._client.request(
-            "GET", _run(thread_id, run_id), Run, safe=True, options=options
+        return self._call(
+            "POST", "threads/runs", Run, safe=False, body=body, options=options, stream=stream
         )
 
-    async def cancel(
-        self, run_id: str, *, thread_id: str, **options: Unpack[RequestOptions]
-    ) -> Run:
-        path = f"{_run(thread_id, run_id)}/cancel"
-        return await self._client.request("POST", path, Run, safe=False, options=options)
+
+class AsyncRuns(RunCalls[Awaitable[Run], Awaitable[Run | AsyncAssistantStream]]):
+    """Create, submit tool outputs (both may stream), retrieve and cancel, awaited."""
+
+
+class AsyncThreads(Resource):
+    """`client.threads` of `AsyncAssistantsClient`: the run calls a streaming view needs."""
+
+    runs = subresource(AsyncRuns)

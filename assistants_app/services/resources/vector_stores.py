@@ -61,14 +61,12 @@ class VectorStores(Resource):
                 "metadata": metadata,
             },
         )
-        return self._client.request(
+        return self._call(
             "POST", "vector_stores", VectorStore, safe=False, body=body, options=options
         )
 
     def retrieve(self, vector_store_id: str, **options: Unpack[RequestOptions]) -> VectorStore:
-        return self._client.request(
-            "GET", _store(vector_store_id), VectorStore, safe=True, options=options
-        )
+        return self._call("GET", _store(vector_store_id), VectorStore, safe=True, options=options)
 
     def update(
         self,
@@ -83,7 +81,7 @@ class VectorStores(Resource):
             VectorStoreUpdateParams,
             {"name": name, "expires_after": expires_after, "metadata": metadata},
         )
-        return self._client.request(
+        return self._call(
             "POST", _store(vector_store_id), VectorStore, safe=True, body=body, options=options
         )
 
@@ -91,7 +89,7 @@ class VectorStores(Resource):
         return self._list("vector_stores", VectorStore, query)
 
     def delete(self, vector_store_id: str, **options: Unpack[RequestOptions]) -> VectorStoreDeleted:
-        return self._client.request(
+        return self._call(
             "DELETE", _store(vector_store_id), VectorStoreDeleted, safe=True, options=options
         )
 
@@ -117,7 +115,7 @@ class VectorStores(Resource):
             },
         )
         # Searching changes nothing: safe to retry.
-        return self._client.request(
+        return self._call(
             "POST",
             f"{_store(vector_store_id)}/search",
             VectorStoreSearchResultsPage,
@@ -142,7 +140,7 @@ class VectorStoreFiles(Resource):
             {"file_id": file_id, "chunking_strategy": chunking_strategy, "attributes": attributes},
         )
         # Attaching the same file twice is harmless (one file per id): safe to retry.
-        return self._client.request(
+        return self._call(
             "POST",
             f"{_store(vector_store_id)}/files",
             VectorStoreFile,
@@ -155,7 +153,7 @@ class VectorStoreFiles(Resource):
         self, file_id: str, *, vector_store_id: str, **options: Unpack[RequestOptions]
     ) -> VectorStoreFile:
         path = f"{_store(vector_store_id)}/files/{path_id(file_id, 'file_id')}"
-        return self._client.request("GET", path, VectorStoreFile, safe=True, options=options)
+        return self._call("GET", path, VectorStoreFile, safe=True, options=options)
 
     def update(
         self,
@@ -167,9 +165,7 @@ class VectorStoreFiles(Resource):
     ) -> VectorStoreFile:
         path = f"{_store(vector_store_id)}/files/{path_id(file_id, 'file_id')}"
         body = checked(VectorStoreFileUpdateParams, {"attributes": attributes})
-        return self._client.request(
-            "POST", path, VectorStoreFile, safe=True, body=body, options=options
-        )
+        return self._call("POST", path, VectorStoreFile, safe=True, body=body, options=options)
 
     def list(
         self, vector_store_id: str, **query: Unpack[StoreFileListQuery]
@@ -181,15 +177,13 @@ class VectorStoreFiles(Resource):
         self, file_id: str, *, vector_store_id: str, **options: Unpack[RequestOptions]
     ) -> VectorStoreFileDeleted:
         path = f"{_store(vector_store_id)}/files/{path_id(file_id, 'file_id')}"
-        return self._client.request(
-            "DELETE", path, VectorStoreFileDeleted, safe=True, options=options
-        )
+        return self._call("DELETE", path, VectorStoreFileDeleted, safe=True, options=options)
 
     def content(
         self, file_id: str, *, vector_store_id: str, **options: Unpack[RequestOptions]
     ) -> VectorStoreFileContent:
         path = f"{_store(vector_store_id)}/files/{path_id(file_id, 'file_id')}/content"
-        return self._client.request("GET", path, VectorStoreFileContent, safe=True, options=options)
+        return self._call("GET", path, VectorStoreFileContent, safe=True, options=options)
 
 
 class FileBatches(Resource):
@@ -212,7 +206,7 @@ class FileBatches(Resource):
                 "attributes": attributes,
             },
         )
-        return self._client.request(
+        return self._call(
             "POST",
             f"{_store(vector_store_id)}/file_batches",
             VectorStoreFileBatch,
@@ -225,13 +219,13 @@ class FileBatches(Resource):
         self, batch_id: str, *, vector_store_id: str, **options: Unpack[RequestOptions]
     ) -> VectorStoreFileBatch:
         path = f"{_store(vector_store_id)}/file_batches/{path_id(batch_id, 'batch_id')}"
-        return self._client.request("GET", path, VectorStoreFileBatch, safe=True, options=options)
+        return self._call("GET", path, VectorStoreFileBatch, safe=True, options=options)
 
     def cancel(
         self, batch_id: str, *, vector_store_id: str, **options: Unpack[RequestOptions]
     ) -> VectorStoreFileBatch:
         path = f"{_store(vector_store_id)}/file_batches/{path_id(batch_id, 'batch_id')}/cancel"
-        return self._client.request("POST", path, VectorStoreFileBatch, safe=False, options=options)
+        return self._call("POST", path, VectorStoreFileBatch, safe=False, options=options)
 
     def list_files(
         self, batch_id: str, *, vector_store_id: str, **query: Unpack[StoreFileListQuery]
