@@ -11,40 +11,53 @@ from assistants_app.services.connections import shared_http_client
 pytestmark = pytest.mark.django_db
 
 
-def test_openai_compatible_connection(respx_mock):
-    connection = Connection.objects.create(
-        name="Other server",
-        kind=Connection.Kind.OPENAI,
-        base_url="https://assistants.example.test/v1/",
-        api_key="sk-other-1234",
-        organization="org_9",
-        project="proj_9",
-    )
-    route = respx_mock.get("https://assistants.example.test/v1/threads/t").respond(json={"id": "t"})
+OPENAI = {
+    "kind": Connection.Kind.OPENAI,
+    "base_url": "https://assistants.example.test/v1/",
+    "api_key": "sk-other-1234",
+    "organization": "org_9",
+    "project": "proj_9",
+}
+AZURE = {
+    "kind": Connection.Kind.AZURE,
+    "base_url": "https://studio.openai.azure.test/openai",
+    "api_key": "az-secret",
+    "api_version": "2024-05-01-preview",
+}
+
+
+@pytest.mark.parametrize(
+    ("fields", "url", "sent", "not_sent"),
+    [
+        pytest.param(
+            OPENAI,
+            "https://assistants.example.test/v1/assistants",
+            {
+                "Authorization": "Bearer sk-other-1234",
+                "OpenAI-Organization": "org_9",
+                "OpenAI-Project": "proj_9",
+            },
+            "api-key",
+            id="openai-compatible",
+        ),
+        pytest.param(
+            AZURE,
+            "https://studio.openai.azure.test/openai/assistants?api-version=2024-05-01-preview",
+            {"api-key": "az-secret"},
+            "Authorization",
+            id="azure",
+        ),
+    ],
+)
+def test_each_kind_of_connection(respx_mock, fields, url, sent, not_sent):
+    connection = Connection.objects.create(name="Backend", **fields)
+    route = respx_mock.get(url).respond(json={"object": "list", "data": [], "has_more": False})
     client = client_for(Connection.objects.get(pk=connection.pk))  # key decrypted from the DB
     assert isinstance(client, AssistantsClient)
-    client.threads.retrieve("t")
+    client.assistants.list()
     headers = route.calls.last.request.headers
-    assert headers["Authorization"] == "Bearer sk-other-1234"
-    assert (headers["OpenAI-Organization"], headers["OpenAI-Project"]) == ("org_9", "proj_9")
-
-
-def test_azure_connection(respx_mock):
-    connection = Connection.objects.create(
-        name="Azure",
-        kind=Connection.Kind.AZURE,
-        base_url="https://studio.openai.azure.test/openai",
-        api_key="az-secret",
-        api_version="2024-05-01-preview",
-    )
-    route = respx_mock.get("https://studio.openai.azure.test/openai/assistants").respond(
-        json={"object": "list", "data": [], "has_more": False}
-    )
-    client_for(connection).assistants.list()
-    request = route.calls.last.request
-    assert request.headers["api-key"] == "az-secret"
-    assert "Authorization" not in request.headers
-    assert request.url.params["api-version"] == "2024-05-01-preview"
+    assert {name: headers.get(name) for name in sent} == sent
+    assert not_sent not in headers
 
 
 def test_clients_share_one_connection_pool_and_do_not_close_it():
