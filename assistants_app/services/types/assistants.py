@@ -8,7 +8,6 @@ from pydantic import Field, field_validator
 
 from .shared import (
     ASSISTANT_TOOLS_MAX,
-    APIModel,
     DeletedObject,
     Description,
     Instructions,
@@ -17,6 +16,7 @@ from .shared import (
     NonEmpty,
     Params,
     ReasoningEffort,
+    Resource,
     Temperature,
     TopP,
 )
@@ -31,10 +31,8 @@ from .tools import (
 )
 
 
-class Assistant(APIModel):
-    id: str
+class Assistant(Resource):
     object: str = "assistant"
-    created_at: int = 0
     name: str | None = None
     description: str | None = None
     model: str = ""

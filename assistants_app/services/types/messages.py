@@ -9,11 +9,16 @@ from pydantic import Field
 from .shared import (
     APIModel,
     DeletedObject,
+    DeltaPart,
     ListParams,
     Metadata,
     NonEmpty,
     Params,
+    Resource,
+    Unknown,
+    delta_of,
     one_of,
+    tagged,
 )
 
 
@@ -42,11 +47,10 @@ class FilePathAnnotation(APIModel):
     end_index: int = 0
 
 
-class UnknownAnnotation(APIModel):
-    type: str
+UnknownAnnotation = UnknownContentBlock = Unknown
 
 
-Annotation = one_of(FileCitationAnnotation, FilePathAnnotation, unknown=UnknownAnnotation)
+Annotation = one_of(FileCitationAnnotation, FilePathAnnotation)
 
 
 class Text(APIModel):
@@ -84,16 +88,8 @@ class RefusalContentBlock(APIModel):
     refusal: str = ""
 
 
-class UnknownContentBlock(APIModel):
-    type: str
-
-
 MessageContent = one_of(
-    TextContentBlock,
-    ImageFileContentBlock,
-    ImageURLContentBlock,
-    RefusalContentBlock,
-    unknown=UnknownContentBlock,
+    TextContentBlock, ImageFileContentBlock, ImageURLContentBlock, RefusalContentBlock
 )
 
 
@@ -110,10 +106,8 @@ class MessageIncompleteDetails(APIModel):
     reason: str = ""
 
 
-class Message(APIModel):
-    id: str
+class Message(Resource):
     object: str = "thread.message"
-    created_at: int = 0
     thread_id: str = ""
     status: Literal["in_progress", "incomplete", "completed"] | str | None = None
     incomplete_details: MessageIncompleteDetails | None = None
@@ -139,51 +133,24 @@ class TextDelta(APIModel):
     annotations: list[dict[str, Any]] | None = None
 
 
-class TextDeltaBlock(APIModel):
-    index: int = 0
+class TextDeltaBlock(DeltaPart):
     type: Literal["text"] = "text"
     text: TextDelta | None = None
 
 
-class ImageFileDelta(APIModel):
-    file_id: str | None = None
-    detail: str | None = None
+# A text delta is written out: its annotations stay plain dicts until the message is complete.
+ImageFileDeltaBlock = delta_of(ImageFileContentBlock, DeltaPart)
+ImageURLDeltaBlock = delta_of(ImageURLContentBlock, DeltaPart)
+RefusalDeltaBlock = delta_of(RefusalContentBlock, DeltaPart)
+ImageFileDelta = delta_of(ImageFile)
+ImageURLDelta = delta_of(ImageURL)
 
 
-class ImageFileDeltaBlock(APIModel):
-    index: int = 0
-    type: Literal["image_file"] = "image_file"
-    image_file: ImageFileDelta | None = None
-
-
-class ImageURLDelta(APIModel):
-    url: str | None = None
-    detail: str | None = None
-
-
-class ImageURLDeltaBlock(APIModel):
-    index: int = 0
-    type: Literal["image_url"] = "image_url"
-    image_url: ImageURLDelta | None = None
-
-
-class RefusalDeltaBlock(APIModel):
-    index: int = 0
-    type: Literal["refusal"] = "refusal"
-    refusal: str | None = None
-
-
-class UnknownDeltaBlock(APIModel):
-    index: int = 0
-    type: str
+UnknownDeltaBlock = DeltaPart
 
 
 MessageContentDelta = one_of(
-    TextDeltaBlock,
-    ImageFileDeltaBlock,
-    ImageURLDeltaBlock,
-    RefusalDeltaBlock,
-    unknown=UnknownDeltaBlock,
+    TextDeltaBlock, ImageFileDeltaBlock, ImageURLDeltaBlock, RefusalDeltaBlock, unknown=DeltaPart
 )
 
 
@@ -232,10 +199,7 @@ class ImageURLContentParam(Params):
     image_url: ImageURLParam
 
 
-MessageContentParam = Annotated[
-    TextContentParam | ImageFileContentParam | ImageURLContentParam,
-    Field(discriminator="type"),
-]
+MessageContentParam = tagged(TextContentParam, ImageFileContentParam, ImageURLContentParam)
 
 
 class AttachmentToolParam(Params):

@@ -17,6 +17,7 @@ from .shared import (
     NonEmpty,
     Params,
     ReasoningEffort,
+    Resource,
     Temperature,
     TokenLimit,
     TopP,
@@ -85,10 +86,8 @@ class RunIncompleteDetails(APIModel):
     reason: str | None = None
 
 
-class Run(APIModel):
-    id: str
+class Run(Resource):
     object: str = "thread.run"
-    created_at: int = 0
     thread_id: str = ""
     assistant_id: str = ""
     status: RunStatus | str = "queued"

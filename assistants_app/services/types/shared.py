@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
+    create_model,
 )
 from pydantic_core import PydanticCustomError
 
@@ -38,13 +39,57 @@ def _type_tag(known: set[str], key: str = "type") -> Callable[[Any], str]:
     return tag
 
 
-def one_of(*models: type[APIModel], unknown: type[APIModel]) -> Any:
+class Unknown(APIModel):
+    """A union member of a `type` this client does not know yet; its other fields are kept."""
+
+    type: str
+
+
+class DeltaPart(APIModel):
+    """A part of a stream delta; `index` says which part of the object so far it extends."""
+
+    index: int = 0
+    type: str
+
+
+@functools.cache
+def delta_of(model: type[APIModel], base: type[APIModel] = APIModel) -> type[APIModel]:
+    """The stream delta of `model`: its fields, any of which may be absent (None), a nested
+    object becoming that object's delta; a part's `type` stays as it is, since it names the part."""
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        kind = info.annotation
+        if name == "type":
+            fields[name] = (kind, info.default)
+            continue
+        if isinstance(kind, type) and issubclass(kind, APIModel):
+            kind = delta_of(kind)
+        fields[name] = (kind | None, None)
+    return create_model(
+        f"{model.__name__}Delta", __base__=base, __module__=model.__module__, **fields
+    )
+
+
+def one_of(*models: type[APIModel], unknown: type[APIModel] = Unknown) -> Any:
     """A union whose members are told apart by their `type` (each model's default); a value of
     a type we do not know yet parses into `unknown` instead of failing."""
     tags = {model.model_fields["type"].default: model for model in models}
     members = [Annotated[model, Tag(tag)] for tag, model in tags.items()]
     members.append(Annotated[unknown, Tag(UNKNOWN)])
     return Annotated[functools.reduce(operator.or_, members), Discriminator(_type_tag(set(tags)))]
+
+
+def tagged(*models: type[BaseModel]) -> Any:
+    """A union of request parts told apart by their `type`; a type not listed is refused."""
+    return Annotated[functools.reduce(operator.or_, models), Field(discriminator="type")]
+
+
+class Resource(APIModel):
+    """The head of every stored object; each kind names itself in `object`."""
+
+    id: str
+    object: str = ""
+    created_at: int = 0
 
 
 class Usage(APIModel):

@@ -6,7 +6,16 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .shared import APIModel, LastError, Usage, one_of
+from .shared import (
+    APIModel,
+    DeltaPart,
+    LastError,
+    Resource,
+    Unknown,
+    Usage,
+    delta_of,
+    one_of,
+)
 from .tools import FileSearchRankingOptions
 
 
@@ -35,13 +44,10 @@ class CodeInterpreterOutputImage(APIModel):
     index: int | None = None
 
 
-class UnknownCodeOutput(APIModel):
-    type: str
+UnknownCodeOutput = UnknownToolCall = UnknownStepDetails = Unknown
 
 
-CodeInterpreterOutput = one_of(
-    CodeInterpreterLogs, CodeInterpreterOutputImage, unknown=UnknownCodeOutput
-)
+CodeInterpreterOutput = one_of(CodeInterpreterLogs, CodeInterpreterOutputImage)
 
 
 class CodeInterpreter(APIModel):
@@ -90,13 +96,7 @@ class FunctionToolCall(APIModel):
     function: StepFunction = Field(default_factory=StepFunction)
 
 
-class UnknownToolCall(APIModel):
-    type: str
-
-
-ToolCall = one_of(
-    CodeInterpreterToolCall, FileSearchToolCall, FunctionToolCall, unknown=UnknownToolCall
-)
+ToolCall = one_of(CodeInterpreterToolCall, FileSearchToolCall, FunctionToolCall)
 
 
 class ToolCallsStepDetails(APIModel):
@@ -104,17 +104,11 @@ class ToolCallsStepDetails(APIModel):
     tool_calls: list[ToolCall] = Field(default_factory=list)
 
 
-class UnknownStepDetails(APIModel):
-    type: str
+StepDetails = one_of(MessageCreationStepDetails, ToolCallsStepDetails)
 
 
-StepDetails = one_of(MessageCreationStepDetails, ToolCallsStepDetails, unknown=UnknownStepDetails)
-
-
-class RunStep(APIModel):
-    id: str
+class RunStep(Resource):
     object: str = "thread.run.step"
-    created_at: int = 0
     assistant_id: str = ""
     thread_id: str = ""
     run_id: str = ""
@@ -133,48 +127,25 @@ class RunStep(APIModel):
     usage: Usage | None = None
 
 
-class FunctionDelta(APIModel):
-    name: str | None = None
-    arguments: str | None = None
-    output: str | None = None
+FunctionToolCallDelta = delta_of(FunctionToolCall, DeltaPart)
+CodeInterpreterToolCallDelta = delta_of(CodeInterpreterToolCall, DeltaPart)
+FunctionDelta = delta_of(StepFunction)
+CodeInterpreterDelta = delta_of(CodeInterpreter)
 
 
-class FunctionToolCallDelta(APIModel):
-    index: int = 0
-    type: Literal["function"] = "function"
-    id: str | None = None
-    function: FunctionDelta | None = None
+class FileSearchToolCallDelta(DeltaPart):
+    """Written out: the file search part of a delta is kept as the plain dict it came as."""
 
-
-class CodeInterpreterDelta(APIModel):
-    input: str | None = None
-    outputs: list[CodeInterpreterOutput] | None = None
-
-
-class CodeInterpreterToolCallDelta(APIModel):
-    index: int = 0
-    type: Literal["code_interpreter"] = "code_interpreter"
-    id: str | None = None
-    code_interpreter: CodeInterpreterDelta | None = None
-
-
-class FileSearchToolCallDelta(APIModel):
-    index: int = 0
     type: Literal["file_search"] = "file_search"
     id: str | None = None
     file_search: dict[str, Any] | None = None
 
 
-class UnknownToolCallDelta(APIModel):
-    index: int = 0
-    type: str
+UnknownToolCallDelta = DeltaPart
 
 
 ToolCallDelta = one_of(
-    FunctionToolCallDelta,
-    CodeInterpreterToolCallDelta,
-    FileSearchToolCallDelta,
-    unknown=UnknownToolCallDelta,
+    FunctionToolCallDelta, CodeInterpreterToolCallDelta, FileSearchToolCallDelta, unknown=DeltaPart
 )
 
 
@@ -183,18 +154,11 @@ class ToolCallsStepDetailsDelta(APIModel):
     tool_calls: list[ToolCallDelta] | None = None
 
 
-class MessageCreationDelta(APIModel):
-    message_id: str | None = None
+MessageCreationStepDetailsDelta = delta_of(MessageCreationStepDetails)
+MessageCreationDelta = delta_of(MessageCreation)
 
 
-class MessageCreationStepDetailsDelta(APIModel):
-    type: Literal["message_creation"] = "message_creation"
-    message_creation: MessageCreationDelta | None = None
-
-
-StepDetailsDelta = one_of(
-    ToolCallsStepDetailsDelta, MessageCreationStepDetailsDelta, unknown=UnknownStepDetails
-)
+StepDetailsDelta = one_of(ToolCallsStepDetailsDelta, MessageCreationStepDetailsDelta)
 
 
 class RunStepDeltaBody(APIModel):

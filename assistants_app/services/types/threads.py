@@ -6,14 +6,12 @@ from pydantic import Field
 
 from .messages import MessageCreateParams
 from .runs import _RunOverrides
-from .shared import APIModel, DeletedObject, Metadata, NonEmpty, Params
+from .shared import DeletedObject, Metadata, NonEmpty, Params, Resource
 from .tools import ToolResources, ToolResourcesParam
 
 
-class Thread(APIModel):
-    id: str
+class Thread(Resource):
     object: str = "thread"
-    created_at: int = 0
     tool_resources: ToolResources | None = None
     metadata: dict[str, str] | None = Field(default_factory=dict)
 

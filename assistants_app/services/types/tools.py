@@ -14,7 +14,9 @@ from .shared import (
     VECTOR_STORE_IDS_MAX,
     APIModel,
     Params,
+    Unknown,
     one_of,
+    tagged,
 )
 
 
@@ -49,11 +51,10 @@ class FunctionTool(APIModel):
     function: FunctionDefinition
 
 
-class UnknownTool(APIModel):
-    type: str
+UnknownTool = Unknown
 
 
-Tool = one_of(CodeInterpreterTool, FileSearchTool, FunctionTool, unknown=UnknownTool)
+Tool = one_of(CodeInterpreterTool, FileSearchTool, FunctionTool)
 
 
 class CodeInterpreterResources(APIModel):
@@ -129,10 +130,6 @@ class FunctionToolParam(Params):
     function: FunctionDefinitionParam
 
 
-class CodeInterpreterToolParam(Params):
-    type: Literal["code_interpreter"] = "code_interpreter"
-
-
 class FileSearchRankingOptionsParam(Params):
     ranker: Literal["auto", "default_2024_08_21"] | None = None
     score_threshold: Annotated[float, Field(ge=0, le=1)]
@@ -148,10 +145,13 @@ class FileSearchToolParam(Params):
     file_search: FileSearchSettingsParam | None = None
 
 
-ToolParam = Annotated[
-    CodeInterpreterToolParam | FileSearchToolParam | FunctionToolParam,
-    Field(discriminator="type"),
-]
+# A tool or format that is only its `type` is the same object in a request and in an answer.
+CodeInterpreterToolParam = CodeInterpreterTool
+ResponseFormatTextParam = ResponseFormatText
+ResponseFormatJSONObjectParam = ResponseFormatJSONObject
+
+
+ToolParam = tagged(CodeInterpreterToolParam, FileSearchToolParam, FunctionToolParam)
 
 
 def _unique_function_names(tools: list[Any] | None) -> list[Any] | None:
@@ -190,25 +190,13 @@ class JSONSchemaFormatParam(Params):
     strict: bool | None = None
 
 
-class ResponseFormatTextParam(Params):
-    type: Literal["text"] = "text"
-
-
-class ResponseFormatJSONObjectParam(Params):
-    type: Literal["json_object"] = "json_object"
-
-
 class ResponseFormatJSONSchemaParam(Params):
     type: Literal["json_schema"] = "json_schema"
     json_schema: JSONSchemaFormatParam
 
 
-ResponseFormatParam = (
-    Literal["auto"]
-    | Annotated[
-        ResponseFormatTextParam | ResponseFormatJSONObjectParam | ResponseFormatJSONSchemaParam,
-        Field(discriminator="type"),
-    ]
+ResponseFormatParam = Literal["auto"] | tagged(
+    ResponseFormatTextParam, ResponseFormatJSONObjectParam, ResponseFormatJSONSchemaParam
 )
 
 

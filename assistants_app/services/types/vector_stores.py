@@ -6,7 +6,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from .shared import APIModel, DeletedObject, ListParams, Metadata, MetadataKey, NonEmpty, Params
+from .shared import (
+    APIModel,
+    DeletedObject,
+    LastError,
+    ListParams,
+    Metadata,
+    MetadataKey,
+    NonEmpty,
+    Params,
+    Resource,
+    tagged,
+)
 
 
 class FileCounts(APIModel):
@@ -22,10 +33,8 @@ class VectorStoreExpiresAfter(APIModel):
     days: int = 1
 
 
-class VectorStore(APIModel):
-    id: str
+class VectorStore(Resource):
     object: str = "vector_store"
-    created_at: int = 0
     name: str | None = None
     description: str | None = None
     usage_bytes: int | None = None
@@ -48,9 +57,7 @@ class ChunkingStrategy(APIModel):
     static: StaticChunking | None = None
 
 
-class VectorStoreFileError(APIModel):
-    code: str | None = None
-    message: str = ""
+VectorStoreFileError = LastError
 
 
 class VectorStoreFile(APIModel):
@@ -65,10 +72,8 @@ class VectorStoreFile(APIModel):
     attributes: dict[str, str | float | bool] | None = None
 
 
-class VectorStoreFileBatch(APIModel):
-    id: str
+class VectorStoreFileBatch(Resource):
     object: str = "vector_store.file_batch"
-    created_at: int = 0
     vector_store_id: str = ""
     status: str | None = None
     file_counts: FileCounts = Field(default_factory=FileCounts)
@@ -132,9 +137,7 @@ class StaticChunkingStrategyParam(Params):
     static: StaticChunkingParam
 
 
-ChunkingStrategyParam = Annotated[
-    AutoChunkingStrategyParam | StaticChunkingStrategyParam, Field(discriminator="type")
-]
+ChunkingStrategyParam = tagged(AutoChunkingStrategyParam, StaticChunkingStrategyParam)
 
 
 class VectorStoreExpiresAfterParam(Params):
