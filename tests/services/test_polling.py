@@ -73,6 +73,13 @@ def test_an_explicit_poll_interval_wins(client, clock, respx_mock):
     assert route.calls.last.request.headers["X-Stainless-Custom-Poll-Interval"] == "20"
 
 
+def test_a_misspelt_polling_setting_is_refused_before_any_check(client, respx_mock):
+    route = respx_mock.get(RUN_URL).mock(side_effect=statuses("completed"))
+    with pytest.raises(TypeError, match="poll_timout"):
+        client.threads.runs.poll("run_1", thread_id="thread_1", poll_timout=5.0)
+    assert not route.called
+
+
 def test_poll_gives_up_at_the_deadline_with_a_clear_error(client, clock, respx_mock):
     route = respx_mock.get(RUN_URL).mock(
         side_effect=lambda request: httpx.Response(200, json=run_json(status="in_progress"))

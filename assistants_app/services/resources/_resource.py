@@ -48,11 +48,16 @@ def split(
     """Keyword arguments parted into the fields of `params` and the request options; any other
     name is refused, as Python refuses an unknown keyword argument."""
     own = {key: value for key, value in arguments.items() if key in params.model_fields}
-    options = {key: value for key, value in arguments.items() if key not in own}
-    unknown = set(options) - OPTION_KEYS
+    return own, request_options({key: arguments[key] for key in arguments.keys() - own.keys()})
+
+
+def request_options(arguments: Mapping[str, Any]) -> RequestOptions:
+    """`arguments` as the request options; any other name is refused, as Python refuses an
+    unknown keyword argument."""
+    unknown = set(arguments) - OPTION_KEYS
     if unknown:
         raise TypeError(f"Unexpected keyword argument(s): {', '.join(sorted(unknown))}")
-    return own, options  # type: ignore[return-value]
+    return arguments  # type: ignore[return-value]
 
 
 class Resource:

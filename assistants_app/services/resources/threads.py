@@ -31,7 +31,7 @@ from ..types import (
     ThreadDeleted,
     ThreadUpdateParams,
 )
-from ._resource import ListQuery, Resource, checked, split, subresource
+from ._resource import ListQuery, Resource, checked, request_options, split, subresource
 
 # Polling: start quickly (a short run is noticed at once), back off to ~2 s so a long run does
 # not hammer the backend, honour the backend's `openai-poll-after-ms`, and give up at a deadline.
@@ -79,6 +79,21 @@ class RunFields(RequestOptions, total=False):
     tool_choice: Any | None
     parallel_tool_calls: bool
     response_format: Any | None
+
+
+class PollOptions(RequestOptions, total=False):
+    """How `poll` waits (see there), and the request options of each check."""
+
+    poll_interval_ms: int | NotGiven
+    poll_timeout: float | None
+
+
+POLL_KEYS = PollOptions.__optional_keys__ - RequestOptions.__optional_keys__
+
+
+def _poll_settings(arguments: dict[str, Any]) -> PollOptions:
+    """Takes the polling settings out of `arguments`; the rest are the request's."""
+    return {key: arguments.pop(key) for key in POLL_KEYS if key in arguments}  # type: ignore[return-value]
 
 
 class MessageListQuery(ListQuery, total=False):
@@ -253,15 +268,7 @@ class Runs(RunCalls[Run, Run | AssistantStream]):
 
     # -- polling -----------------------------------------------------------------------------
 
-    def poll(
-        self,
-        run_id: str,
-        *,
-        thread_id: str,
-        poll_interval_ms: int | NotGiven = NOT_GIVEN,
-        poll_timeout: float | None = DEFAULT_POLL_TIMEOUT,
-        **options: Unpack[RequestOptions],
-    ) -> Run:
+    def poll(self, run_id: str, *, thread_id: str, **options: Unpack[PollOptions]) -> Run:
         """Wait until the run stops: terminal, or `requires_action` (tool outputs needed).
 
         The first check is immediate; then the interval ramps up from 10 ms by half each time
@@ -272,13 +279,17 @@ class Runs(RunCalls[Run, Run | AssistantStream]):
         the deadline) raises `PollTimeoutError` with the last run seen; `timeout` and the other
         request options apply to each check, as everywhere in the client.
         """
-        client = self._client
+        settings = _poll_settings(options)
+        poll_interval_ms = settings.get("poll_interval_ms", NOT_GIVEN)
+        poll_timeout = settings.get("poll_timeout", DEFAULT_POLL_TIMEOUT)
         headers = {"X-Stainless-Poll-Helper": "true"}
         if poll_interval_ms:
             headers["X-Stainless-Custom-Poll-Interval"] = str(poll_interval_ms)
+        path = _run(thread_id, run_id)
         check = APIRequest(
-            "GET", _run(thread_id, run_id), Run, safe=True, headers=headers, options=options
+            "GET", path, Run, safe=True, headers=headers, options=request_options(options)
         )
+        client = self._client
         started = client._monotonic()
         deadline = None if poll_timeout is None else started + poll_timeout
         interval = FIRST_POLL_INTERVAL
@@ -302,19 +313,13 @@ class Runs(RunCalls[Run, Run | AssistantStream]):
                 wait = min(wait, max(deadline - now, 0.0))
             client._sleep(wait)
 
-    def create_and_poll(
-        self,
-        thread_id: str,
-        *,
-        poll_interval_ms: int | NotGiven = NOT_GIVEN,
-        poll_timeout: float | None = DEFAULT_POLL_TIMEOUT,
-        **kwargs: Any,
-    ) -> Run:
-        """Create a run and wait until it stops (see `poll`)."""
-        if kwargs.get("stream"):
+    def create_and_poll(self, thread_id: str, **arguments: Any) -> Run:
+        """Create a run (the arguments of `create`) and wait until it stops (`poll_interval_ms`
+        and `poll_timeout` of `poll`)."""
+        if arguments.get("stream"):
             raise ValueError("create_and_poll does not stream; use create(stream=True)")
-        run = self.create(thread_id, **kwargs)
-        return self._poll_after(run, thread_id, poll_interval_ms, poll_timeout, {})
+        settings = _poll_settings(arguments)
+        return self._poll_after(self.create(thread_id, **arguments), thread_id, settings)
 
     def submit_tool_outputs_and_poll(
         self,
@@ -322,32 +327,19 @@ class Runs(RunCalls[Run, Run | AssistantStream]):
         *,
         thread_id: str,
         tool_outputs: list[Any],
-        poll_interval_ms: int | NotGiven = NOT_GIVEN,
-        poll_timeout: float | None = DEFAULT_POLL_TIMEOUT,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[PollOptions],
     ) -> Run:
-        """Submit tool outputs and wait until the run stops again (see `poll`)."""
+        """Submit tool outputs and wait until the run stops again (see `poll`); the request
+        options apply to the submission and to each check."""
+        settings = _poll_settings(options)
         run = self.submit_tool_outputs(
             run_id, thread_id=thread_id, tool_outputs=tool_outputs, **options
         )
-        return self._poll_after(run, thread_id, poll_interval_ms, poll_timeout, options)
+        return self._poll_after(run, thread_id, {**options, **settings})
 
-    def _poll_after(
-        self,
-        run: Run | AssistantStream,
-        thread_id: str,
-        poll_interval_ms: int | NotGiven,
-        poll_timeout: float | None,
-        options: RequestOptions,
-    ) -> Run:
+    def _poll_after(self, run: Run | AssistantStream, thread_id: str, poll: PollOptions) -> Run:
         assert isinstance(run, Run)  # asked for without `stream`
-        return self.poll(
-            run.id,
-            thread_id=thread_id,
-            poll_interval_ms=poll_interval_ms,
-            poll_timeout=poll_timeout,
-            **options,
-        )
+        return self.poll(run.id, thread_id=thread_id, **poll)
 
 
 def _next_wait(interval: float, hint: float | None) -> float:
