@@ -118,15 +118,31 @@ def _item_response(
     status: int = 200,
     *,
     late: bool = False,
+    said: tuple[int, str] | None = None,
 ):
     """The item as it now is; `late`: this person's outputs came after the run moved on, so
-    they are told who answered and what (rather than only that it was answered)."""
-    if not request.htmx:
-        return redirect(reverse("waiting_list") + f"#waiting-{record.pk}")
+    they are told who answered and what (rather than only that it was answered). `said`:
+    (message level, words) for a page without htmx, which reloads; the fragment says it."""
     done = _last_answer(record) if not item else None
     lost = waiting.Turn(done, False) if late and done and done.answered_by != request.user else None
+    if not request.htmx:
+        if late:
+            said = (
+                messages.INFO,
+                lost.words if lost else "That run no longer waits for tool outputs.",
+            )
+        return _to_list(request, record, said)
     context = {"item": item, "record": record, "done": done, "lost": lost}
     return render(request, "waiting/list.html#item", context, status=status)
+
+
+def _to_list(
+    request: HttpRequest, record: RunRecord, said: tuple[int, str] | None = None
+) -> HttpResponse:
+    """Without htmx: back to the run's card on the waiting page, with what happened (`said`)."""
+    if said:
+        messages.add_message(request, *said)
+    return redirect(reverse("waiting_list") + f"#waiting-{record.pk}")
 
 
 def _last_answer(record: RunRecord) -> Answer | None:
@@ -138,11 +154,6 @@ def waiting_answer(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
     """Submit every output of a run's round together; exactly one person's submission wins."""
     record, row = _waiting(request, pk, run_id)
     if row is None:  # answered, expired or cancelled meanwhile
-        if not request.htmx:
-            done = _last_answer(record)
-            someone_else = done and done.answered_by != request.user
-            words = waiting.Turn(done, False).words if someone_else else ""
-            messages.info(request, words or "That run no longer waits for tool outputs.")
         return _item_response(request, None, record, late=True)
     item = _items([row])[0]
     item.form = ToolOutputsForm(row.calls, request.POST)
@@ -153,17 +164,13 @@ def waiting_answer(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
         )
     except AssistantsError as error:
         item.error = in_words(error)  # nothing typed is lost
-        if not request.htmx:
-            messages.error(request, f"The outputs were not submitted. {item.error}")
-        return _item_response(request, item, record, status=422)
+        said = (messages.ERROR, f"The outputs were not submitted. {item.error}")
+        return _item_response(request, item, record, status=422, said=said)
     if not turn.won:
         item.lost = turn
-        if not request.htmx:
-            messages.warning(request, turn.words)
-        return _item_response(request, item, record)
-    if not request.htmx:
-        messages.success(request, f"Submitted the outputs for “{record.thread.display_title}”.")
-    return _item_response(request, None, record)
+        return _item_response(request, item, record, said=(messages.WARNING, turn.words))
+    said = (messages.SUCCESS, f"Submitted the outputs for “{record.thread.display_title}”.")
+    return _item_response(request, None, record, said=said)
 
 
 @require_POST
@@ -188,7 +195,7 @@ def waiting_active(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
 
 def _claim_response(request: HttpRequest, record: RunRecord, row: WaitingRun | None):
     if not request.htmx:
-        return redirect(reverse("waiting_list") + f"#waiting-{record.pk}")
+        return _to_list(request, record)
     if row is not None:
         row.refresh_from_db()
     return render(request, "waiting/list.html#claim", {"record": record, "row": row})
