@@ -1,14 +1,16 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from ..error_words import in_words
 from ..models import Connection
 from ..services import AssistantsClient, AssistantsError, client_for
 
-__all__ = ["backend", "fragment", "in_words", "saying_errors"]
+__all__ = ["backend", "found", "fragment", "in_words", "saying_errors"]
+
+T = TypeVar("T")
 
 
 def fragment(request: HttpRequest, template: str, partial: str) -> str:
@@ -32,3 +34,10 @@ def saying_errors(context: dict[str, Any], key: str = "error") -> Iterator[None]
         yield
     except AssistantsError as error:
         context[key] = in_words(error)
+
+
+def found(value: T | None, what: str) -> T:
+    """`value`, or a 404 ("No such {what}.") when a service found nothing by that id."""
+    if value is None:
+        raise Http404(f"No such {what}.")
+    return value

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -16,6 +16,7 @@ from ..audit import team_change
 from ..models import AuditEvent
 from ..roles import MANAGE_ENGINE_KEYS
 from ..team_forms import EngineKeyForm, TeamAccessForm
+from . import found
 
 admins_only = permission_required(MANAGE_ENGINE_KEYS, raise_exception=True)
 
@@ -47,9 +48,7 @@ def engine_key_create(request: HttpRequest) -> HttpResponse:
 def engine_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
     from engine import keys
 
-    key = keys.revoke_key(key_id)
-    if key is None:
-        raise Http404("No such key.")
+    key = found(keys.revoke_key(key_id), "key")
     team_change(
         request, AuditEvent.Action.ENGINE_KEY_REVOKED, AuditEvent.ENGINE_KEY, key.id, _label(key)
     )
@@ -66,10 +65,7 @@ def engine_key_access(request: HttpRequest, key_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose what the key may do with the team's assistants.")
         return _page(request, EngineKeyForm(), status=422)
-    changed = keys.set_team_access(key_id, form.cleaned_data["team_access"])
-    if changed is None:
-        raise Http404("No such key.")
-    key, before = changed
+    key, before = found(keys.set_team_access(key_id, form.cleaned_data["team_access"]), "key")
     if key.team_access != before:
         changes = {"team_access": [before, key.team_access]}
         team_change(

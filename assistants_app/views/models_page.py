@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -18,6 +18,7 @@ from ..audit import team_change
 from ..model_forms import AliasForm, ModelNameForm, ProviderForm, UnknownModelsForm
 from ..models import AuditEvent
 from ..roles import MANAGE_MODELS
+from . import found
 
 admins_only = permission_required(MANAGE_MODELS, raise_exception=True)
 
@@ -111,9 +112,7 @@ def provider_test(request: HttpRequest, pk: int) -> HttpResponse:
 def provider_refresh(request: HttpRequest, pk: int) -> HttpResponse:
     from engine import model_admin
 
-    provider = model_admin.refresh_provider(pk)
-    if provider is None:
-        raise Http404("No such provider.")
+    provider = found(model_admin.refresh_provider(pk), "provider")
     if provider.list_error:
         messages.error(request, provider.list_error)
     else:
@@ -149,9 +148,7 @@ def model_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     from engine import model_admin
 
     enabled = request.POST.get("enabled") == "1"
-    offered = model_admin.set_model_enabled(pk, enabled)
-    if offered is None:
-        raise Http404("No such model.")
+    offered = found(model_admin.set_model_enabled(pk, enabled), "model")
     where = f"{offered.model_id} from {offered.provider.name}"
     _models_event(request, AuditEvent.MODEL, offered.model_id, provider=offered.provider.name,
                   changes={"enabled": [not enabled, enabled]})  # fmt: skip
@@ -164,9 +161,7 @@ def model_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 def model_delete(request: HttpRequest, pk: int) -> HttpResponse:
     from engine import model_admin
 
-    model_id = model_admin.delete_model(pk)
-    if model_id is None:
-        raise Http404("No such model.")
+    model_id = found(model_admin.delete_model(pk), "model")
     _models_event(request, AuditEvent.MODEL, model_id, removed=True)
     messages.success(request, f"Removed {model_id}; a listing that finds it adds it again.")
     return redirect("model_list")
@@ -197,9 +192,7 @@ def alias_add(request: HttpRequest) -> HttpResponse:
 def alias_delete(request: HttpRequest, pk: int) -> HttpResponse:
     from engine import model_admin
 
-    pattern = model_admin.delete_alias(pk)
-    if pattern is None:
-        raise Http404("No such alias.")
+    pattern = found(model_admin.delete_alias(pk), "alias")
     _models_event(request, AuditEvent.MODEL_ALIAS, pattern, removed=True)
     messages.success(request, f"Removed the alias {pattern}.")
     return redirect(f"{_list_url()}#aliases")
@@ -262,10 +255,7 @@ def _list_url() -> str:
 def _provider(pk: int):
     from engine import model_admin
 
-    provider = model_admin.get_provider(pk)
-    if provider is None:
-        raise Http404("No such provider.")
-    return provider
+    return found(model_admin.get_provider(pk), "provider")
 
 
 def _fields(form: ProviderForm, *, keep_key: bool) -> dict:
