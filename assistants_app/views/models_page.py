@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..audit import team_change
@@ -46,7 +47,7 @@ def provider_add(request: HttpRequest) -> HttpResponse:
         else:
             _provider_event(request, AuditEvent.Action.MODEL_PROVIDER_ADDED, provider)
             messages.success(request, _saved(provider, "Added"))
-            return redirect(f"{_list_url()}#provider-{provider.id}")
+            return _to_list(f"provider-{provider.id}")
     status = 422 if form.errors else 200
     return _form(request, form, None, status)
 
@@ -76,7 +77,7 @@ def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     request, AuditEvent.Action.MODEL_PROVIDER_CHANGED, provider, changes=changes
                 )
             messages.success(request, _saved(provider, "Saved"))
-            return redirect(f"{_list_url()}#provider-{provider.id}")
+            return _to_list(f"provider-{provider.id}")
     return _form(request, form, provider, 422 if form.errors else 200)
 
 
@@ -90,7 +91,7 @@ def provider_delete(request: HttpRequest, pk: int) -> HttpResponse:
         model_admin.delete_provider(pk)
         _provider_event(request, AuditEvent.Action.MODEL_PROVIDER_DELETED, provider)
         messages.success(request, f"Deleted the provider {provider.name} and its models.")
-        return redirect("model_list")
+        return _to_list()
     return render(request, "models/confirm_delete.html", {"nav": "models", "provider": provider})
 
 
@@ -117,7 +118,7 @@ def provider_refresh(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, provider.list_error)
     else:
         messages.success(request, f"{provider.name} lists {len(provider.models)} model(s).")
-    return redirect(f"{_list_url()}#provider-{pk}")
+    return _to_list(f"provider-{pk}")
 
 
 @require_POST
@@ -139,7 +140,7 @@ def provider_model_add(request: HttpRequest, pk: int) -> HttpResponse:
             _models_event(request, AuditEvent.MODEL, added.model_id, provider=provider.name,
                           added=True, enabled=added.enabled)  # fmt: skip
             messages.success(request, f"{provider.name} offers {added.model_id}{state}.")
-    return redirect(f"{_list_url()}#provider-{pk}")
+    return _to_list(f"provider-{pk}")
 
 
 @require_POST
@@ -153,7 +154,7 @@ def model_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     _models_event(request, AuditEvent.MODEL, offered.model_id, provider=offered.provider.name,
                   changes={"enabled": [not enabled, enabled]})  # fmt: skip
     messages.success(request, f"Serving {where}." if enabled else f"Hid {where}.")
-    return redirect(f"{_list_url()}#provider-{offered.provider_id}")
+    return _to_list(f"provider-{offered.provider_id}")
 
 
 @require_POST
@@ -162,9 +163,8 @@ def model_delete(request: HttpRequest, pk: int) -> HttpResponse:
     from engine import model_admin
 
     model_id = found(model_admin.delete_model(pk), "model")
-    _models_event(request, AuditEvent.MODEL, model_id, removed=True)
-    messages.success(request, f"Removed {model_id}; a listing that finds it adds it again.")
-    return redirect("model_list")
+    said = f"Removed {model_id}; a listing that finds it adds it again."
+    return _removed(request, AuditEvent.MODEL, model_id, said)
 
 
 @require_POST
@@ -183,7 +183,7 @@ def alias_add(request: HttpRequest) -> HttpResponse:
             _models_event(request, AuditEvent.MODEL_ALIAS, alias.pattern,
                           changes={"target": [None, alias.target]})  # fmt: skip
             messages.success(request, f"{alias.pattern} is answered by {alias.target}.{warning}")
-            return redirect(f"{_list_url()}#aliases")
+            return _to_list("aliases")
     return _page(request, alias_form=form, status=422)
 
 
@@ -193,9 +193,9 @@ def alias_delete(request: HttpRequest, pk: int) -> HttpResponse:
     from engine import model_admin
 
     pattern = found(model_admin.delete_alias(pk), "alias")
-    _models_event(request, AuditEvent.MODEL_ALIAS, pattern, removed=True)
-    messages.success(request, f"Removed the alias {pattern}.")
-    return redirect(f"{_list_url()}#aliases")
+    return _removed(
+        request, AuditEvent.MODEL_ALIAS, pattern, f"Removed the alias {pattern}.", "aliases"
+    )
 
 
 @require_POST
@@ -213,7 +213,7 @@ def unknown_models_set(request: HttpRequest) -> HttpResponse:
         _models_event(request, AuditEvent.MODEL_SETTING, "unknown_models",
                       changes={"unknown_models": [before, chosen]})  # fmt: skip
     messages.success(request, "Saved what happens to a model name nobody serves.")
-    return redirect(f"{_list_url()}#unknown")
+    return _to_list("unknown")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,10 +246,16 @@ def _models_event(
                 changes=changes or {}, details=details)  # fmt: skip
 
 
-def _list_url() -> str:
-    from django.urls import reverse
+def _to_list(anchor: str = "") -> HttpResponse:
+    """Back to the Models page, at the part just changed."""
+    return redirect(f"{reverse('model_list')}#{anchor}" if anchor else "model_list")
 
-    return reverse("model_list")
+
+def _removed(request: HttpRequest, object_type: str, name: str, said: str, anchor: str = ""):
+    """A model or an alias was deleted: the trail notes it, and the page says so."""
+    _models_event(request, object_type, name, removed=True)
+    messages.success(request, said)
+    return _to_list(anchor)
 
 
 def _provider(pk: int):
