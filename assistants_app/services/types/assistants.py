@@ -4,30 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from .shared import (
     ASSISTANT_TOOLS_MAX,
     DeletedObject,
     Description,
-    Instructions,
-    Metadata,
     Name,
     NonEmpty,
-    Params,
     ReasoningEffort,
     Resource,
-    Temperature,
-    TopP,
 )
 from .tools import (
+    ModelSettingsParams,
     ResponseFormat,
-    ResponseFormatParam,
     Tool,
     ToolParam,
     ToolResources,
     ToolResourcesParam,
-    _unique_function_names,
 )
 
 
@@ -46,20 +40,12 @@ class Assistant(Resource):
     reasoning_effort: str | None = None
 
 
-class AssistantUpdateParams(Params):
-    model: NonEmpty | None = None
+class AssistantUpdateParams(ModelSettingsParams):
     name: Name | None = None
     description: Description | None = None
-    instructions: Instructions | None = None
     reasoning_effort: ReasoningEffort | None = None
-    tools: Annotated[list[ToolParam], Field(max_length=ASSISTANT_TOOLS_MAX)] | None = None
     tool_resources: ToolResourcesParam | None = None
-    metadata: Metadata | None = None
-    temperature: Temperature | None = None
-    top_p: TopP | None = None
-    response_format: ResponseFormatParam | None = None
-
-    _check_tools = field_validator("tools")(_unique_function_names)
+    tools: Annotated[list[ToolParam], Field(max_length=ASSISTANT_TOOLS_MAX)] | None = None
 
 
 class AssistantCreateParams(AssistantUpdateParams):

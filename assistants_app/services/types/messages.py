@@ -21,6 +21,9 @@ from .shared import (
     tagged,
 )
 
+# The fallbacks of the unions below, by the names the SDK's layout gives them.
+UnknownAnnotation = UnknownContentBlock = Unknown
+
 
 class FileCitation(APIModel):
     file_id: str = ""
@@ -45,9 +48,6 @@ class FilePathAnnotation(APIModel):
     file_path: FilePath = Field(default_factory=FilePath)
     start_index: int = 0
     end_index: int = 0
-
-
-UnknownAnnotation = UnknownContentBlock = Unknown
 
 
 Annotation = one_of(FileCitationAnnotation, FilePathAnnotation)

@@ -18,14 +18,12 @@ from .shared import (
     Params,
     ReasoningEffort,
     Resource,
-    Temperature,
     TokenLimit,
-    TopP,
     Usage,
 )
 from .tools import (
+    ModelSettingsParams,
     ResponseFormat,
-    ResponseFormatParam,
     Tool,
     ToolChoice,
     ToolChoiceParam,
@@ -33,7 +31,6 @@ from .tools import (
     ToolResources,
     TruncationStrategy,
     TruncationStrategyParam,
-    _unique_function_names,
 )
 
 RunStatus = Literal[
@@ -130,24 +127,16 @@ class Run(Resource):
 RunInclude = Literal["step_details.tool_calls[*].file_search.results[*].content"]
 
 
-class _RunOverrides(Params):
+class _RunOverrides(ModelSettingsParams):
     """What a run may override on its assistant (shared by create run / create thread and run)."""
 
-    model: NonEmpty | None = None
-    instructions: Instructions | None = None
-    tools: Annotated[list[ToolParam], Field(max_length=RUN_TOOLS_MAX)] | None = None
-    metadata: Metadata | None = None
-    temperature: Temperature | None = None
-    top_p: TopP | None = None
     stream: bool | None = None
     max_prompt_tokens: TokenLimit | None = None
     max_completion_tokens: TokenLimit | None = None
     truncation_strategy: TruncationStrategyParam | None = None
     tool_choice: ToolChoiceParam | None = None
     parallel_tool_calls: bool | None = None
-    response_format: ResponseFormatParam | None = None
-
-    _check_tools = field_validator("tools")(_unique_function_names)
+    tools: Annotated[list[ToolParam], Field(max_length=RUN_TOOLS_MAX)] | None = None
 
 
 class RunCreateParams(_RunOverrides):

@@ -16,15 +16,15 @@ class Thread(Resource):
     metadata: dict[str, str] | None = Field(default_factory=dict)
 
 
-class ThreadCreateParams(Params):
-    messages: list[MessageCreateParams] | None = None
-    tool_resources: ToolResourcesParam | None = None
-    metadata: Metadata | None = None
-
-
 class ThreadUpdateParams(Params):
     tool_resources: ToolResourcesParam | None = None
     metadata: Metadata | None = None
+
+
+class ThreadCreateParams(ThreadUpdateParams):
+    """What an update takes, and the thread's first messages."""
+
+    messages: list[MessageCreateParams] | None = None
 
 
 class ThreadCreateAndRunParams(_RunOverrides):

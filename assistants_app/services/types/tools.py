@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from .shared import (
@@ -13,7 +13,12 @@ from .shared import (
     FUNCTION_NAME_PATTERN,
     VECTOR_STORE_IDS_MAX,
     APIModel,
+    Instructions,
+    Metadata,
+    NonEmpty,
     Params,
+    Temperature,
+    TopP,
     Unknown,
     one_of,
     tagged,
@@ -221,3 +226,19 @@ ToolChoiceParam = Literal["none", "auto", "required"] | NamedToolChoiceParam
 class TruncationStrategyParam(Params):
     type: Literal["auto", "last_messages"]
     last_messages: Annotated[int, Field(ge=1)] | None = None
+
+
+class ModelSettingsParams(Params):
+    """What an assistant sets and a run may override: the model and how it is called. Each sets
+    its own bound on `tools` (an assistant keeps more tools than a run may bring); a field a
+    subclass bounds again keeps its place in the body."""
+
+    model: NonEmpty | None = None
+    instructions: Instructions | None = None
+    tools: list[ToolParam] | None = None
+    metadata: Metadata | None = None
+    temperature: Temperature | None = None
+    top_p: TopP | None = None
+    response_format: ResponseFormatParam | None = None
+
+    _check_tools = field_validator("tools")(_unique_function_names)

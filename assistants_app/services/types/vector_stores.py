@@ -151,19 +151,18 @@ AttributeValue = Annotated[str, StringConstraints(max_length=512)] | float | boo
 Attributes = Annotated[dict[MetadataKey, AttributeValue], Field(max_length=16)]
 
 
-class VectorStoreCreateParams(Params):
-    file_ids: Annotated[list[str], Field(max_length=500)] | None = None
-    name: str | None = None
-    description: str | None = None
-    expires_after: VectorStoreExpiresAfterParam | None = None
-    chunking_strategy: ChunkingStrategyParam | None = None
-    metadata: Metadata | None = None
-
-
 class VectorStoreUpdateParams(Params):
     name: str | None = None
     expires_after: VectorStoreExpiresAfterParam | None = None
     metadata: Metadata | None = None
+
+
+class VectorStoreCreateParams(VectorStoreUpdateParams):
+    """What an update takes, and the store's first files, description and chunking."""
+
+    file_ids: Annotated[list[str], Field(max_length=500)] | None = None
+    description: str | None = None
+    chunking_strategy: ChunkingStrategyParam | None = None
 
 
 class VectorStoreFileCreateParams(Params):
