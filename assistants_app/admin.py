@@ -46,7 +46,16 @@ def admin_link(url_name: str, object_id: Any, text: Any) -> str:
         return str(text)
 
 
-class ReadOnly(admin.ModelAdmin):
+class ShownReadOnly:
+    """An admin whose listed `fields` are all shown read-only (computed ones among them)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "fields" in vars(cls):
+            cls.readonly_fields = cls.fields
+
+
+class ReadOnly(ShownReadOnly, admin.ModelAdmin):
     """Records of what happened: looked at, never edited here."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -56,16 +65,12 @@ class ReadOnly(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ShownReadOnly, admin.TabularInline):
     """A record's children listed on its page: every column shown, none added, changed or
     removed there."""
 
     extra = 0
     can_delete = False
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.readonly_fields = cls.fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -179,7 +184,6 @@ class RunRecordAdmin(ReadOnly):
         "run_id", "thread", "engine_run", "assistant_id", "status", "last_error", "started_by",
         "options_json", "created_at", "updated_at",
     ]  # fmt: skip
-    readonly_fields = fields
     date_hierarchy = "created_at"
     list_select_related = ["thread", "started_by"]
     inlines = [ToolOutputInline]
@@ -203,7 +207,6 @@ class ToolOutputSubmissionAdmin(ReadOnly):
         "tool_call_id", "run", "function_name", "arguments_json", "output", "submitted_by",
         "submitted_at",
     ]  # fmt: skip
-    readonly_fields = fields
     date_hierarchy = "submitted_at"
     list_select_related = ["run", "submitted_by"]
 
@@ -228,7 +231,6 @@ class AuditEventAdmin(ReadOnly):
         "at", "actor", "actor_name", "action", "object_type", "object_id", "object_label",
         "connection", "change_table", "details_json", "ip_address",
     ]  # fmt: skip
-    readonly_fields = fields
     list_select_related = ["actor"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
