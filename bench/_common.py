@@ -3,12 +3,14 @@ Django set up on the throw-away database, timing a dashboard page, stopping what
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -115,3 +117,18 @@ def stop(*processes: subprocess.Popen, timeout: float = 20.0) -> None:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def arguments(doc: str, options: dict[str, tuple[float, str]]) -> argparse.Namespace:
+    """A benchmark's command line, its options all numbers: `--name` for each of `options`
+    ({name: (default, help)}; the type is the default's), described by `doc`'s first line."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    for name, (default, words) in options.items():
+        flag = "--" + name.replace("_", "-")
+        parser.add_argument(flag, type=type(default), default=default, help=words)
+    return parser.parse_args()
+
+
+def scratch(prefix: str) -> tuple[str, int]:
+    """A throw-away data directory for a benchmark's server, and a free port for it."""
+    return tempfile.mkdtemp(prefix=prefix), free_port()

@@ -15,16 +15,20 @@ database in a temporary directory, with the demo model and the bubblewrap sandbo
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
-from _common import free_port, serve, setup_django, stop, time_page
+from _common import arguments, scratch, serve, setup_django, stop, time_page
 from pages import configure
+
+OPTIONS = {  # --name: (default, help)
+    "megabytes": (64, "size of the downloaded file"),
+    "samples": (20, "page requests per figure"),
+    "runs": (10, "code interpreter runs in the chat"),
+}
 
 
 def download_rate(
@@ -46,14 +50,8 @@ def download_rate(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--megabytes", type=int, default=64, help="size of the downloaded file")
-    parser.add_argument("--samples", type=int, default=20, help="page requests per figure")
-    parser.add_argument("--runs", type=int, default=10, help="code interpreter runs in the chat")
-    args = parser.parse_args()
-
-    data_dir = tempfile.mkdtemp(prefix="bench-files-pages-")
-    port = free_port()
+    args = arguments(__doc__, OPTIONS)
+    data_dir, port = scratch("bench-files-pages-")
     env = configure(data_dir, port)
     env["ENGINE_SANDBOX_DIR"] = str(Path(data_dir) / "sandbox")
     env["ENGINE_EMBEDDINGS"] = "off"

@@ -15,17 +15,21 @@ database in a temporary directory, with the demo model; DEBUG is off (as in prod
 
 from __future__ import annotations
 
-import argparse
 import os
 import secrets
 import shutil
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import httpx
-from _common import free_port, serve, setup_django, stop, time_page
+from _common import arguments, scratch, serve, setup_django, stop, time_page
+
+OPTIONS = {  # --name: (default, help)
+    "samples": (30, "thread page requests per size"),
+    "seconds": (5.0, "status fragment duration"),
+    "viewers": (8, "concurrent status pollers"),
+}
 
 
 def configure(data_dir: str, port: int) -> dict[str, str]:
@@ -96,14 +100,8 @@ def measure_status_rps(base_url: str, cookie: str, url: str, seconds: float, vie
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=30, help="thread page requests per size")
-    parser.add_argument("--seconds", type=float, default=5.0, help="status fragment duration")
-    parser.add_argument("--viewers", type=int, default=8, help="concurrent status pollers")
-    args = parser.parse_args()
-
-    data_dir = tempfile.mkdtemp(prefix="bench-pages-")
-    port = free_port()
+    args = arguments(__doc__, OPTIONS)
+    data_dir, port = scratch("bench-pages-")
     env = configure(data_dir, port)
 
     setup_django(["collectstatic", "--noinput"])

@@ -12,18 +12,30 @@ It also prints the time an engine request takes with and without the per-key rat
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from _common import ROOT, free_port, production_environment, setup_django, stop, wait_until_up
+from _common import (
+    ROOT,
+    arguments,
+    production_environment,
+    scratch,
+    setup_django,
+    stop,
+    wait_until_up,
+)
+
+OPTIONS = {  # --name: (default, help)
+    "turns": (5, "chat turns per person"),
+    "workers": (2, "gunicorn workers"),
+    "threads": (16, "threads per gunicorn worker"),
+}
 
 PASSWORD = "a long bench passphrase"
 
@@ -60,14 +72,8 @@ def turns(person, username: str, assistant_id: str, count: int) -> list[float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--turns", type=int, default=5, help="chat turns per person")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=16, help="threads per gunicorn worker")
-    args = parser.parse_args()
-
-    data_dir = tempfile.mkdtemp(prefix="studio-team-bench-")
-    port = free_port()
+    args = arguments(__doc__, OPTIONS)
+    data_dir, port = scratch("studio-team-bench-")
     env = production_environment(
         data_dir, port, WEB_WORKERS=str(args.workers), WEB_THREADS=str(args.threads)
     )
