@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar, Unpack
 
 import pydantic
 
-from .._base import NOT_GIVEN, APIRequest, NotGiven, RequestOptions
+from .._base import NOT_GIVEN, APIRequest, NotGiven, RequestOptions, path_id
 from ..errors import InvalidRequestError
 from ..pagination import CursorPage, list_request
 from ..types import ListParams
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 M = TypeVar("M", bound=pydantic.BaseModel)
+D = TypeVar("D", bound=pydantic.BaseModel)
 R = TypeVar("R", bound="Resource")
 OPTION_KEYS = RequestOptions.__optional_keys__
 
@@ -89,3 +90,30 @@ class Resource:
 def subresource(cls: type[R]) -> cached_property[R]:
     """A resource under this one (`threads.runs`), made on first use, on the same client."""
     return cached_property(lambda resource: cls(resource._client))
+
+
+class Kind(NamedTuple):
+    """A kind of top-level object: where its objects are, and what GET and DELETE answer."""
+
+    path: str  # "assistants": each object at assistants/<id>
+    id_name: str  # "assistant_id", for errors about the id
+    model: type[pydantic.BaseModel]
+    deleted: type[pydantic.BaseModel]
+    beta: bool = True  # sends `OpenAI-Beta: assistants=v2` (not for files)
+
+
+class Objects(Resource, Generic[M, D]):
+    """Assistants, threads, vector stores and files: each retrieved and deleted by its id alike."""
+
+    kind: ClassVar[Kind]
+
+    def _object(self, object_id: str) -> str:
+        return f"{self.kind.path}/{path_id(object_id, self.kind.id_name)}"
+
+    def retrieve(self, object_id: str, /, **options: Unpack[RequestOptions]) -> M:
+        path, kind = self._object(object_id), self.kind
+        return self._call("GET", path, kind.model, safe=True, beta=kind.beta, options=options)
+
+    def delete(self, object_id: str, /, **options: Unpack[RequestOptions]) -> D:
+        path, kind = self._object(object_id), self.kind
+        return self._call("DELETE", path, kind.deleted, safe=True, beta=kind.beta, options=options)

@@ -5,7 +5,7 @@ from typing import Any, Unpack
 from .._base import NOT_GIVEN, NotGiven, RequestOptions, path_id
 from ..pagination import CursorPage
 from ..types import Assistant, AssistantCreateParams, AssistantDeleted, AssistantUpdateParams
-from ._resource import ListQuery, Resource, checked, split
+from ._resource import Kind, ListQuery, Objects, checked, split
 
 
 class AssistantFields(RequestOptions, total=False):
@@ -24,15 +24,13 @@ class AssistantFields(RequestOptions, total=False):
     response_format: Any | None
 
 
-class Assistants(Resource):
+class Assistants(Objects[Assistant, AssistantDeleted]):
+    kind = Kind("assistants", "assistant_id", Assistant, AssistantDeleted)
+
     def create(self, *, model: str, **fields: Unpack[AssistantFields]) -> Assistant:
         given, options = split(fields, AssistantCreateParams)
         body = checked(AssistantCreateParams, {"model": model, **given})
         return self._call("POST", "assistants", Assistant, safe=False, body=body, options=options)
-
-    def retrieve(self, assistant_id: str, **options: Unpack[RequestOptions]) -> Assistant:
-        path = f"assistants/{path_id(assistant_id, 'assistant_id')}"
-        return self._call("GET", path, Assistant, safe=True, options=options)
 
     def update(
         self,
@@ -49,7 +47,3 @@ class Assistants(Resource):
 
     def list(self, **query: Unpack[ListQuery]) -> CursorPage[Assistant]:
         return self._list("assistants", Assistant, query)
-
-    def delete(self, assistant_id: str, **options: Unpack[RequestOptions]) -> AssistantDeleted:
-        path = f"assistants/{path_id(assistant_id, 'assistant_id')}"
-        return self._call("DELETE", path, AssistantDeleted, safe=True, options=options)

@@ -9,7 +9,7 @@ import httpx
 from .._base import NOT_GIVEN, APIRequest, NotGiven, RequestOptions, path_id
 from ..pagination import CursorPage
 from ..types import FileCreateParams, FileDeleted, FileListParams, FileObject, FilePurpose
-from ._resource import Resource, checked
+from ._resource import Kind, Objects, checked
 
 # What `files.create(file=…)` accepts: bytes, a binary file object, a path, or the httpx-style
 # tuple (filename, content[, content_type]).
@@ -34,8 +34,10 @@ class FileListQuery(RequestOptions, total=False):
     after: str | NotGiven
 
 
-class Files(Resource):
+class Files(Objects[FileObject, FileDeleted]):
     """`/files` (no OpenAI-Beta header, as the SDK does)."""
+
+    kind = Kind("files", "file_id", FileObject, FileDeleted, beta=False)
 
     def create(
         self,
@@ -61,16 +63,8 @@ class Files(Resource):
             options=options,
         )
 
-    def retrieve(self, file_id: str, **options: Unpack[RequestOptions]) -> FileObject:
-        path = f"files/{path_id(file_id, 'file_id')}"
-        return self._call("GET", path, FileObject, safe=True, beta=False, options=options)
-
     def list(self, **query: Unpack[FileListQuery]) -> CursorPage[FileObject]:
         return self._list("files", FileObject, query, FileListParams, beta=False)
-
-    def delete(self, file_id: str, **options: Unpack[RequestOptions]) -> FileDeleted:
-        path = f"files/{path_id(file_id, 'file_id')}"
-        return self._call("DELETE", path, FileDeleted, safe=True, beta=False, options=options)
 
     def content(self, file_id: str, **options: Unpack[RequestOptions]) -> bytes:
         """The file's bytes, as uploaded (or as a tool produced them)."""

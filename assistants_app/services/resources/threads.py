@@ -31,7 +31,16 @@ from ..types import (
     ThreadDeleted,
     ThreadUpdateParams,
 )
-from ._resource import ListQuery, Resource, checked, request_options, split, subresource
+from ._resource import (
+    Kind,
+    ListQuery,
+    Objects,
+    Resource,
+    checked,
+    request_options,
+    split,
+    subresource,
+)
 
 # Polling: start quickly (a short run is noticed at once), back off to ~2 s so a long run does
 # not hammer the backend, honour the backend's `openai-poll-after-ms`, and give up at a deadline.
@@ -360,7 +369,8 @@ def _poll_hint(response: httpx.Response) -> float | None:
     return min(seconds, MAX_POLL_HINT)
 
 
-class Threads(Resource):
+class Threads(Objects[Thread, ThreadDeleted]):
+    kind = Kind("threads", "thread_id", Thread, ThreadDeleted)
     messages = subresource(Messages)
     runs = subresource(Runs)
 
@@ -378,9 +388,6 @@ class Threads(Resource):
         )
         return self._call("POST", "threads", Thread, safe=False, body=body, options=options)
 
-    def retrieve(self, thread_id: str, **options: Unpack[RequestOptions]) -> Thread:
-        return self._call("GET", _thread(thread_id), Thread, safe=True, options=options)
-
     def update(
         self,
         thread_id: str,
@@ -391,9 +398,6 @@ class Threads(Resource):
     ) -> Thread:
         body = checked(ThreadUpdateParams, {"tool_resources": tool_resources, "metadata": metadata})
         return self._call("POST", _thread(thread_id), Thread, safe=True, body=body, options=options)
-
-    def delete(self, thread_id: str, **options: Unpack[RequestOptions]) -> ThreadDeleted:
-        return self._call("DELETE", _thread(thread_id), ThreadDeleted, safe=True, options=options)
 
     def create_and_run(
         self,

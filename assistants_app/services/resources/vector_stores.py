@@ -22,7 +22,7 @@ from ..types import (
     VectorStoreSearchResultsPage,
     VectorStoreUpdateParams,
 )
-from ._resource import ListQuery, Resource, checked
+from ._resource import Kind, ListQuery, Objects, Resource, checked, subresource
 
 
 def _store(vector_store_id: str) -> str:
@@ -31,98 +31,6 @@ def _store(vector_store_id: str) -> str:
 
 class StoreFileListQuery(ListQuery, total=False):
     filter: Literal["in_progress", "completed", "failed", "cancelled"] | NotGiven
-
-
-class VectorStores(Resource):
-    def __init__(self, client: Any) -> None:
-        super().__init__(client)
-        self.files = VectorStoreFiles(client)
-        self.file_batches = FileBatches(client)
-
-    def create(
-        self,
-        *,
-        file_ids: list[str] | NotGiven = NOT_GIVEN,
-        name: str | NotGiven = NOT_GIVEN,
-        description: str | NotGiven = NOT_GIVEN,
-        expires_after: dict[str, Any] | NotGiven = NOT_GIVEN,
-        chunking_strategy: dict[str, Any] | NotGiven = NOT_GIVEN,
-        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
-        **options: Unpack[RequestOptions],
-    ) -> VectorStore:
-        body = checked(
-            VectorStoreCreateParams,
-            {
-                "file_ids": file_ids,
-                "name": name,
-                "description": description,
-                "expires_after": expires_after,
-                "chunking_strategy": chunking_strategy,
-                "metadata": metadata,
-            },
-        )
-        return self._call(
-            "POST", "vector_stores", VectorStore, safe=False, body=body, options=options
-        )
-
-    def retrieve(self, vector_store_id: str, **options: Unpack[RequestOptions]) -> VectorStore:
-        return self._call("GET", _store(vector_store_id), VectorStore, safe=True, options=options)
-
-    def update(
-        self,
-        vector_store_id: str,
-        *,
-        name: str | NotGiven | None = NOT_GIVEN,
-        expires_after: dict[str, Any] | NotGiven | None = NOT_GIVEN,
-        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
-        **options: Unpack[RequestOptions],
-    ) -> VectorStore:
-        body = checked(
-            VectorStoreUpdateParams,
-            {"name": name, "expires_after": expires_after, "metadata": metadata},
-        )
-        return self._call(
-            "POST", _store(vector_store_id), VectorStore, safe=True, body=body, options=options
-        )
-
-    def list(self, **query: Unpack[ListQuery]) -> CursorPage[VectorStore]:
-        return self._list("vector_stores", VectorStore, query)
-
-    def delete(self, vector_store_id: str, **options: Unpack[RequestOptions]) -> VectorStoreDeleted:
-        return self._call(
-            "DELETE", _store(vector_store_id), VectorStoreDeleted, safe=True, options=options
-        )
-
-    def search(
-        self,
-        vector_store_id: str,
-        *,
-        query: str | list[str],
-        rewrite_query: bool | NotGiven = NOT_GIVEN,
-        max_num_results: int | NotGiven = NOT_GIVEN,
-        filters: dict[str, Any] | NotGiven = NOT_GIVEN,
-        ranking_options: dict[str, Any] | NotGiven = NOT_GIVEN,
-        **options: Unpack[RequestOptions],
-    ) -> VectorStoreSearchResultsPage:
-        body = checked(
-            VectorStoreSearchParams,
-            {
-                "query": query,
-                "rewrite_query": rewrite_query,
-                "max_num_results": max_num_results,
-                "filters": filters,
-                "ranking_options": ranking_options,
-            },
-        )
-        # Searching changes nothing: safe to retry.
-        return self._call(
-            "POST",
-            f"{_store(vector_store_id)}/search",
-            VectorStoreSearchResultsPage,
-            safe=True,
-            body=body,
-            options=options,
-        )
 
 
 class VectorStoreFiles(Resource):
@@ -232,3 +140,86 @@ class FileBatches(Resource):
     ) -> CursorPage[VectorStoreFile]:
         path = f"{_store(vector_store_id)}/file_batches/{path_id(batch_id, 'batch_id')}/files"
         return self._list(path, VectorStoreFile, query, VectorStoreFileListParams)
+
+
+class VectorStores(Objects[VectorStore, VectorStoreDeleted]):
+    kind = Kind("vector_stores", "vector_store_id", VectorStore, VectorStoreDeleted)
+    files = subresource(VectorStoreFiles)
+    file_batches = subresource(FileBatches)
+
+    def create(
+        self,
+        *,
+        file_ids: list[str] | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        description: str | NotGiven = NOT_GIVEN,
+        expires_after: dict[str, Any] | NotGiven = NOT_GIVEN,
+        chunking_strategy: dict[str, Any] | NotGiven = NOT_GIVEN,
+        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> VectorStore:
+        body = checked(
+            VectorStoreCreateParams,
+            {
+                "file_ids": file_ids,
+                "name": name,
+                "description": description,
+                "expires_after": expires_after,
+                "chunking_strategy": chunking_strategy,
+                "metadata": metadata,
+            },
+        )
+        return self._call(
+            "POST", "vector_stores", VectorStore, safe=False, body=body, options=options
+        )
+
+    def update(
+        self,
+        vector_store_id: str,
+        *,
+        name: str | NotGiven | None = NOT_GIVEN,
+        expires_after: dict[str, Any] | NotGiven | None = NOT_GIVEN,
+        metadata: dict[str, str] | NotGiven | None = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> VectorStore:
+        body = checked(
+            VectorStoreUpdateParams,
+            {"name": name, "expires_after": expires_after, "metadata": metadata},
+        )
+        return self._call(
+            "POST", _store(vector_store_id), VectorStore, safe=True, body=body, options=options
+        )
+
+    def list(self, **query: Unpack[ListQuery]) -> CursorPage[VectorStore]:
+        return self._list("vector_stores", VectorStore, query)
+
+    def search(
+        self,
+        vector_store_id: str,
+        *,
+        query: str | list[str],
+        rewrite_query: bool | NotGiven = NOT_GIVEN,
+        max_num_results: int | NotGiven = NOT_GIVEN,
+        filters: dict[str, Any] | NotGiven = NOT_GIVEN,
+        ranking_options: dict[str, Any] | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> VectorStoreSearchResultsPage:
+        body = checked(
+            VectorStoreSearchParams,
+            {
+                "query": query,
+                "rewrite_query": rewrite_query,
+                "max_num_results": max_num_results,
+                "filters": filters,
+                "ranking_options": ranking_options,
+            },
+        )
+        # Searching changes nothing: safe to retry.
+        return self._call(
+            "POST",
+            f"{_store(vector_store_id)}/search",
+            VectorStoreSearchResultsPage,
+            safe=True,
+            body=body,
+            options=options,
+        )
