@@ -5,10 +5,10 @@ from typing import Any, TypeVar
 from django.http import Http404, HttpRequest
 
 from ..error_words import in_words
-from ..models import Connection
-from ..services import AssistantsClient, AssistantsError, client_for
+from ..models import Connection, ThreadRecord
+from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, client_for
 
-__all__ = ["backend", "found", "fragment", "in_words", "saying_errors"]
+__all__ = ["backend", "found", "fragment", "in_words", "saying_errors", "send_message"]
 
 T = TypeVar("T")
 
@@ -41,3 +41,18 @@ def found(value: T | None, what: str) -> T:
     if value is None:
         raise Http404(f"No such {what}.")
     return value
+
+
+def send_message(
+    client: AssistantsClient, thread: ThreadRecord, text: str, attachments: list, user
+) -> None:
+    """A person's message on the thread, with the files they attached and who sent it (the
+    thread may be shared); the local record notes it (activity, the first message's title)."""
+    client.threads.messages.create(
+        thread.thread_id,
+        role="user",
+        content=text,
+        attachments=attachments or NOT_GIVEN,
+        metadata={"sent_by": user.get_username()},
+    )
+    thread.note_user_message(text)

@@ -28,7 +28,7 @@ from ..message_files import attachments_form
 from ..models import AssistantRecord, Connection, ThreadRecord
 from ..services import AssistantsClient, AssistantsError, InvalidRequestError, NotFoundError
 from ..services.types import METADATA_MAX_PAIRS, Assistant
-from . import backend, fragment, in_words, saying_errors
+from . import backend, fragment, in_words, saying_errors, send_message
 from .stream import Turn, stream_turn, wants_stream
 
 # Starter functions offered as buttons (the "blank" template is the "Add a function" button).
@@ -187,17 +187,9 @@ def assistant_try(request: HttpRequest, assistant_id: str) -> HttpResponse:
         if not attach.is_valid():
             return _try_failed(request, assistant, thread, client, form, "", attach)
         attachments = attach.upload_all(client, thread, request.user)
-        text = form.cleaned_data["content"]
-        client.threads.messages.create(
-            thread.thread_id,
-            role="user",
-            content=text,
-            attachments=attachments or None,
-            metadata={"sent_by": request.user.get_username()},
-        )
+        send_message(client, thread, form.cleaned_data["content"], attachments, request.user)
     except AssistantsError as error:
         return _try_failed(request, assistant, thread, client, form, in_words(error))
-    thread.note_user_message(text)
     options = {**overrides, **form.run_options()}  # the composer's own options win
     if wants_stream(request):
         turn = Turn(request, thread, client, options=options)
