@@ -29,6 +29,14 @@ def _store(vector_store_id: str) -> str:
     return f"vector_stores/{path_id(vector_store_id, 'vector_store_id')}"
 
 
+def _file(vector_store_id: str, file_id: str) -> str:
+    return f"{_store(vector_store_id)}/files/{path_id(file_id, 'file_id')}"
+
+
+def _batch(vector_store_id: str, batch_id: str) -> str:
+    return f"{_store(vector_store_id)}/file_batches/{path_id(batch_id, 'batch_id')}"
+
+
 class StoreFileListQuery(ListQuery, total=False):
     filter: Literal["in_progress", "completed", "failed", "cancelled"] | NotGiven
 
@@ -48,19 +56,13 @@ class VectorStoreFiles(Resource):
             {"file_id": file_id, "chunking_strategy": chunking_strategy, "attributes": attributes},
         )
         # Attaching the same file twice is harmless (one file per id): safe to retry.
-        return self._call(
-            "POST",
-            f"{_store(vector_store_id)}/files",
-            VectorStoreFile,
-            safe=True,
-            body=body,
-            options=options,
-        )
+        path = f"{_store(vector_store_id)}/files"
+        return self._call("POST", path, VectorStoreFile, safe=True, body=body, options=options)
 
     def retrieve(
         self, file_id: str, *, vector_store_id: str, **options: Unpack[RequestOptions]
     ) -> VectorStoreFile:
-        path = f"{_store(vector_store_id)}/files/{path_id(file_id, 'file_id')}"
+        path = _file(vector_store_id, file_id)
         return self._call("GET", path, VectorStoreFile, safe=True, options=options)
 
     def update(
@@ -71,7 +73,7 @@ class VectorStoreFiles(Resource):
         attributes: dict[str, Any] | None,
         **options: Unpack[RequestOptions],
     ) -> VectorStoreFile:
-        path = f"{_store(vector_store_id)}/files/{path_id(file_id, 'file_id')}"
+        path = _file(vector_store_id, file_id)
         body = checked(VectorStoreFileUpdateParams, {"attributes": attributes})
         return self._call("POST", path, VectorStoreFile, safe=True, body=body, options=options)
 
@@ -84,13 +86,13 @@ class VectorStoreFiles(Resource):
     def delete(
         self, file_id: str, *, vector_store_id: str, **options: Unpack[RequestOptions]
     ) -> VectorStoreFileDeleted:
-        path = f"{_store(vector_store_id)}/files/{path_id(file_id, 'file_id')}"
+        path = _file(vector_store_id, file_id)
         return self._call("DELETE", path, VectorStoreFileDeleted, safe=True, options=options)
 
     def content(
         self, file_id: str, *, vector_store_id: str, **options: Unpack[RequestOptions]
     ) -> VectorStoreFileContent:
-        path = f"{_store(vector_store_id)}/files/{path_id(file_id, 'file_id')}/content"
+        path = f"{_file(vector_store_id, file_id)}/content"
         return self._call("GET", path, VectorStoreFileContent, safe=True, options=options)
 
 
@@ -114,31 +116,27 @@ class FileBatches(Resource):
                 "attributes": attributes,
             },
         )
+        path = f"{_store(vector_store_id)}/file_batches"
         return self._call(
-            "POST",
-            f"{_store(vector_store_id)}/file_batches",
-            VectorStoreFileBatch,
-            safe=False,
-            body=body,
-            options=options,
+            "POST", path, VectorStoreFileBatch, safe=False, body=body, options=options
         )
 
     def retrieve(
         self, batch_id: str, *, vector_store_id: str, **options: Unpack[RequestOptions]
     ) -> VectorStoreFileBatch:
-        path = f"{_store(vector_store_id)}/file_batches/{path_id(batch_id, 'batch_id')}"
+        path = _batch(vector_store_id, batch_id)
         return self._call("GET", path, VectorStoreFileBatch, safe=True, options=options)
 
     def cancel(
         self, batch_id: str, *, vector_store_id: str, **options: Unpack[RequestOptions]
     ) -> VectorStoreFileBatch:
-        path = f"{_store(vector_store_id)}/file_batches/{path_id(batch_id, 'batch_id')}/cancel"
+        path = f"{_batch(vector_store_id, batch_id)}/cancel"
         return self._call("POST", path, VectorStoreFileBatch, safe=False, options=options)
 
     def list_files(
         self, batch_id: str, *, vector_store_id: str, **query: Unpack[StoreFileListQuery]
     ) -> CursorPage[VectorStoreFile]:
-        path = f"{_store(vector_store_id)}/file_batches/{path_id(batch_id, 'batch_id')}/files"
+        path = f"{_batch(vector_store_id, batch_id)}/files"
         return self._list(path, VectorStoreFile, query, VectorStoreFileListParams)
 
 
@@ -215,11 +213,7 @@ class VectorStores(Objects[VectorStore, VectorStoreDeleted]):
             },
         )
         # Searching changes nothing: safe to retry.
+        path = f"{_store(vector_store_id)}/search"
         return self._call(
-            "POST",
-            f"{_store(vector_store_id)}/search",
-            VectorStoreSearchResultsPage,
-            safe=True,
-            body=body,
-            options=options,
+            "POST", path, VectorStoreSearchResultsPage, safe=True, body=body, options=options
         )
