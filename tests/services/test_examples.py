@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -73,117 +74,87 @@ def repair_sse(text: str) -> str:
 
 
 def call_endpoint(client, method: str, path: str, stream: bool):
-    """The client method for an endpoint of the reference (and what it returns)."""
-    ids = IDS
+    """The client method for an endpoint of the reference (and what it returns), called as the
+    SDK calls it: the path's last id first, the ids above it as keywords (thread_id=…)."""
     runs, messages = client.threads.runs, client.threads.messages
     vs = client.vector_stores
     calls = {
-        "GET /assistants": lambda: client.assistants.list(order="desc", limit=20),
-        "POST /assistants": lambda: client.assistants.create(model="gpt-4o"),
-        "GET /assistants/{assistant_id}": lambda: client.assistants.retrieve(ids["assistant_id"]),
-        "POST /assistants/{assistant_id}": lambda: client.assistants.update(
-            ids["assistant_id"], instructions="x"
-        ),
-        "DELETE /assistants/{assistant_id}": lambda: client.assistants.delete(ids["assistant_id"]),
-        "GET /files": lambda: client.files.list(),
-        "POST /files": lambda: client.files.create(file=b"{}", purpose="fine-tune"),
-        "DELETE /files/{file_id}": lambda: client.files.delete(ids["file_id"]),
-        "GET /files/{file_id}": lambda: client.files.retrieve(ids["file_id"]),
-        "POST /threads": lambda: client.threads.create(),
-        "POST /threads/runs": lambda: client.threads.create_and_run(
+        "GET /assistants": partial(client.assistants.list, order="desc", limit=20),
+        "POST /assistants": partial(client.assistants.create, model="gpt-4o"),
+        "GET /assistants/{assistant_id}": client.assistants.retrieve,
+        "POST /assistants/{assistant_id}": partial(client.assistants.update, instructions="x"),
+        "DELETE /assistants/{assistant_id}": client.assistants.delete,
+        "GET /files": client.files.list,
+        "POST /files": partial(client.files.create, file=b"{}", purpose="fine-tune"),
+        "DELETE /files/{file_id}": client.files.delete,
+        "GET /files/{file_id}": client.files.retrieve,
+        "POST /threads": client.threads.create,
+        "POST /threads/runs": partial(
+            client.threads.create_and_run,
             assistant_id="asst_abc123",
             thread={"messages": [{"role": "user", "content": "Hello"}]},
             stream=stream,
         ),
-        "GET /threads/{thread_id}": lambda: client.threads.retrieve(ids["thread_id"]),
-        "POST /threads/{thread_id}": lambda: client.threads.update(
-            ids["thread_id"], metadata={"modified": "true"}
+        "GET /threads/{thread_id}": client.threads.retrieve,
+        "POST /threads/{thread_id}": partial(client.threads.update, metadata={"modified": "true"}),
+        "DELETE /threads/{thread_id}": client.threads.delete,
+        "GET /threads/{thread_id}/messages": messages.list,
+        "POST /threads/{thread_id}/messages": partial(
+            messages.create, role="user", content="How does AI work?"
         ),
-        "DELETE /threads/{thread_id}": lambda: client.threads.delete(ids["thread_id"]),
-        "GET /threads/{thread_id}/messages": lambda: messages.list(ids["thread_id"]),
-        "POST /threads/{thread_id}/messages": lambda: messages.create(
-            ids["thread_id"], role="user", content="How does AI work?"
+        "GET /threads/{thread_id}/messages/{message_id}": messages.retrieve,
+        "POST /threads/{thread_id}/messages/{message_id}": partial(
+            messages.update, metadata={"modified": "true"}
         ),
-        "GET /threads/{thread_id}/messages/{message_id}": lambda: messages.retrieve(
-            ids["message_id"], thread_id=ids["thread_id"]
+        "DELETE /threads/{thread_id}/messages/{message_id}": messages.delete,
+        "GET /threads/{thread_id}/runs": runs.list,
+        "POST /threads/{thread_id}/runs": partial(
+            runs.create, assistant_id="asst_abc123", stream=stream
         ),
-        "POST /threads/{thread_id}/messages/{message_id}": lambda: messages.update(
-            ids["message_id"], thread_id=ids["thread_id"], metadata={"modified": "true"}
+        "GET /threads/{thread_id}/runs/{run_id}": runs.retrieve,
+        "POST /threads/{thread_id}/runs/{run_id}": partial(
+            runs.update, metadata={"user_id": "user_abc123"}
         ),
-        "DELETE /threads/{thread_id}/messages/{message_id}": lambda: messages.delete(
-            ids["message_id"], thread_id=ids["thread_id"]
+        "POST /threads/{thread_id}/runs/{run_id}/cancel": runs.cancel,
+        "GET /threads/{thread_id}/runs/{run_id}/steps": runs.steps.list,
+        "GET /threads/{thread_id}/runs/{run_id}/steps/{step_id}": runs.steps.retrieve,
+        "POST /threads/{thread_id}/runs/{run_id}/submit_tool_outputs": partial(
+            runs.submit_tool_outputs,
+            tool_outputs=[{"tool_call_id": "call_001", "output": "70 degrees and sunny."}],
+            stream=stream,
         ),
-        "GET /threads/{thread_id}/runs": lambda: runs.list(ids["thread_id"]),
-        "POST /threads/{thread_id}/runs": lambda: runs.create(
-            ids["thread_id"], assistant_id="asst_abc123", stream=stream
+        "GET /vector_stores": vs.list,
+        "POST /vector_stores": partial(vs.create, name="Support FAQ"),
+        "GET /vector_stores/{vector_store_id}": vs.retrieve,
+        "POST /vector_stores/{vector_store_id}": partial(vs.update, name="Support FAQ"),
+        "DELETE /vector_stores/{vector_store_id}": vs.delete,
+        "POST /vector_stores/{vector_store_id}/file_batches": partial(
+            vs.file_batches.create, file_ids=["file-abc123", "file-abc456"]
         ),
-        "GET /threads/{thread_id}/runs/{run_id}": lambda: runs.retrieve(
-            ids["run_id"], thread_id=ids["thread_id"]
-        ),
-        "POST /threads/{thread_id}/runs/{run_id}": lambda: runs.update(
-            ids["run_id"], thread_id=ids["thread_id"], metadata={"user_id": "user_abc123"}
-        ),
-        "POST /threads/{thread_id}/runs/{run_id}/cancel": lambda: runs.cancel(
-            ids["run_id"], thread_id=ids["thread_id"]
-        ),
-        "GET /threads/{thread_id}/runs/{run_id}/steps": lambda: runs.steps.list(
-            ids["run_id"], thread_id=ids["thread_id"]
-        ),
-        "GET /threads/{thread_id}/runs/{run_id}/steps/{step_id}": lambda: runs.steps.retrieve(
-            ids["step_id"], thread_id=ids["thread_id"], run_id=ids["run_id"]
-        ),
-        "POST /threads/{thread_id}/runs/{run_id}/submit_tool_outputs": (
-            lambda: runs.submit_tool_outputs(
-                ids["run_id"],
-                thread_id=ids["thread_id"],
-                tool_outputs=[{"tool_call_id": "call_001", "output": "70 degrees and sunny."}],
-                stream=stream,
-            )
-        ),
-        "GET /vector_stores": lambda: vs.list(),
-        "POST /vector_stores": lambda: vs.create(name="Support FAQ"),
-        "GET /vector_stores/{vector_store_id}": lambda: vs.retrieve(ids["vector_store_id"]),
-        "POST /vector_stores/{vector_store_id}": lambda: vs.update(
-            ids["vector_store_id"], name="Support FAQ"
-        ),
-        "DELETE /vector_stores/{vector_store_id}": lambda: vs.delete(ids["vector_store_id"]),
-        "POST /vector_stores/{vector_store_id}/file_batches": lambda: vs.file_batches.create(
-            ids["vector_store_id"], file_ids=["file-abc123", "file-abc456"]
-        ),
-        "GET /vector_stores/{vector_store_id}/file_batches/{batch_id}": (
-            lambda: vs.file_batches.retrieve(
-                ids["batch_id"], vector_store_id=ids["vector_store_id"]
-            )
-        ),
+        "GET /vector_stores/{vector_store_id}/file_batches/{batch_id}": vs.file_batches.retrieve,
         "POST /vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel": (
-            lambda: vs.file_batches.cancel(ids["batch_id"], vector_store_id=ids["vector_store_id"])
+            vs.file_batches.cancel
         ),
         "GET /vector_stores/{vector_store_id}/file_batches/{batch_id}/files": (
-            lambda: vs.file_batches.list_files(
-                ids["batch_id"], vector_store_id=ids["vector_store_id"]
-            )
+            vs.file_batches.list_files
         ),
-        "GET /vector_stores/{vector_store_id}/files": lambda: vs.files.list(ids["vector_store_id"]),
-        "POST /vector_stores/{vector_store_id}/files": lambda: vs.files.create(
-            ids["vector_store_id"], file_id="file-abc123"
+        "GET /vector_stores/{vector_store_id}/files": vs.files.list,
+        "POST /vector_stores/{vector_store_id}/files": partial(
+            vs.files.create, file_id="file-abc123"
         ),
-        "GET /vector_stores/{vector_store_id}/files/{file_id}": lambda: vs.files.retrieve(
-            ids["file_id"], vector_store_id=ids["vector_store_id"]
+        "GET /vector_stores/{vector_store_id}/files/{file_id}": vs.files.retrieve,
+        "DELETE /vector_stores/{vector_store_id}/files/{file_id}": vs.files.delete,
+        "POST /vector_stores/{vector_store_id}/files/{file_id}": partial(
+            vs.files.update, attributes={"key1": "value1"}
         ),
-        "DELETE /vector_stores/{vector_store_id}/files/{file_id}": lambda: vs.files.delete(
-            ids["file_id"], vector_store_id=ids["vector_store_id"]
-        ),
-        "POST /vector_stores/{vector_store_id}/files/{file_id}": lambda: vs.files.update(
-            ids["file_id"], vector_store_id=ids["vector_store_id"], attributes={"key1": "value1"}
-        ),
-        "GET /vector_stores/{vector_store_id}/files/{file_id}/content": lambda: vs.files.content(
-            ids["file_id"], vector_store_id=ids["vector_store_id"]
-        ),
-        "POST /vector_stores/{vector_store_id}/search": lambda: vs.search(
-            ids["vector_store_id"], query="What is the return policy?"
+        "GET /vector_stores/{vector_store_id}/files/{file_id}/content": vs.files.content,
+        "POST /vector_stores/{vector_store_id}/search": partial(
+            vs.search, query="What is the return policy?"
         ),
     }
-    return calls[f"{method} {path}"]()
+    *parents, last = [None, *re.findall(r"{(\w+)}", path)]
+    ids = [IDS[last]] if last else []
+    return calls[f"{method} {path}"](*ids, **{name: IDS[name] for name in parents if name})
 
 
 def dump(model) -> dict:
