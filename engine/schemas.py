@@ -7,6 +7,8 @@ assistant's `file_ids` as its code interpreter files.
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
@@ -32,6 +34,11 @@ _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+/-]{0,255}")
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def one_of(*models: type[Strict]) -> Any:
+    """A union of parts told apart by their `type`; a type not listed is refused."""
+    return Annotated[functools.reduce(operator.or_, models), Field(discriminator="type")]
 
 
 def pairs_check(at_most: str) -> Callable[[dict[str, Any] | None], dict[str, Any] | None]:
@@ -121,9 +128,7 @@ def _v1_tool_names(value: Any) -> Any:
 
 
 Tool = Annotated[
-    FunctionTool | CodeInterpreterTool | FileSearchTool,
-    Field(discriminator="type"),
-    BeforeValidator(_v1_tool_names),
+    one_of(FunctionTool, CodeInterpreterTool, FileSearchTool), BeforeValidator(_v1_tool_names)
 ]
 
 
@@ -172,7 +177,7 @@ class StaticChunking(Strict):
     static: StaticSizes
 
 
-Chunking = Annotated[AutoChunking | StaticChunking, Field(discriminator="type")]
+Chunking = one_of(AutoChunking, StaticChunking)
 
 
 class NewVectorStore(Strict):
@@ -190,8 +195,7 @@ class ToolResources(Strict):
     file_search: FileSearchResources | None = None
 
 
-class ThreadToolResources(Strict):
-    code_interpreter: CodeInterpreterResources | None = None
+class ThreadToolResources(ToolResources):
     file_search: ThreadFileSearchResources | None = None
 
 
@@ -219,10 +223,7 @@ class JsonSchemaFormat(Strict):
     json_schema: JsonSchemaSpec
 
 
-ResponseFormat = (
-    Literal["auto"]
-    | Annotated[TextFormat | JsonObjectFormat | JsonSchemaFormat, Field(discriminator="type")]
-)
+ResponseFormat = Literal["auto"] | one_of(TextFormat, JsonObjectFormat, JsonSchemaFormat)
 
 
 class NamedFunction(Strict):
@@ -282,7 +283,7 @@ class ImageUrlPart(Strict):
     image_url: ImageUrl
 
 
-ContentPart = Annotated[TextPart | ImageFilePart | ImageUrlPart, Field(discriminator="type")]
+ContentPart = one_of(TextPart, ImageFilePart, ImageUrlPart)
 
 
 class AttachmentTool(Strict):

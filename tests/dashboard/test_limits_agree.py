@@ -12,13 +12,17 @@ from pydantic import BaseModel, ValidationError
 from assistants_app import forms
 from assistants_app.services import types as client
 from engine import schemas as engine
+from engine.files import schemas as engine_files
 
 LIMIT_KEYS = {"maxLength", "minLength", "maximum", "minimum", "maxItems", "minItems", "pattern"}
 
 
 def limits(model: type[BaseModel], field: str) -> dict[str, Any]:
     """The constraints JSON Schema gives one field (null left aside), e.g. {"maxLength": 256}."""
-    schema = model.model_json_schema()["properties"][field]
+    whole = model.model_json_schema()
+    if "$ref" in whole:  # a recursive model (a compound filter) is a reference to its definition
+        whole = whole["$defs"][whole["$ref"].rsplit("/", 1)[-1]]
+    schema = whole["properties"][field]
     found: dict[str, Any] = {}
     for variant in schema.get("anyOf", [schema]):
         if variant.get("type") == "null":
@@ -45,6 +49,23 @@ PAIRS = [
     (client.FunctionDefinitionParam, engine.FunctionDefinition, "name"),
     (client.CodeInterpreterResourcesParam, engine.CodeInterpreterResources, "file_ids"),
     (client.FileSearchResourcesParam, engine.FileSearchResources, "vector_store_ids"),
+    (client.FileSearchSettingsParam, engine.FileSearchOptions, "max_num_results"),
+    (client.FileSearchRankingOptionsParam, engine.RankingOptions, "ranker"),
+    (client.FileSearchRankingOptionsParam, engine.RankingOptions, "score_threshold"),
+    (client.NamedToolChoiceParam, engine.NamedToolChoice, "type"),
+    (client.TruncationStrategyParam, engine.Truncation, "type"),
+    (client.TruncationStrategyParam, engine.Truncation, "last_messages"),
+    (client.StaticChunkingParam, engine.StaticSizes, "max_chunk_size_tokens"),
+    (client.StaticChunkingParam, engine.StaticSizes, "chunk_overlap_tokens"),
+    (client.VectorStoreCreateParams, engine_files.CreateVectorStore, "file_ids"),
+    (client.VectorStoreExpiresAfterParam, engine_files.ExpiresAfter, "days"),
+    (client.FileBatchCreateParams, engine_files.CreateFileBatch, "file_ids"),
+    (client.FileBatchCreateParams, engine_files.CreateFileBatch, "files"),
+    (client.VectorStoreSearchParams, engine_files.Search, "max_num_results"),
+    (client.SearchRankingOptionsParam, engine_files.SearchRanking, "ranker"),
+    (client.SearchRankingOptionsParam, engine_files.SearchRanking, "score_threshold"),
+    (client.ComparisonFilterParam, engine_files.ComparisonFilter, "type"),
+    (client.CompoundFilterParam, engine_files.CompoundFilter, "type"),
 ]  # fmt: skip
 
 
