@@ -128,6 +128,7 @@ class Message(Resource):
         )
 
 
+# A text delta is written out: its annotations stay plain dicts until the message is complete.
 class TextDelta(APIModel):
     value: str | None = None
     annotations: list[dict[str, Any]] | None = None
@@ -138,7 +139,6 @@ class TextDeltaBlock(DeltaPart):
     text: TextDelta | None = None
 
 
-# A text delta is written out: its annotations stay plain dicts until the message is complete.
 ImageFileDeltaBlock = delta_of(ImageFileContentBlock, DeltaPart)
 ImageURLDeltaBlock = delta_of(ImageURLContentBlock, DeltaPart)
 RefusalDeltaBlock = delta_of(RefusalContentBlock, DeltaPart)
