@@ -110,6 +110,7 @@ from .shared import UNKNOWN as UNKNOWN
 from .shared import VECTOR_STORE_IDS_MAX as VECTOR_STORE_IDS_MAX
 from .shared import APIModel as APIModel
 from .shared import DeletedObject as DeletedObject
+from .shared import DeltaPart as DeltaPart
 from .shared import Description as Description
 from .shared import ErrorObject as ErrorObject
 from .shared import Instructions as Instructions
@@ -122,9 +123,11 @@ from .shared import Name as Name
 from .shared import NonEmpty as NonEmpty
 from .shared import Params as Params
 from .shared import ReasoningEffort as ReasoningEffort
+from .shared import Resource as Resource
 from .shared import Temperature as Temperature
 from .shared import TokenLimit as TokenLimit
 from .shared import TopP as TopP
+from .shared import Unknown as Unknown
 from .shared import Usage as Usage
 from .steps import CodeInterpreter as CodeInterpreter
 from .steps import CodeInterpreterDelta as CodeInterpreterDelta
@@ -183,6 +186,7 @@ from .tools import FunctionTool as FunctionTool
 from .tools import FunctionToolParam as FunctionToolParam
 from .tools import JSONSchemaFormat as JSONSchemaFormat
 from .tools import JSONSchemaFormatParam as JSONSchemaFormatParam
+from .tools import ModelSettingsParams as ModelSettingsParams
 from .tools import NamedToolChoice as NamedToolChoice
 from .tools import NamedToolChoiceParam as NamedToolChoiceParam
 from .tools import ResponseFormat as ResponseFormat

@@ -1,5 +1,6 @@
 """Pieces every resource uses: the lenient base model, the params base with the API's limits,
-deleted objects, errors, usage, list queries and models."""
+the head of stored objects, the tagged unions and stream deltas, deleted objects, errors, usage,
+list queries and models."""
 
 from __future__ import annotations
 
