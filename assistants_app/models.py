@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -182,6 +182,24 @@ def unique(name: str, *fields: str) -> models.UniqueConstraint:
     return models.UniqueConstraint(fields=list(fields), name=name)
 
 
+class BackendObjectRecord:
+    """What the dashboard notes about one object of a backend (an assistant, a file, a vector
+    store), found by its connection and its id there (`id_field`): shown by its name, else
+    that id; forgotten once the object is gone."""
+
+    id_field: ClassVar[str]
+    name_field: ClassVar[str] = "name"
+
+    def __str__(self) -> str:
+        return getattr(self, self.name_field) or getattr(self, self.id_field)
+
+    @classmethod
+    def forget(cls, *, connection: Connection, **object_id: str) -> None:
+        """Drop the record of the object named by `<id_field>=…` (e.g. `file_id="file-1"`)."""
+        wanted = {cls.id_field: object_id[cls.id_field]}
+        cls.objects.filter(connection=connection, **wanted).delete()  # type: ignore[attr-defined]
+
+
 class AssistantRecordQuerySet(models.QuerySet):
     def for_ids(
         self, connection: Connection, assistant_ids: list[str]
@@ -191,7 +209,7 @@ class AssistantRecordQuerySet(models.QuerySet):
         return {row.assistant_id: row for row in rows.select_related("created_by", "changed_by")}
 
 
-class AssistantRecord(models.Model):
+class AssistantRecord(BackendObjectRecord, models.Model):
     """Who created and who last changed an assistant: the API itself does not know.
 
     Assistants are shared by the team, so there is no owner filter; the record only
@@ -211,12 +229,10 @@ class AssistantRecord(models.Model):
     changed_at = models.DateTimeField(auto_now=True)
 
     objects = AssistantRecordQuerySet.as_manager()
+    id_field = "assistant_id"
 
     class Meta:
         constraints = [unique("one_record_per_assistant", "connection", "assistant_id")]
-
-    def __str__(self) -> str:
-        return self.name or self.assistant_id
 
     @classmethod
     def note_change(cls, *, connection: Connection, assistant_id: str, name: str, user) -> None:
@@ -228,10 +244,6 @@ class AssistantRecord(models.Model):
         if not created:
             record.name, record.changed_by = name, user
             record.save(update_fields=["name", "changed_by", "changed_at"])
-
-    @classmethod
-    def forget(cls, *, connection: Connection, assistant_id: str) -> None:
-        cls.objects.filter(connection=connection, assistant_id=assistant_id).delete()
 
 
 class ThreadRecordQuerySet(models.QuerySet):
@@ -604,7 +616,7 @@ class FileRecordQuerySet(models.QuerySet):
         return query.exclude(purpose=FileRecord.OUTPUT_PURPOSE)
 
 
-class FileRecord(models.Model):
+class FileRecord(BackendObjectRecord, models.Model):
     """Who uploaded a file and where it belongs: the API's file object says neither.
 
     A file without a thread is in the team library (uploaded on the Files or Vector stores
@@ -630,17 +642,11 @@ class FileRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = FileRecordQuerySet.as_manager()
+    id_field, name_field = "file_id", "filename"
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [unique("one_record_per_file", "connection", "file_id")]
-
-    def __str__(self) -> str:
-        return self.filename or self.file_id
-
-    @classmethod
-    def forget(cls, *, connection: Connection, file_id: str) -> None:
-        cls.objects.filter(connection=connection, file_id=file_id).delete()
 
     def can_delete(self, user) -> bool:
         if manages_files(user) or (self.uploaded_by_id and self.uploaded_by_id == user.pk):
@@ -685,7 +691,7 @@ class VectorStoreRecordQuerySet(models.QuerySet):
         return query.filter(connection=connection, vector_store_id=store_id).first()
 
 
-class VectorStoreRecord(models.Model):
+class VectorStoreRecord(BackendObjectRecord, models.Model):
     """Who created a vector store through the dashboard. Stores are shared by the team (every
     member may search them and add or remove files); the creator and administrators may
     delete them. Stores without a record (made elsewhere, or by the engine for a thread's
@@ -700,17 +706,11 @@ class VectorStoreRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = VectorStoreRecordQuerySet.as_manager()
+    id_field = "vector_store_id"
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [unique("one_record_per_vector_store", "connection", "vector_store_id")]
-
-    def __str__(self) -> str:
-        return self.name or self.vector_store_id
-
-    @classmethod
-    def forget(cls, *, connection: Connection, vector_store_id: str) -> None:
-        cls.objects.filter(connection=connection, vector_store_id=vector_store_id).delete()
 
     def can_delete(self, user) -> bool:
         return manages_files(user) or (
