@@ -322,7 +322,7 @@ def backoff(attempt: int) -> float:
 
 class AsyncBaseClient(BaseClient):
     """`BaseClient` over an `httpx.AsyncClient`: the same requests, retry policy and parsing;
-    `send` and `request` are awaited. For views that stream under ASGI."""
+    `send` and `call` are awaited. For views that stream under ASGI."""
 
     _http: httpx.AsyncClient  # type: ignore[assignment]
 
@@ -375,5 +375,4 @@ class AsyncBaseClient(BaseClient):
             raise not_a_stream(response)
         if spec.stream:
             return AsyncAssistantStream(response)
-        await response.aread()
         return self.parse(response, spec.cast_to)  # type: ignore[arg-type]
