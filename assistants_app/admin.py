@@ -5,6 +5,7 @@ engine's records too (thread → runs → steps → tool outputs)."""
 from __future__ import annotations
 
 import json
+from operator import attrgetter
 from typing import Any
 
 from django.contrib import admin
@@ -44,6 +45,22 @@ def admin_link(url_name: str, object_id: Any, text: Any) -> str:
         return format_html('<a href="{}">{}</a>', url, text)
     except NoReverseMatch:
         return str(text)
+
+
+def engine_column(url_name: str, id_field: str, text: str = "", via: str = "connection"):
+    """A read-only field linking to the built-in engine's admin page of the same object (found
+    by the record's `id_field`), shown as `text` or that id; "—" when the record's connection
+    (reached through `via`) is another backend."""
+    connection_of = attrgetter(via)
+
+    @admin.display(description="In the built-in engine")
+    def show(model_admin: Any, obj: Any) -> str:
+        if not connection_of(obj).is_builtin:
+            return "—"
+        object_id = getattr(obj, id_field)
+        return admin_link(url_name, object_id, text or object_id)
+
+    return show
 
 
 class ShownReadOnly:
@@ -117,11 +134,7 @@ class AssistantRecordAdmin(admin.ModelAdmin):
     readonly_fields = ["assistant_id", "created_at", "changed_at", "engine_assistant", "history"]
     date_hierarchy = "changed_at"
 
-    @admin.display(description="In the built-in engine")
-    def engine_assistant(self, obj: AssistantRecord) -> str:
-        if not obj.connection.is_builtin:
-            return "—"
-        return admin_link("admin:engine_assistant_change", obj.assistant_id, obj.assistant_id)
+    engine_assistant = engine_column("admin:engine_assistant_change", "assistant_id")
 
     @admin.display(description="History")
     def history(self, obj: AssistantRecord) -> str:
@@ -154,11 +167,9 @@ class ThreadRecordAdmin(admin.ModelAdmin):
     date_hierarchy = "last_activity_at"
     inlines = [RunRecordInline, ThreadFileInline]
 
-    @admin.display(description="In the built-in engine")
-    def engine_thread(self, obj: ThreadRecord) -> str:
-        if not obj.connection.is_builtin:
-            return "—"
-        return admin_link("admin:engine_thread_change", obj.thread_id, "Messages, runs and steps")
+    engine_thread = engine_column(
+        "admin:engine_thread_change", "thread_id", "Messages, runs and steps"
+    )
 
 
 class ToolOutputInline(ReadOnlyInline):
@@ -189,12 +200,9 @@ class RunRecordAdmin(ReadOnly):
     inlines = [ToolOutputInline]
 
     options_json = json_column("options", "Options")
-
-    @admin.display(description="In the built-in engine")
-    def engine_run(self, obj: RunRecord) -> str:
-        if not obj.thread.connection.is_builtin:
-            return "—"
-        return admin_link("admin:engine_run_change", obj.run_id, "The run and its steps")
+    engine_run = engine_column(
+        "admin:engine_run_change", "run_id", "The run and its steps", via="thread.connection"
+    )
 
 
 @admin.register(ToolOutputSubmission)
@@ -277,11 +285,7 @@ class FileRecordAdmin(ReadOnly):
     date_hierarchy = "created_at"
     list_select_related = ["uploaded_by", "thread"]
 
-    @admin.display(description="In the built-in engine")
-    def engine_file(self, obj: FileRecord) -> str:
-        if not obj.connection.is_builtin:
-            return "—"
-        return admin_link("admin:engine_files_file_change", obj.file_id, obj.file_id)
+    engine_file = engine_column("admin:engine_files_file_change", "file_id")
 
 
 @admin.register(ThreadFile)
@@ -303,13 +307,7 @@ class VectorStoreRecordAdmin(ReadOnly):
     readonly_fields = ["vector_store_id", "engine_vector_store", "created_at"]
     date_hierarchy = "created_at"
 
-    @admin.display(description="In the built-in engine")
-    def engine_vector_store(self, obj: VectorStoreRecord) -> str:
-        if not obj.connection.is_builtin:
-            return "—"
-        return admin_link(
-            "admin:engine_files_vectorstore_change", obj.vector_store_id, obj.vector_store_id
-        )
+    engine_vector_store = engine_column("admin:engine_files_vectorstore_change", "vector_store_id")
 
 
 @admin.register(ThreadMessageIndex)
