@@ -5,21 +5,29 @@
 (function () {
   "use strict";
 
-  function menu(nav) {
-    var button = nav.querySelector(".nav-toggle");
-    if (!button || nav.dataset.menuReady) return;
-    nav.dataset.menuReady = "1";
-    nav.classList.add("collapsible");
+  // A part of the page folded behind its toggle button on narrow screens (the CSS hides it
+  // while the part is .collapsible without `openClass`); Escape folds it again. Shared as
+  // Studio.foldable for the other folding parts (chat.js's sidebar can use it too).
+  function foldable(box, toggle, openClass, onOpen) {
+    var button = box.querySelector(toggle);
+    if (!button || box.dataset.foldReady) return;
+    box.dataset.foldReady = "1";
+    box.classList.add("collapsible");
     button.hidden = false;
     function set(open) {
-      nav.classList.toggle("open", open);
+      box.classList.toggle(openClass, open);
       button.setAttribute("aria-expanded", open ? "true" : "false");
+      if (open && onOpen) onOpen();
     }
-    button.addEventListener("click", function () { set(!nav.classList.contains("open")); });
+    button.addEventListener("click", function () { set(!box.classList.contains(openClass)); });
     document.addEventListener("keydown", function (event) {
-      if (event.key === "Escape" && nav.classList.contains("open")) { set(false); button.focus(); }
+      if (event.key === "Escape" && box.classList.contains(openClass)) { set(false); button.focus(); }
     });
   }
+  window.Studio = window.Studio || {};
+  window.Studio.foldable = foldable;
+
+  function menu(nav) { foldable(nav, ".nav-toggle", "open"); }
 
   var pickers = 0;
 
