@@ -3,9 +3,9 @@
 gunicorn manages the processes (restarts a dead or silent one, reloads on SIGHUP); each runs
 uvicorn serving the ASGI application (dashboard/asgi.py) on an event loop. A streamed run is an
 open connection waiting on asyncio (engine/streaming.py), not a thread, so hundreds of people can
-watch replies at once. Pages and API calls are Django's sync views: Django runs each request's
-sync code on a thread of its own, so the dashboard calling the engine's /v1 on this same server
-over loopback never waits for a free thread (there is no fixed pool to run out of).
+watch replies at once. Pages and API calls are Django's sync views, each request's run on a
+thread of a pool that grows whenever no thread is idle (dashboard/asgi.py), so the dashboard
+calling the engine's /v1 on this same server over loopback never waits for a free thread.
 """
 
 import os
@@ -18,6 +18,8 @@ environ.Env.read_env(Path(__file__).resolve().parent.parent / ".env", overwrite=
 
 # PostgreSQL connections come from a pool per process (dashboard/settings.py says why).
 os.environ.setdefault("DATABASE_POOL", "true")
+# SQLite: a pooled thread keeps its connection from one request to the next.
+os.environ.setdefault("CONN_MAX_AGE", "60")
 
 wsgi_app = "dashboard.asgi:application"
 worker_class = "uvicorn_worker.UvicornWorker"

@@ -157,9 +157,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so the live server, the worker thread and the tests share it.
     # Per process, so that several test runs on one machine never share a test database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
+    # Kept by a thread between requests where threads are reused (gunicorn.conf.py sets it).
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 elif env.bool("DATABASE_POOL", default=False):
-    # Under ASGI (`make serve` sets this) each request runs on a fresh thread, so a connection
-    # kept per thread would never be reused: borrow from a pool per process instead.
+    # Under ASGI (`make serve` sets this) a process may run many requests at once, each on a
+    # thread (dashboard/asgi.py): borrow from a pool per process, which bounds the connections.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 2,
