@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+# How long a test waits for work in the background (the engine's worker, a live server, a
+# follower pass) before it fails: room for a 2-core machine that several test runs share. A wait
+# ends as soon as its condition holds, so a passing test never spends it.
+PATIENCE = 30.0
+
 
 def weather_tool(parameter: str = "city") -> dict:
     """A get_weather function tool taking one string, which the demo model fills from
@@ -70,7 +75,7 @@ def run_async(coroutine: Coroutine[object, object, T]) -> T:
 def wait_until(
     condition: Callable[[], T],
     *,
-    timeout: float = 20.0,
+    timeout: float = PATIENCE,
     message: str | Callable[[], str] = "the condition",
     interval: float = 0.05,
 ) -> T:

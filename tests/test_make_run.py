@@ -15,13 +15,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from django.conf import settings
+
+from tests.support import wait_until
 
 ROOT = Path(settings.BASE_DIR)
 PASSWORD = "a long test passphrase"
@@ -35,14 +36,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_until(condition, *, timeout: float, what: str, details=lambda: ""):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}\n{details()}"
-        time.sleep(0.05)
-    return value
 
 
 def group_members(pgid: int) -> list[int]:
@@ -113,11 +106,10 @@ class Served:
         found = wait_until(
             lambda: re.search(r"Web server pid (\d+), worker pid (\d+)", self.alive_output()),
             timeout=120,
-            what="the two processes to start",
-            details=self.details,
+            message=lambda: f"the two processes to start\n{self.details()}",
         )
         self.web, self.worker = int(found[1]), int(found[2])
-        wait_until(self.answers, timeout=120, what="/healthz", details=self.details)
+        wait_until(self.answers, timeout=120, message=lambda: f"/healthz\n{self.details()}")
 
     @property
     def database(self) -> Path:
@@ -155,7 +147,9 @@ class Served:
         return [g for g in (self.process.pid, self.web, self.worker) if g]
 
     def wait_all_gone(self) -> None:
-        wait_until(lambda: not self.groups(), timeout=45, what="the end", details=self.details)
+        wait_until(
+            lambda: not self.groups(), timeout=45, message=lambda: f"the end\n{self.details()}"
+        )
 
     def kill_everything(self) -> None:
         for pgid in self.pgids():
@@ -298,7 +292,11 @@ def test_the_worker_alone_stops_gracefully_on_a_hang_up(migrated, tmp_path):
             start_new_session=True,
         )
     try:
-        wait_until(lambda: "threads, fallback poll" in log.read_text(), timeout=120, what="start")
+        wait_until(
+            lambda: "threads, fallback poll" in log.read_text(),
+            timeout=120,
+            message="the worker to start",
+        )
         worker.send_signal(signal.SIGHUP)
         assert worker.wait(45) == 0
         assert "Received Hangup" in log.read_text() and "stopped" in log.read_text()

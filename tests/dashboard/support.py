@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from assistants_app.models import RunRecord, WaitingRun
-from tests.support import logged_in, wait_until
+from tests.support import PATIENCE, logged_in, wait_until
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -46,7 +46,7 @@ def created_id(response) -> str:
     return response["Location"].rstrip("/").rsplit("/", 1)[-1]
 
 
-def poll(client: Client, thread, run_id: str, *, until, timeout: float = 15.0):
+def poll(client: Client, thread, run_id: str, *, until, timeout: float = PATIENCE):
     """GET the run-status fragment as htmx does until `until(response)` holds."""
     url = reverse("run_status", args=[thread.pk, run_id])
     seen = []

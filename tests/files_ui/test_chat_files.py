@@ -46,17 +46,16 @@ def send(client, thread, text: str, files=(), tool: str = "both", **extra):
 def finish(client, thread) -> str:
     """Wait for the thread's run to end; the conversation as the status poll shows it."""
     run_id = thread.runs.first().run_id
-    return poll(client, thread, run_id, until=stopped, timeout=30).content.decode()
+    return poll(client, thread, run_id, until=stopped).content.decode()
 
 
 def thread_file_url(thread, file_id: str) -> str:
     return reverse("thread_file", args=[thread.pk, file_id])
 
 
-def wait_for_store(api, store_id: str, timeout: float = 20.0) -> None:
+def wait_for_store(api, store_id: str) -> None:
     wait_until(
         lambda: not api.vector_stores.retrieve(store_id).file_counts.in_progress,
-        timeout=timeout,
         message="the store's files to be read",
     )
 

@@ -19,7 +19,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 WARRANTY = b"The blender warranty lasts two years and covers the motor."
 
 
-def wait_until_read(client, store_id: str, timeout: float = 20.0) -> str:
+def wait_until_read(client, store_id: str) -> str:
     """Poll the status fragment as htmx does until it stops asking to be polled."""
     url = reverse("vector_store_status", args=[store_id])
     seen = []
@@ -28,7 +28,7 @@ def wait_until_read(client, store_id: str, timeout: float = 20.0) -> str:
         seen.append(client.get(url, **HTMX).content.decode())
         return seen[-1] if "hx-trigger" not in seen[-1] else None
 
-    return wait_until(read, timeout=timeout, message=lambda: f"the files to be read: {seen[-1]}")
+    return wait_until(read, message=lambda: f"the files to be read: {seen[-1]}")
 
 
 @pytest.fixture
