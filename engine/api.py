@@ -37,10 +37,15 @@ M = TypeVar("M", bound=Model)
 
 def get_or_404(queryset: QuerySet[M], kind: str, object_id: str, field: str = "pk") -> M:
     """The object whose `field` is `object_id`, or the API's 404 naming its kind."""
-    found = queryset.filter(**{field: object_id}).first()
+    found = first(queryset.filter(**{field: object_id}))
     if found is None:
         raise not_found(kind, object_id)
     return found
+
+
+def first(queryset: QuerySet[M]) -> M | None:
+    """The first row of a query that matches one row at most: no ORDER BY to compile or run."""
+    return next(iter(queryset.order_by()[:1]), None)
 
 
 SERVER_ERROR_MESSAGE = "The server had an error while processing your request. Sorry about that!"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..api import get_or_404
+from ..api import first, get_or_404, not_found
 from ..files import lookups as file_lookups
 from ..models import Assistant, Message, Principal, Run, RunStep, Thread
 
@@ -25,8 +25,14 @@ def message(parent: Thread, message_id: str) -> Message:
     return get_or_404(parent.messages.all(), "message", message_id)
 
 
-def run(parent: Thread, run_id: str) -> Run:
-    found = get_or_404(parent.runs.all(), "run", run_id)
+def run(key: Principal, thread_id: str, run_id: str) -> Run:
+    """The run of that thread, in one query; the 404 names the thread if it is the one missing
+    (the thread is only looked up alone then)."""
+    threads = Thread.objects.visible_to_key(key).filter(pk=thread_id)
+    found = first(Run.objects.filter(pk=run_id, thread__in=threads))
+    if found is None:
+        thread(key, thread_id)
+        raise not_found("run", run_id)
     found.expire_if_due()
     return found
 
@@ -53,10 +59,13 @@ def resources(
     added_stores = [
         i for i in _ids(given, "file_search", "vector_store_ids") if i not in kept_stores
     ]
-    file_lookups.files(key, added_files)
-    file_lookups.vector_stores(key, added_stores)
+    if added_files:  # (most requests name none: no query to build)
+        file_lookups.files(key, added_files)
+    if added_stores:
+        file_lookups.vector_stores(key, added_stores)
 
 
 def attachments(key: Principal, message_fields: dict[str, Any]) -> None:
     """A 404 for the first attached file the caller may not use."""
-    file_lookups.files(key, [a["file_id"] for a in message_fields.get("attachments") or []])
+    if attached := [a["file_id"] for a in message_fields.get("attachments") or []]:
+        file_lookups.files(key, attached)

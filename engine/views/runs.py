@@ -165,7 +165,7 @@ def runs(request: HttpRequest, thread_id: str) -> HttpResponse:
 
 @endpoint("GET", "POST")
 def run(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
-    found = lookups.run(lookups.thread(request.engine_key, thread_id), run_id)
+    found = lookups.run(request.engine_key, thread_id, run_id)
     if request.method == "POST":
         data = body(request, ModifyMetadata)
         if "metadata" in data.model_fields_set:
@@ -178,7 +178,7 @@ def run(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
 
 @endpoint("POST")
 def cancel(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
-    found = lookups.run(lookups.thread(request.engine_key, thread_id), run_id)
+    found = lookups.run(request.engine_key, thread_id, run_id)
     if not found.request_cancel():
         raise ApiError(400, f"Cannot cancel run with status '{found.status}'.")
     return run_response(found)
@@ -216,7 +216,7 @@ def _check_outputs(found: Run, data: SubmitToolOutputs) -> dict[str, str]:
 
 @endpoint("POST")
 def submit_tool_outputs(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
-    found = lookups.run(lookups.thread(request.engine_key, thread_id), run_id)
+    found = lookups.run(request.engine_key, thread_id, run_id)
     data = body(request, SubmitToolOutputs)
     outputs = _check_outputs(found, data)
     waiting_steps = list(
@@ -243,16 +243,14 @@ def submit_tool_outputs(request: HttpRequest, thread_id: str, run_id: str) -> Ht
 
 @endpoint("GET")
 def steps(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
-    found = lookups.run(lookups.thread(request.engine_key, thread_id), run_id)
+    found = lookups.run(request.engine_key, thread_id, run_id)
     include = _includes_result_content(request)
     return paginate(request, found.steps.all(), lambda s: s.to_api(include_result_content=include))
 
 
 @endpoint("GET")
 def step(request: HttpRequest, thread_id: str, run_id: str, step_id: str) -> HttpResponse:
-    found = lookups.step(
-        lookups.run(lookups.thread(request.engine_key, thread_id), run_id), step_id
-    )
+    found = lookups.step(lookups.run(request.engine_key, thread_id, run_id), step_id)
     return ok(found.to_api(include_result_content=_includes_result_content(request)))
 
 

@@ -133,3 +133,17 @@ def test_an_oversized_body_is_a_413_not_a_500(engine_url, engine_key, settings):
     )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "request_too_large"
+
+
+def test_a_run_is_reached_only_through_its_own_thread(openai_client):
+    assistant = openai_client.beta.assistants.create(model="demo")
+    run = openai_client.beta.threads.create_and_run(assistant_id=assistant.id)
+    other = openai_client.beta.threads.create()
+    runs = openai_client.beta.threads.runs
+    assert runs.retrieve(run.id, thread_id=run.thread_id).id == run.id
+    with pytest.raises(openai.NotFoundError) as error:
+        runs.retrieve(run.id, thread_id=other.id)
+    assert error.value.body["message"] == f"No run found with id '{run.id}'."
+    with pytest.raises(openai.NotFoundError) as error:
+        runs.retrieve(run.id, thread_id="thread_missing")
+    assert error.value.body["message"] == "No thread found with id 'thread_missing'."
