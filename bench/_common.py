@@ -62,6 +62,28 @@ def production_environment(data_dir: str, port: int, **extra: str) -> dict[str, 
     return {**os.environ, **env}
 
 
+def engine_environment(data_dir: str, port: int, chat_url: str, chat_model: str) -> dict[str, str]:
+    """The environment of a benchmark's own deployment on 127.0.0.1:`port`: this process's,
+    with a throw-away data directory, DEBUG off and `chat_model` served by `chat_url`. The
+    request limit is off: benchmark clients share one key, and its limit would be measured."""
+    return {
+        **os.environ,
+        "DATA_DIR": data_dir,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+        "WEB_ACCESS_LOG": "",
+        "BIND": f"127.0.0.1:{port}",
+        "PORT": str(port),
+        "ENGINE_CHAT_BASE_URL": chat_url,
+        "ENGINE_CHAT_MODELS": chat_model,
+        "ENGINE_CHAT_MAX_RETRIES": "0",
+        "ENGINE_RATE_LIMIT_REQUESTS": "0",
+    }
+
+
 def setup_django(*commands: list[str]) -> None:
     """django.setup() with the environment already set, then migrate and `commands`."""
     import django

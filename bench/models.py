@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, free_port, stop, wait_until_up
+from _common import ROOT, engine_environment, free_port, stop, wait_until_up
 
 FAKE_MODEL = "fake-model"
 
@@ -165,22 +165,7 @@ def main() -> None:
     chat_url = chat.start()
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="bench-models-") as data_dir:
-        env = {
-            **os.environ,
-            "DATA_DIR": data_dir,
-            "DEBUG": "false",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "false",
-            "LOG_LEVEL": "WARNING",
-            "WEB_ACCESS_LOG": "",
-            "BIND": f"127.0.0.1:{port}",
-            "PORT": str(port),
-            "ENGINE_CHAT_BASE_URL": chat_url,
-            "ENGINE_CHAT_MODELS": FAKE_MODEL,
-            "ENGINE_CHAT_MAX_RETRIES": "0",
-            "ENGINE_RATE_LIMIT_REQUESTS": "0",
-        }
+        env = engine_environment(data_dir, port, chat_url, FAKE_MODEL)
         python = sys.executable
         subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
         gunicorn = str(Path(python).with_name("gunicorn"))
