@@ -15,10 +15,9 @@ from .files import UPLOAD_PURPOSES, max_upload_bytes, upload
 from .forms import api_range
 from .models import FileRecord, ThreadRecord
 from .services import AssistantsClient
-from .services.types import CODE_INTERPRETER_FILES_MAX, VectorStoreSearchParams
+from .services.types import CODE_INTERPRETER_FILES_MAX, NAME_MAX, VectorStoreSearchParams
 
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
-STORE_NAME_MAX = 256
 SEARCH_QUERY_MAX = 4096
 SEARCH_RESULTS_MIN, SEARCH_RESULTS_MAX = api_range(
     VectorStoreSearchParams.model_fields["max_num_results"].annotation
@@ -140,7 +139,7 @@ class AddStoreFilesForm(StoreFilesForm):
 
 class VectorStoreForm(StoreFilesForm):
     name = forms.CharField(
-        max_length=STORE_NAME_MAX, help_text="For example: Product manuals, HR policies."
+        max_length=NAME_MAX, help_text="For example: Product manuals, HR policies."
     )
     field_order = ["name", "files", "existing"]
 

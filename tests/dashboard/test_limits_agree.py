@@ -58,6 +58,8 @@ PAIRS = [
     (client.StaticChunkingParam, engine.StaticSizes, "max_chunk_size_tokens"),
     (client.StaticChunkingParam, engine.StaticSizes, "chunk_overlap_tokens"),
     (client.VectorStoreCreateParams, engine_files.CreateVectorStore, "file_ids"),
+    (client.VectorStoreCreateParams, engine_files.CreateVectorStore, "name"),
+    (client.VectorStoreCreateParams, engine_files.CreateVectorStore, "description"),
     (client.VectorStoreExpiresAfterParam, engine_files.ExpiresAfter, "days"),
     (client.FileBatchCreateParams, engine_files.CreateFileBatch, "file_ids"),
     (client.FileBatchCreateParams, engine_files.CreateFileBatch, "files"),

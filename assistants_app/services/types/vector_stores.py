@@ -9,10 +9,12 @@ from pydantic import Field, StringConstraints, model_validator
 from .shared import (
     APIModel,
     DeletedObject,
+    Description,
     LastError,
     ListParams,
     Metadata,
     MetadataKey,
+    Name,
     NonEmpty,
     Params,
     Resource,
@@ -152,7 +154,7 @@ Attributes = Annotated[dict[MetadataKey, AttributeValue], Field(max_length=16)]
 
 
 class VectorStoreUpdateParams(Params):
-    name: str | None = None
+    name: Name | None = None
     expires_after: VectorStoreExpiresAfterParam | None = None
     metadata: Metadata | None = None
 
@@ -161,7 +163,7 @@ class VectorStoreCreateParams(VectorStoreUpdateParams):
     """What an update takes, and the store's first files, description and chunking."""
 
     file_ids: Annotated[list[str], Field(max_length=500)] | None = None
-    description: str | None = None
+    description: Description | None = None
     chunking_strategy: ChunkingStrategyParam | None = None
 
 
