@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.urls import reverse
+
+# Django's, not functools': on Python 3.11 that one locks per class, so every pane in the
+# process would wait while one of them asks the backend (holding its database connection).
+from django.utils.functional import cached_property
 
 from . import audit
 from .catalog import model_choices

@@ -41,14 +41,14 @@ from .. import audit
 from ..chat import PANE_FRAGMENT, STATUS_FRAGMENT, ChatPane, RunState, record_run, remember_run
 from ..chat_stream import LiveReply, sse
 from ..forms import ToolOutputsForm
-from ..models import RunRecord, ThreadRecord
+from ..models import Connection, RunRecord, ThreadRecord
 from ..services import (
     APIResponseValidationError,
     AssistantsClient,
     AssistantsError,
     async_client_for,
 )
-from ..services.types import Run, RunEvent
+from ..services.types import AssistantStreamEvent, Run, RunEvent
 from . import backend, in_words
 
 LIVE_STATUS = "threads/detail.html#live_status"
@@ -109,6 +109,12 @@ class Turn:
             self.thread.note_activity()
         return b""
 
+    def on_event(self, event: AssistantStreamEvent) -> bytes:
+        """What the page needs after one of the run's events (a run event also records it)."""
+        if isinstance(event, RunEvent):
+            return self.on_run(event.data)
+        return self.live.feed(event)
+
     def on_run(self, run: Run) -> bytes:
         self.run = run
         if self.record is None:
@@ -164,11 +170,12 @@ def _run_in(error: AssistantsError) -> Run | None:
 
 def stream_turn(turn: Turn, open_stream: Opener) -> StreamingHttpResponse:
     """The SSE response for `turn`, streamed by whichever server is serving this request."""
+    turn.client = page_client(turn.thread.connection)
+    prelude = turn.prelude()
     if isinstance(turn.request, ASGIRequest):
-        turn.client = backend(turn.thread.connection, http_client=_returning_http())
-        events: Any = _async_events(turn, turn.prelude(), open_stream)
+        events: Any = _async_events(turn, prelude, open_stream)
     else:
-        events = _sync_events(turn, turn.prelude(), open_stream)
+        events = _sync_events(turn, prelude, open_stream)
     response = StreamingHttpResponse(events, content_type="text/event-stream; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # no proxy buffering: the text must flow
@@ -186,9 +193,7 @@ def _sync_events(turn: Turn, prelude: bytes, open_stream: Opener) -> Iterator[by
     with stream:
         try:
             for event in stream:
-                if isinstance(event, RunEvent):
-                    yield turn.on_run(event.data)
-                elif chunk := turn.live.feed(event):
+                if chunk := turn.on_event(event):
                     yield chunk
                 if turn.over:
                     return
@@ -211,9 +216,11 @@ async def _async_events(turn: Turn, prelude: bytes, open_stream: Opener) -> Asyn
     async with stream:
         try:
             async for event in stream:
-                if isinstance(event, RunEvent):
-                    yield await _in_thread(turn.on_run, event.data)
-                elif chunk := turn.live.feed(event):
+                if isinstance(event, RunEvent):  # recorded: the database, on a thread
+                    chunk = await _in_thread(turn.on_event, event)
+                else:
+                    chunk = turn.on_event(event)
+                if chunk:
                     yield chunk
                 if turn.over:
                     return
@@ -223,8 +230,10 @@ async def _async_events(turn: Turn, prelude: bytes, open_stream: Opener) -> Asyn
 
 
 def _return_connections(request: httpx.Request) -> None:
-    # The backend is often the engine on this same server, which needs a pooled connection
-    # to answer: many turns each holding one while they wait would exhaust the pool.
+    """Give this thread's database connections back (to the pool, when there is one), except
+    one in a transaction; the next query borrows one again. Before each backend call: the
+    backend is often the engine on this same server, which needs a pooled connection to
+    answer, so many requests each holding one while they wait would exhaust the pool."""
     for connection in connections.all(initialized_only=True):
         if not connection.in_atomic_block:
             connection.close()
@@ -232,12 +241,17 @@ def _return_connections(request: httpx.Request) -> None:
 
 @cache
 def _returning_http() -> httpx.Client:
-    """The http client of turns under ASGI (pooled connections): each backend call gives this
-    thread's database connections back first (the next query borrows one again)."""
+    """The http client of page views that call the backend: each call gives this thread's
+    database connections back first (the next query borrows one again)."""
     return httpx.Client(
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         event_hooks={"request": [_return_connections]},
     )
+
+
+def page_client(connection: Connection) -> AssistantsClient:
+    """The client for the chat's views: no database connection is held while the backend answers."""
+    return backend(connection, http_client=_returning_http())
 
 
 def _in_thread(function: Callable[..., bytes], *args: Any) -> Awaitable[bytes]:

@@ -17,6 +17,7 @@ from tests.fakes.chat_server import Reply
 from tests.support import run_async
 
 from .support import HTMX, composer_tag, poll, stopped
+from .test_chat_layout import WHO
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -180,22 +181,14 @@ def test_tool_steps_show_while_they_run(client, owner, make_thread, api):
     assert seen[-1][0] == "done"
 
 
-@pytest.mark.parametrize(
-    ("who", "sharing", "status"),
-    [
-        ("owner", "private", 200),
-        ("teammate", "team_chat", 200),
-        ("teammate", "team_read", 404),
-        ("outsider", "private", 404),
-    ],
-)
-def test_who_may_stream_a_reply(request, owner, make_thread, client, who, sharing, status):
+@pytest.mark.parametrize("who,sharing,allowed", WHO)  # those who may chat
+def test_who_may_stream_a_reply(request, owner, make_thread, client, who, sharing, allowed):
     person = request.getfixturevalue(who)
     thread = make_thread(owner, sharing=sharing)
     client.force_login(person)
     response = post_stream(client, thread, "Hello")
-    assert response.status_code == status
-    if status == 200:
+    assert response.status_code == (200 if allowed else 404)
+    if allowed:
         assert events(response.streaming_content)[-1][0] == "done"
         assert RunRecord.objects.get(thread=thread).started_by == person
     else:
@@ -229,21 +222,26 @@ def test_without_stream_the_composer_still_posts_as_before(client, owner, make_t
     assert not fragment.streaming and 'hx-trigger="load delay:200ms"' in fragment.content.decode()
 
 
-def test_under_asgi_the_reply_streams_from_an_async_iterator(owner, make_thread):
-    thread = make_thread(owner)
+def post_stream_under_asgi(person, thread, text: str) -> list[bytes]:
+    """`person` sends `text` as the page's stream through Django's ASGI handler; the chunks."""
 
-    async def converse():
+    async def converse() -> list[bytes]:
         client = AsyncClient()
-        await client.aforce_login(owner)
+        await client.aforce_login(person)
         response = await client.post(
             reverse("thread_send", args=[thread.pk]),
-            {"content": "Hello async"},
+            {"content": text},
             headers={"HX-Request": "true", "Accept": "text/event-stream"},
         )
         assert response.is_async  # Django would buffer a sync iterator under ASGI
         return [chunk async for chunk in response.streaming_content]
 
-    seen = events(run_async(converse()))
+    return run_async(converse())
+
+
+def test_under_asgi_the_reply_streams_from_an_async_iterator(owner, make_thread):
+    thread = make_thread(owner)
+    seen = events(post_stream_under_asgi(owner, thread, "Hello async"))
     assert seen[0][0] == "pane"
     assert seen[-1][0] == "done" and 'You said: "Hello async"' in seen[-1][1]["html"]
     assert RunRecord.objects.get(thread=thread).status == "completed"

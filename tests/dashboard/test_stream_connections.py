@@ -1,7 +1,8 @@
-"""The chat page's stream under ASGI gives its database connection back before each backend
-call: the backend is often the engine on the same server, which needs a pooled connection of
-its own to answer, so turns that held theirs while waiting would exhaust the pool (PostgreSQL
-under `make serve`). Run it on PostgreSQL with DATABASE_URL set."""
+"""The chat views give their database connection back before each backend call: the backend
+is often the engine on the same server, which needs a pooled connection of its own to answer,
+so sends that held theirs while waiting would exhaust the pool (PostgreSQL under `make serve`:
+500 people sending at once deadlocked until the pool's timeout). Checked on the wire, so it
+holds on SQLite too; run it on PostgreSQL with DATABASE_URL set as well."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ import threading
 import httpx
 import pytest
 from django.db import connections
-from django.test import AsyncClient
-from django.urls import reverse
+from django.test import Client
 
 from assistants_app.models import RunRecord
-from tests.support import run_async
 
-from .test_stream import events
+from .test_stream import events, post_stream, post_stream_under_asgi
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def holding_a_connection() -> bool:
+    return any(c.connection is not None for c in connections.all(initialized_only=True))
 
 
 @pytest.fixture
@@ -31,37 +34,30 @@ def engine_calls(monkeypatch, settings):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if str(request.url).startswith(settings.ENGINE_BASE_URL):
-            held = any(c.connection is not None for c in connections.all(initialized_only=True))
             with lock:
-                seen.append((request.method, request.url.path, held))
+                seen.append((request.method, request.url.path, holding_a_connection()))
         return real(self, request)
 
     monkeypatch.setattr(httpx.HTTPTransport, "handle_request", handle_request)
     return seen
 
 
-def test_under_asgi_no_engine_call_is_made_holding_a_database_connection(
-    owner, make_thread, engine_calls
+def post_stream_under_wsgi(person, thread, text: str) -> list[bytes]:
+    client = Client()
+    client.force_login(person)
+    return list(post_stream(client, thread, text).streaming_content)
+
+
+@pytest.mark.parametrize("handler", [post_stream_under_wsgi, post_stream_under_asgi])
+def test_no_engine_call_of_a_send_is_made_holding_a_database_connection(
+    owner, make_thread, engine_calls, handler
 ):
     thread = make_thread(owner)
-
-    async def converse():
-        engine_calls.clear()  # the calls that set the thread up came from the test itself
-        client = AsyncClient()
-        await client.aforce_login(owner)
-        response = await client.post(
-            reverse("thread_send", args=[thread.pk]),
-            {"content": "Hello pool"},
-            headers={"HX-Request": "true", "Accept": "text/event-stream"},
-        )
-        return [chunk async for chunk in response.streaming_content]
-
-    seen = events(run_async(converse()))
+    engine_calls.clear()  # the calls that set the thread up came from the test itself
+    seen = events(handler(owner, thread, "Hello pool"))
     assert seen[-1][0] == "done" and 'You said: "Hello pool"' in seen[-1][1]["html"]
     assert RunRecord.objects.get(thread=thread).status == "completed"
-    # First the send view stores the message (views/threads.py, before the stream: not
-    # covered here); then the prelude and each step read the conversation from the engine.
-    (method, path, _), *streamed = engine_calls
-    assert (method, path) == ("POST", f"/v1/threads/{thread.thread_id}/messages")
-    assert len(streamed) >= 2, engine_calls
-    assert [call for call in streamed if call[2]] == [], engine_calls
+    # The send view stores the message, then the prelude and each step read the conversation.
+    assert engine_calls[0][:2] == ("POST", f"/v1/threads/{thread.thread_id}/messages")
+    assert len(engine_calls) >= 3, engine_calls
+    assert [call for call in engine_calls if call[2]] == [], engine_calls
