@@ -30,7 +30,7 @@ from ..forms import RenameThreadForm
 from ..message_files import attachments_form
 from ..models import Connection, ThreadRecord
 from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, NotFoundError
-from ..services.types import Assistant
+from ..services.types import Assistant, Message
 from ..thread_export import EXPORTS, all_messages, filename
 from ..usage import person_headers
 from . import fragment, in_words, saying_errors
@@ -294,6 +294,7 @@ def message_edit(request: HttpRequest, pk: int, message_id: str) -> HttpResponse
             thread.thread_id,
             role="user",
             content=text,
+            attachments=_attachments_of(original) or NOT_GIVEN,
             metadata={"sent_by": request.user.get_username(), "edit_of": original.id},
         )
     except AssistantsError as error:
@@ -301,6 +302,15 @@ def message_edit(request: HttpRequest, pk: int, message_id: str) -> HttpResponse
     thread.note_user_message(text)
     last = thread.runs.first()
     return _answer(request, thread, client, last.options if last else {})
+
+
+def _attachments_of(message: Message) -> list[dict[str, Any]]:
+    """The message's attachments as a new message takes them: the same files, the same tools."""
+    return [
+        {"file_id": item.file_id, "tools": [{"type": tool.type} for tool in item.tools]}
+        for item in message.attachments or []
+        if item.file_id
+    ]
 
 
 def _refused(request: HttpRequest, pane: ChatPane, reason: str) -> HttpResponse:
