@@ -4,10 +4,10 @@ by title and by what the dashboard has seen of their messages (search_models).""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.http import urlencode
 
 from .models import ThreadRecord

@@ -33,7 +33,7 @@ from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, NotFoundErr
 from ..services.types import Assistant, Message
 from ..thread_export import EXPORTS, all_messages, filename
 from ..usage import person_headers
-from . import fragment, in_words, saying_errors
+from . import fragment, in_words, saying_errors, send_message
 from .stream import Turn, page_client, stream_turn, wants_stream
 
 SEARCH_CHARS = 200
@@ -146,18 +146,10 @@ def _start_thread(request: HttpRequest, draft: DraftChat) -> HttpResponse:
     attach = attachments_form(thread, request.POST, request.FILES)
     attach.is_valid()
     try:
-        attachments = attach.upload_all(client, thread, user)
-        client.threads.messages.create(
-            thread.thread_id,
-            role="user",
-            content=text,
-            attachments=attachments or NOT_GIVEN,
-            metadata={"sent_by": user.get_username()},
-        )
+        send_message(client, thread, text, attach.upload_all(client, thread, user), user)
     except AssistantsError as error:
         _forget(client, thread)
         return _draft_failed(request, draft, form, files, in_words(error))
-    thread.note_user_message(text)
     return _answer(request, thread, client, form.run_options(), started=True)
 
 
@@ -212,16 +204,9 @@ def thread_send(request: HttpRequest, pk: int) -> HttpResponse:
     text = form.cleaned_data["content"]
     try:
         attachments = attach.upload_all(client, thread, request.user)
-        client.threads.messages.create(
-            thread.thread_id,
-            role="user",
-            content=text,
-            attachments=attachments or NOT_GIVEN,
-            metadata={"sent_by": request.user.get_username()},
-        )
+        send_message(client, thread, text, attachments, request.user)
     except AssistantsError as error:
         return _send_failed(request, thread, form, in_words(error), attach)
-    thread.note_user_message(text)
     return _answer(request, thread, client, form.run_options())
 
 
