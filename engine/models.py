@@ -185,6 +185,18 @@ class TeamQuerySet(KeyScopedQuerySet):
 # API objects
 
 
+def made_by_key(help_text: str) -> models.ForeignKey:
+    """The engine key that made an object (empty: the dashboard); a key with objects stays."""
+    return models.ForeignKey(
+        EngineKey,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=help_text,
+    )
+
+
 # The API tells null from "" (an assistant's name, instructions…): those CharFields are nullable.
 class ApiObject(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -192,6 +204,7 @@ class ApiObject(models.Model):
 
     class Meta:
         abstract = True
+        ordering = ["-created_at", "-id"]  # newest first, as the API lists them
 
     def __str__(self) -> str:
         return self.pk
@@ -209,19 +222,9 @@ class Assistant(ApiObject):
     top_p = models.FloatField(null=True, blank=True, default=1.0)
     response_format = models.JSONField(default=auto, null=True, blank=True)
     reasoning_effort = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001
-    created_by_key = models.ForeignKey(
-        EngineKey,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        help_text="The key that made it; empty: the dashboard.",
-    )
+    created_by_key = made_by_key("The key that made it; empty: the dashboard.")
 
     objects = TeamQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def to_api(self) -> dict[str, Any]:
         return {
@@ -245,19 +248,11 @@ class Assistant(ApiObject):
 class Thread(ApiObject):
     id = models.CharField(primary_key=True, max_length=40, default=thread_id, editable=False)
     tool_resources = models.JSONField(default=dict, null=True, blank=True)
-    created_by_key = models.ForeignKey(
-        EngineKey,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        help_text="The key that made it, the only one that sees it; empty: the dashboard.",
+    created_by_key = made_by_key(
+        "The key that made it, the only one that sees it; empty: the dashboard."
     )
 
     objects = KeyScopedQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
 
     def to_api(self) -> dict[str, Any]:
         return {
