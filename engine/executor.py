@@ -19,6 +19,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from . import wakeup
 from .api import SERVER_ERROR_MESSAGE
@@ -78,28 +80,79 @@ def _add_usage(total: dict[str, Any] | None, more: dict[str, Any]) -> dict[str, 
 # Entry point
 
 
+@dataclass
+class Claim:
+    """A run this worker has just leased, and who answers it (or why nobody can)."""
+
+    run: Run
+    served: Any = None  # providers.Route
+    refused: Exception | None = None
+
+
+def claim(run_id: str, worker_id: str) -> Claim | None:
+    """Lease queued run `run_id` for `worker_id`, recording who answers it in the same write;
+    None when it is not queued. Exactly one claimer wins: the update is conditional."""
+    from .providers import route
+
+    for _ in range(3):  # again if it was claimed and queued again between read and write
+        run = Run.objects.select_related("thread").filter(pk=run_id).first()
+        if run is None or run.status != Run.QUEUED:
+            return None
+        served, refused = None, None
+        try:
+            served = route(run.model)
+        except Exception as error:  # the execution fails the run with it, as it always has
+            refused = error
+        now = timezone.now()
+        fields: dict[str, Any] = {
+            "status": Run.IN_PROGRESS,
+            "started_at": now,
+            "worker_id": worker_id,
+            "lease_expires_at": lease_deadline(now),
+            "claims": run.claims + 1,
+            "queued_at": None,
+            "updated_at": now,
+        }
+        if served is not None:
+            fields["served_by"] = {"model": served.model, "provider": served.provider_name}
+        # Fenced by the claim count too, so the copy read above is the one this claim holds.
+        if Run.objects.filter(pk=run_id, status=Run.QUEUED, claims=run.claims).update(**fields):
+            for name, value in fields.items():
+                setattr(run, name, value)
+            transaction.on_commit(lambda: wakeup.run_changed(run_id))
+            return Claim(run, served, refused)
+    return None
+
+
 def execute(run_id: str, *, worker_id: str) -> None:
-    now = timezone.now()
-    claimed = Run.objects.filter(pk=run_id, status=Run.QUEUED).update(
-        status=Run.IN_PROGRESS,
-        started_at=now,
-        worker_id=worker_id,
-        lease_expires_at=lease_deadline(now),
-        claims=F("claims") + 1,
-        queued_at=None,
-        updated_at=now,
-    )
-    if not claimed:
-        # A cancel of a queued or waiting run leaves it "cancelling" with nobody executing it.
-        close_run(
-            Run.objects.filter(pk=run_id, status=Run.CANCELLING, lease_expires_at__isnull=True),
-            run_id,
-            Run.CANCELLED,
-        )
+    """Claim and execute run `run_id` (the worker claims runs with their tasks instead)."""
+    claimed = claim(run_id, worker_id)
+    if claimed is None:
+        close_unclaimed(run_id)
         return
-    wakeup.run_changed(run_id)
-    run = Run.objects.select_related("thread").get(pk=run_id)
-    Execution(run).go()
+    Execution(claimed.run, claim=claimed).go()
+
+
+def close_unclaimed(run_id: str) -> None:
+    """A cancel of a queued or waiting run leaves it "cancelling" with nobody executing it."""
+    close_run(
+        Run.objects.filter(pk=run_id, status=Run.CANCELLING, lease_expires_at__isnull=True),
+        run_id,
+        Run.CANCELLED,
+    )
+
+
+def finish_task(task_id: Any) -> None:
+    """The task row of an execution, finished inside the transaction that settles its run (a
+    crash between the two would leave it RUNNING for recovery to fail)."""
+    if task_id is not None:
+        DBTaskResult.objects.filter(pk=task_id, status=TaskResultStatus.RUNNING).update(
+            status=TaskResultStatus.SUCCESSFUL,
+            finished_at=timezone.now(),
+            return_value=None,
+            exception_class_path="",
+            traceback="",
+        )
 
 
 def close_run(
@@ -272,9 +325,12 @@ def _units(run: Run) -> list[tuple[bool, list[ChatMessage]]]:
         run.thread.messages.exclude(status=Message.IN_PROGRESS)
         .exclude(run_id=run.pk, status=Message.INCOMPLETE)
         .order_by("created_at", "id")
+        .only("created_at", "id", "thread_id", "role", "content")  # parse no more JSON
     )
-    steps = run.thread.steps.filter(type=RunStep.TOOL_CALLS, status=RunStep.COMPLETED).order_by(
-        "created_at", "id"
+    steps = (
+        run.thread.steps.filter(type=RunStep.TOOL_CALLS, status=RunStep.COMPLETED)
+        .order_by("created_at", "id")
+        .only("created_at", "id", "thread_id", "step_details")
     )
     items: list[tuple[datetime, str, Any]] = [(m.created_at, m.id, m) for m in messages]
     items += [(s.created_at, s.id, s) for s in steps]
@@ -408,6 +464,9 @@ class _Call:
 @dataclass
 class Execution:
     run: Run
+    claim: Claim
+    task_id: Any = None  # the task row, finished in the execution's last transaction
+    task_done: bool = False
     token: int = 0
     text: str = ""
     flushed_text: str = ""
@@ -419,6 +478,9 @@ class Execution:
     usage: dict[str, int] | None = None
     finish: str | None = None
     last_flush: float = 0.0
+    # What the answer began with, in order ("message", "tools"): written at the first flush,
+    # or with the settle when the answer ends before it (one transaction for a short reply).
+    shown: list[str] = field(default_factory=list)
     prompt_tokens: int = 0
     builtin: builtin_tools.BuiltinTools | None = None  # file_search / code_interpreter calls
     counter: PromptCounter | None = None  # under max_prompt_tokens: the server's count
@@ -430,23 +492,23 @@ class Execution:
     def fenced(self) -> QuerySet[Run]:
         return Run.objects.filter(pk=self.run.pk, status=Run.IN_PROGRESS, claims=self.token)
 
-    def go(self) -> None:
-        from .providers import route
+    def go(self) -> bool:
+        """Execute the claimed run; True when its task row was finished with the settle."""
         from .providers.base import bounded
 
         try:
-            # The provider first: the prompt budget is held by its count, and a model whose
-            # provider cannot be reached fails here rather than being answered by another.
-            served = route(self.run.model)
+            # The provider was chosen at the claim: the prompt budget is held by its count,
+            # and a model whose provider cannot be reached fails rather than being answered
+            # by another.
+            if self.claim.refused is not None:
+                raise self.claim.refused
+            served = self.claim.served
             provider = served.provider
-            self.run.served_by = {"model": served.model, "provider": served.provider_name}
-            if not self.fenced().update(served_by=self.run.served_by):
-                raise Lost
             try:
                 request = build_request(self.run, provider, served.model)
             except PromptTooLong:
                 self.settle(incomplete="max_prompt_tokens")
-                return
+                return self.task_done
             if request.counted_prompt_tokens is not None:
                 self.counter = PromptCounter(provider, served.model)
                 self.counted = request.counted_prompt_tokens
@@ -460,20 +522,22 @@ class Execution:
                 # tool outputs and the engine's own tool rounds, draws on what is left.
                 left = self.completion_tokens_left()
                 if left is not None and left <= 0:
-                    self.builtin.finish()
+                    self.finish_builtin()
                     self.settle(incomplete="max_completion_tokens")
-                    return
+                    return self.task_done
                 request.max_completion_tokens = left
                 for event in bounded(provider.stream(request)):
                     self.on_event(event)
+                if self.builtin.pending:
+                    self.flush(force=True)  # what the model said comes before the tool step
                 # The engine runs built-in tool calls itself, then asks the model again.
                 if not self.builtin.run_calls(request):
                     break
                 if not self.prompt_fits(request):
-                    self.builtin.finish()
+                    self.finish_builtin()
                     self.settle(incomplete="max_prompt_tokens")
-                    return
-            self.builtin.finish()
+                    return self.task_done
+            self.finish_builtin()
             self.settle()
         except Lost:
             self.after_lost()
@@ -482,6 +546,13 @@ class Execution:
         except Exception:
             logger.exception("Run %s failed", self.run.pk)
             self.fail("server_error", SERVER_ERROR_MESSAGE)
+        return self.task_done
+
+    def finish_builtin(self) -> None:
+        assert self.builtin is not None
+        if self.builtin.rounds:
+            self.flush(force=True)  # the answer's annotations go on a written message
+        self.builtin.finish()
 
     def completion_tokens_left(self) -> int | None:
         cap = self.run.max_completion_tokens
@@ -509,10 +580,7 @@ class Execution:
         if isinstance(event, TextDelta):
             if event.text:
                 self.text += event.text
-                if self.message is None:
-                    self.open_message()
-                else:
-                    self.maybe_flush()
+                self.show("message")
         elif isinstance(event, ToolCallDelta):
             if self.builtin is not None and self.builtin.claims(event):
                 return
@@ -521,10 +589,7 @@ class Execution:
                 call.id = event.id
             call.name = event.name or call.name
             call.arguments += event.arguments
-            if self.tool_step is None:
-                self.open_tool_step()
-            else:
-                self.maybe_flush()
+            self.show("tools")
         elif isinstance(event, Usage):
             self.usage = _usage(event.prompt_tokens, event.completion_tokens, event.estimated)
             if self.counter is not None and self.counted and not event.estimated:
@@ -532,6 +597,14 @@ class Execution:
                 self.counted = 0  # the first call's prompt only: later ones grew here
         elif isinstance(event, Finish):
             self.finish = event.reason
+
+    def show(self, kind: str) -> None:
+        """The answer has more to show: text ("message") or function calls ("tools")."""
+        if kind not in self.shown:
+            if not self.shown:
+                self.last_flush = time.monotonic()  # the first flush is due FLUSH_SECONDS on
+            self.shown.append(kind)
+        self.flush()
 
     def tool_calls_payload(self) -> list[dict[str, Any]]:
         return [
@@ -551,46 +624,78 @@ class Execution:
         if not self.fenced().update(lease_expires_at=lease_deadline(now), updated_at=now):
             raise Lost
 
-    def new_step(self, kind: str, details: dict[str, Any]) -> RunStep:
+    def new_step(self, kind: str, details: dict[str, Any], **fields: Any) -> RunStep:
         return RunStep.objects.create(
             run_id=self.run.pk,
             thread_id=self.run.thread_id,
             assistant_id=self.run.assistant_id,
             type=kind,
             step_details=details,
+            **fields,
         )
 
-    def open_message(self) -> None:
+    def unwritten(self) -> bool:
+        return (
+            (self.message is None and "message" in self.shown)
+            or (self.tool_step is None and "tools" in self.shown)
+            or (self.message is not None and self.text != self.flushed_text)
+            or (
+                self.tool_step is not None
+                and json.dumps(self.tool_calls_payload()) != self.flushed_calls
+            )
+        )
+
+    def flush(self, *, force: bool = False) -> None:
+        """Write what the answer added since the last flush: at most every FLUSH_SECONDS
+        (`force`: now), each time fenced, and wake the stream followers."""
+        if not force and time.monotonic() - self.last_flush < FLUSH_SECONDS:
+            return
+        if not self.unwritten():
+            return
         with transaction.atomic():
             self.renew()
-            self.message = Message.objects.create(
-                thread_id=self.run.thread_id,
-                role="assistant",
-                status=Message.IN_PROGRESS,
-                content=Message.text_content(self.text),
-                assistant_id=self.run.assistant_id,
-                run_id=self.run.pk,
-                attachments=[],
-            )
-            self.message_step = self.new_step(
-                RunStep.MESSAGE_CREATION,
-                {"type": "message_creation", "message_creation": {"message_id": self.message.id}},
-            )
-        self.flushed_text = self.text
+            self.write_answer()
         self.last_flush = time.monotonic()
         wakeup.run_changed(self.run.pk)
 
-    def open_tool_step(self) -> None:
-        with transaction.atomic():
-            self.renew()
-            self.write_message_text()
-            self.tool_step = self.new_step(
-                RunStep.TOOL_CALLS,
-                {"type": "tool_calls", "tool_calls": self.tool_calls_payload()},
-            )
-        self.flushed_calls = json.dumps(self.tool_calls_payload())
-        self.last_flush = time.monotonic()
-        wakeup.run_changed(self.run.pk)
+    def write_answer(
+        self,
+        message_end: dict[str, Any] | None = None,
+        message_step_end: dict[str, Any] | None = None,
+        tool_step_end: dict[str, Any] | None = None,
+    ) -> None:
+        """Create what the answer has begun, in the order it began (already ended with the
+        `*_end` fields, when given), and bring the rest up to date."""
+        for kind in self.shown:
+            if kind == "message" and self.message is None:
+                self.message = Message.objects.create(
+                    thread_id=self.run.thread_id,
+                    role="assistant",
+                    content=Message.text_content(self.text),
+                    assistant_id=self.run.assistant_id,
+                    run_id=self.run.pk,
+                    attachments=[],
+                    **(message_end or {"status": Message.IN_PROGRESS}),
+                )
+                self.flushed_text = self.text
+                self.message_step = self.new_step(
+                    RunStep.MESSAGE_CREATION,
+                    {
+                        "type": "message_creation",
+                        "message_creation": {"message_id": self.message.id},
+                    },
+                    **(message_step_end or {}),
+                )
+            elif kind == "tools" and self.tool_step is None:
+                payload = self.tool_calls_payload()
+                self.tool_step = self.new_step(
+                    RunStep.TOOL_CALLS,
+                    {"type": "tool_calls", "tool_calls": payload},
+                    **(tool_step_end or {}),
+                )
+                self.flushed_calls = json.dumps(payload)
+        self.write_message_text()
+        self.write_tool_calls()
 
     def write_message_text(self) -> None:
         if self.message is not None and self.text != self.flushed_text:
@@ -608,16 +713,6 @@ class Execution:
             )
             self.flushed_calls = serialised
 
-    def maybe_flush(self) -> None:
-        if time.monotonic() - self.last_flush < FLUSH_SECONDS:
-            return
-        with transaction.atomic():
-            self.renew()
-            self.write_message_text()
-            self.write_tool_calls()
-        self.last_flush = time.monotonic()
-        wakeup.run_changed(self.run.pk)
-
     def segment_usage(self) -> dict[str, int]:
         """The server's count; without one, nothing when the model said nothing (a refused
         connection costs no tokens), else an estimate marked as one."""
@@ -628,12 +723,16 @@ class Execution:
         completion = tokens(self.text) + sum(tokens(c.arguments) for c in self.calls.values())
         return _usage(self.prompt_tokens, completion, estimated=True)
 
+    def close_task(self) -> None:
+        finish_task(self.task_id)
+        self.task_done = True
+
     def settle(self, *, incomplete: str | None = None) -> None:
-        """The provider finished: complete, wait for tool outputs, or end incomplete."""
+        """The provider finished: complete, wait for tool outputs, or end incomplete. An
+        answer not written yet is written here, already ended: one transaction in all."""
         now = timezone.now()
         usage = self.segment_usage()
         run_usage = _add_usage(self.run.usage, usage)
-        zero = _usage(0, 0)
         if incomplete is None and self.finish == "length":
             incomplete = "max_completion_tokens"
         waiting = incomplete is None and bool(self.calls)
@@ -669,42 +768,50 @@ class Execution:
             )
         else:
             run_fields.update(status=Run.COMPLETED, completed_at=now, expires_at=None)
+        if incomplete or self.finish == "content_filter":
+            message_end: dict[str, Any] = {
+                "status": Message.INCOMPLETE,
+                "incomplete_at": now,
+                "incomplete_details": {"reason": "max_tokens" if incomplete else "content_filter"},
+            }
+        else:
+            message_end = {"status": Message.COMPLETED, "completed_at": now}
+        has_tools = self.tool_step is not None or "tools" in self.shown
+        message_step_end = {
+            "status": RunStep.COMPLETED,
+            "completed_at": now,
+            "usage": _usage(0, 0) if has_tools else usage,
+        }
+        # A waiting tool step stays in progress until its outputs arrive.
+        tool_step_end: dict[str, Any] = {"usage": usage}
+        if not waiting:
+            tool_step_end.update(status=RunStep.CANCELLED, cancelled_at=now)
+        message, message_step, tool_step = self.message, self.message_step, self.tool_step
         with transaction.atomic():
             if not record_run_usage(self.fenced(), self.run.pk, run_fields):
                 raise Lost
-            self.write_message_text()
-            self.write_tool_calls()
-            if self.message is not None:
-                if incomplete or self.finish == "content_filter":
-                    reason = "max_tokens" if incomplete else "content_filter"
-                    Message.objects.filter(pk=self.message.pk).update(
-                        status=Message.INCOMPLETE,
-                        incomplete_at=now,
-                        incomplete_details={"reason": reason},
-                    )
-                else:
-                    Message.objects.filter(pk=self.message.pk).update(
-                        status=Message.COMPLETED, completed_at=now
-                    )
-            if self.message_step is not None:
-                RunStep.objects.filter(pk=self.message_step.pk).update(
-                    status=RunStep.COMPLETED,
-                    completed_at=now,
-                    usage=zero if self.tool_step is not None else usage,
-                )
-            if self.tool_step is not None:
-                # A waiting tool step stays in progress until its outputs arrive.
-                step_fields: dict[str, Any] = {"usage": usage}
-                if not waiting:
-                    step_fields.update(status=RunStep.CANCELLED, cancelled_at=now)
-                RunStep.objects.filter(pk=self.tool_step.pk).update(**step_fields)
+            self.write_answer(message_end, message_step_end, tool_step_end)
+            if message is not None:
+                Message.objects.filter(pk=message.pk).update(**message_end)
+            if message_step is not None:
+                RunStep.objects.filter(pk=message_step.pk).update(**message_step_end)
+            if tool_step is not None:
+                RunStep.objects.filter(pk=tool_step.pk).update(**tool_step_end)
+            self.close_task()
         wakeup.run_changed(self.run.pk)
 
     def fail(self, code: str, message: str) -> None:
         error = {"code": code, "message": message}
+        written = (
+            self.message,
+            self.message_step,
+            self.tool_step,
+            self.flushed_text,
+            self.flushed_calls,
+        )
         try:
             with transaction.atomic():
-                self.write_message_text()
+                self.write_answer()  # what the model said stays, marked incomplete
                 closed = close_run(
                     self.fenced(),
                     self.run.pk,
@@ -714,16 +821,30 @@ class Execution:
                 )
                 if not closed:
                     raise Lost
+                self.close_task()
         except Lost:
+            # Rolled back: what write_answer created is not there.
+            (
+                self.message,
+                self.message_step,
+                self.tool_step,
+                self.flushed_text,
+                self.flushed_calls,
+            ) = written
             self.after_lost()
 
     def after_lost(self) -> None:
         """Cancelled while executing: finish the cancel. Taken over: leave it alone."""
         with transaction.atomic():
-            self.write_message_text()
-            close_run(
+            self.write_answer()
+            closed = close_run(
                 Run.objects.filter(pk=self.run.pk, status=Run.CANCELLING, claims=self.token),
                 self.run.pk,
                 Run.CANCELLED,
                 usage=_add_usage(self.run.usage, self.segment_usage()),
             )
+            if closed:
+                self.close_task()
+            else:
+                # Taken over: its retry writes the answer again (one answer, not two).
+                transaction.set_rollback(True)

@@ -1,5 +1,5 @@
-"""Background tasks (django-tasks API, run by the engine worker). Runs are enqueued on commit,
-never executed inside an HTTP request; a datagram then wakes a sleeping worker at once."""
+"""Background tasks (django-tasks API, run by the engine worker). A run's task is written with
+the run, never executed inside an HTTP request; on commit a wake-up starts a sleeping worker."""
 
 from __future__ import annotations
 
@@ -25,14 +25,16 @@ def execute_run(context: TaskContext, run_id: str) -> None:
     execute(run_id, worker_id=worker_ids[-1] if worker_ids else "")
 
 
-def _enqueue(run_id: str) -> None:
-    execute_run.enqueue(run_id)
-    wakeup.task_queued()
-
-
 def enqueue_run(run_id: str) -> None:
-    """Queue `run_id` for a worker once the current transaction commits."""
-    transaction.on_commit(lambda: _enqueue(run_id))
+    """Queue `run_id` for a worker: its task row is written in the current transaction, so it
+    exists exactly when the run does (no second write), and the workers wake on commit."""
+    execute_run.enqueue(run_id)
+    transaction.on_commit(wakeup.task_queued)
+
+
+def run_id_of(args_kwargs: dict) -> str:
+    """The run an execute_run task row is for (its args_kwargs)."""
+    return (args_kwargs.get("args") or [""])[0]
 
 
 def abandon_orphaned_runs(*, started_before: datetime) -> int:
@@ -45,7 +47,7 @@ def abandon_orphaned_runs(*, started_before: datetime) -> int:
         task_path=execute_run.module_path, started_at__lt=started_before
     )
     rows = list(running.values_list("pk", "worker_ids", "args_kwargs"))
-    run_ids = {(args_kwargs.get("args") or [""])[0] for _, _, args_kwargs in rows}
+    run_ids = {run_id_of(args_kwargs) for _, _, args_kwargs in rows}
     held = set(
         Run.objects.filter(
             pk__in=run_ids, status__in=(Run.IN_PROGRESS, Run.CANCELLING)
@@ -54,7 +56,7 @@ def abandon_orphaned_runs(*, started_before: datetime) -> int:
     orphans = [
         pk
         for pk, worker_ids, args_kwargs in rows
-        if ((args_kwargs.get("args") or [""])[0], worker_ids[-1] if worker_ids else "") not in held
+        if (run_id_of(args_kwargs), worker_ids[-1] if worker_ids else "") not in held
     ]
     return _abandon(running.filter(pk__in=orphans), "the worker executing this task stopped")
 

@@ -25,11 +25,13 @@ from django.db import close_old_connections, connections
 from django.db.utils import DatabaseError, OperationalError
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django_tasks_db.compat import TaskResultStatus, task_finished, task_started
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from . import executor, providers, wakeup
+from .tasks import execute_run, run_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ class EngineWorker(Worker):
         )
         self.threads = threads or settings.ENGINE_WORKER_THREADS
         self.wake = threading.Event()
-        self.jobs: queue.Queue[DBTaskResult | None] = queue.Queue()
+        self.jobs: queue.Queue[tuple[DBTaskResult, executor.Claim | None] | None] = queue.Queue()
         self.busy = 0
         self.busy_lock = threading.Lock()
         self.pool: list[threading.Thread] = []
@@ -150,11 +152,16 @@ class EngineWorker(Worker):
         tasks = DBTaskResult.objects.ready().filter(
             backend_name=self.backend_name, queue_name__in=self.queue_names
         )
+        run: executor.Claim | None = None
         try:
             with exclusive_transaction(tasks.db):
                 claimed = tasks.get_locked()
                 if claimed is not None:
                     claimed.claim(self.worker_id)
+                    if claimed.task_path == execute_run.module_path:
+                        # The run's lease in the same transaction: one write, and no moment
+                        # when the task is taken but its run held by nobody.
+                        run = executor.claim(run_id_of(claimed.args_kwargs), self.worker_id)
         except OperationalError as error:
             if is_locked_database_exception(error):
                 return False
@@ -163,20 +170,38 @@ class EngineWorker(Worker):
             return False
         with self.busy_lock:
             self.busy += 1
-        self.jobs.put(claimed)
+        self.jobs.put((claimed, run))
         return True
 
     def _serve(self) -> None:
         try:
             while (job := self.jobs.get()) is not None:
                 try:
-                    self.run_task(job)
+                    self.execute(*job)
                 finally:
                     with self.busy_lock:
                         self.busy -= 1
                     self.wake.set()  # a thread is free: look for more work
         finally:
             connections.close_all()
+
+    def execute(self, task: DBTaskResult, run: executor.Claim | None) -> None:
+        """A run claimed with its task executes here, and finishes the task row in its last
+        transaction; any other task (or a run no longer queued) as django-tasks runs it."""
+        if run is None:
+            self.run_task(task)
+            return
+        backend = type(task.task.get_backend())
+        task_started.send(sender=backend, task_result=task.task_result)
+        try:
+            finished = executor.Execution(run.run, claim=run, task_id=task.pk).go()
+            if not finished:
+                task.set_successful(None)
+            else:
+                task.status = TaskResultStatus.SUCCESSFUL
+        except BaseException as error:
+            task.set_failed(error)
+        task_finished.send(sender=backend, task_result=task.task_result)
 
 
 def start_in_thread(**options: object) -> tuple[EngineWorker, threading.Thread]:
