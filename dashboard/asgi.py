@@ -21,6 +21,7 @@ from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.db import close_old_connections
 from django.http import FileResponse, HttpResponseBase
 from django.urls import set_script_prefix
 
@@ -58,6 +59,8 @@ class PooledHandler(ASGIHandler):
                 response.block_size = self.chunk_size  # the ASGI server chunks
         if not response.streaming:
             response.close()  # its body is in memory: request_finished here, on this thread
+        else:  # the view is done: as at a request's end, give back what it should not keep
+            close_old_connections()
         return response
 
     async def close(self, response: HttpResponseBase) -> None:
