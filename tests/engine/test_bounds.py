@@ -107,7 +107,9 @@ def test_schema_driven_arguments_stay_small(openai_client, engine_worker):
 def test_a_model_writing_huge_arguments_fails_the_run_in_words(
     openai_client, engine_worker, chat_server, chat_model
 ):
-    chat_server.script(Reply(tool_calls=[{"name": "f", "arguments": "x" * 150_000}]))
+    # In 150 pieces of 1,000 (not the fake's default 3 characters: 50,000 chunks take long).
+    huge = Reply(tool_calls=[{"name": "f", "arguments": "x" * 150_000}], chunk_size=1000)
+    chat_server.script(huge)
     assistant = openai_client.beta.assistants.create(
         model=chat_model, tools=[function("f", {"v": {"type": "string"}})]
     )
