@@ -25,6 +25,8 @@ from django.db import close_old_connections
 from django.http import FileResponse, HttpResponseBase
 from django.urls import set_script_prefix
 
+from dashboard.serving import ThreadPool, request_thread_started
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
 
@@ -32,8 +34,6 @@ class PooledHandler(ASGIHandler):
     """Django's ASGIHandler with each request's sync code run on one pooled thread."""
 
     def __init__(self) -> None:
-        from dashboard.serving import ThreadPool
-
         # The sync middleware chain, as WSGI builds it: no adapting per middleware.
         self.load_middleware(is_async=False)
         self.threads = ThreadPool("request")
@@ -64,8 +64,6 @@ class PooledHandler(ASGIHandler):
         return response
 
     async def close(self, response: HttpResponseBase) -> None:
-        from dashboard.serving import request_thread_started
-
         if not response.streaming:
             return
         if request_thread_started():  # the thread its iterator ran on closes it
