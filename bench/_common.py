@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -82,6 +83,26 @@ def engine_environment(data_dir: str, port: int, chat_url: str, chat_model: str)
         "ENGINE_CHAT_MAX_RETRIES": "0",
         "ENGINE_RATE_LIMIT_REQUESTS": "0",
     }
+
+
+def direct_replies(
+    chat_url: str, model: str, conversations: list[list[dict[str, str]]], **options: Any
+) -> list[float]:
+    """Seconds each conversation's streamed completion took, asked of the chat server at
+    `chat_url` directly (what a run on that server is compared with)."""
+    from openai import OpenAI
+
+    times = []
+    with OpenAI(base_url=chat_url, api_key="sk-bench", max_retries=0) as client:
+        for messages in conversations:
+            started = time.perf_counter()
+            stream = client.chat.completions.create(
+                model=model, messages=messages, stream=True, **options
+            )
+            for _chunk in stream:
+                pass
+            times.append(time.perf_counter() - started)
+    return times
 
 
 def setup_django(*commands: list[str]) -> None:

@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from _common import ROOT, engine_environment, free_port, stop, wait_until_up
+from _common import ROOT, direct_replies, engine_environment, free_port, stop, wait_until_up
 
 FAKE_MODEL = "fake-model"
 CLIENT_PROCESSES = 2
@@ -242,21 +242,10 @@ def throughput(
 
 
 def direct_model(chat_url: str, runs: int) -> list[float]:
-    from openai import OpenAI
-
-    times = []
-    with OpenAI(base_url=chat_url, api_key="sk-bench", max_retries=0) as client:
-        for number in range(runs):
-            start = time.perf_counter()
-            stream = client.chat.completions.create(
-                model=FAKE_MODEL,
-                messages=[{"role": "user", "content": f"Question number {number}, please."}],
-                stream=True,
-            )
-            for _ in stream:
-                pass
-            times.append(time.perf_counter() - start)
-    return times
+    questions = [f"Question number {number}, please." for number in range(runs)]
+    return direct_replies(
+        chat_url, FAKE_MODEL, [[{"role": "user", "content": text}] for text in questions]
+    )
 
 
 def p95(values: list[float]) -> float:

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, engine_environment, free_port, stop, wait_until_up
+from _common import ROOT, direct_replies, engine_environment, free_port, stop, wait_until_up
 
 FAKE_MODEL = "fake-model"
 
@@ -39,25 +39,13 @@ def median_p95(values: list[float]) -> tuple[float, float]:
 
 
 def direct(chat_url: str, runs: int) -> list[float]:
-    from openai import OpenAI
-
-    times = []
-    with OpenAI(base_url=chat_url, api_key="sk-bench", max_retries=0) as client:
-        for _ in range(runs):
-            started = time.perf_counter()
-            stream = client.chat.completions.create(
-                model=FAKE_MODEL,
-                messages=[
-                    {"role": "system", "content": "Answer briefly."},
-                    {"role": "user", "content": "Hello there"},
-                ],
-                stream=True,
-                stream_options={"include_usage": True},
-            )
-            for _chunk in stream:
-                pass
-            times.append(time.perf_counter() - started)
-    return times
+    messages = [
+        {"role": "system", "content": "Answer briefly."},
+        {"role": "user", "content": "Hello there"},
+    ]
+    return direct_replies(
+        chat_url, FAKE_MODEL, [messages] * runs, stream_options={"include_usage": True}
+    )
 
 
 def through_engine(base: str, key: str, runs: int) -> list[float]:
