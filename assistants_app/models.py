@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from dashboard.fields import OrderedJSONField
+
 from .crypto import EncryptedTextField, mask
 from .roles import manages_files, set_role
 from .titles import short_title
@@ -378,7 +380,7 @@ class RunRecord(models.Model):
     )
     status = models.CharField(max_length=30, default="queued")
     last_error = models.TextField(blank=True)  # the API's message for failed/incomplete runs
-    options = models.JSONField(default=dict, blank=True)  # per-run overrides the person chose
+    options = OrderedJSONField(default=dict, blank=True)  # per-run overrides the person chose
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -517,10 +519,10 @@ class AuditEvent(models.Model):
     connection = models.ForeignKey(
         Connection, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    changes = models.JSONField(
+    changes = OrderedJSONField(
         default=dict, blank=True, help_text="Field by field: {field: [before, after]}."
     )
-    details = models.JSONField(default=dict, blank=True)
+    details = OrderedJSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 
     objects = AuditEventQuerySet.as_manager()

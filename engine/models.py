@@ -20,6 +20,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from dashboard.fields import OrderedJSONField
+
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -200,7 +202,7 @@ def made_by_key(help_text: str) -> models.ForeignKey:
 # The API tells null from "" (an assistant's name, instructions…): those CharFields are nullable.
 class ApiObject(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    metadata = models.JSONField(default=dict, blank=True)
+    metadata = OrderedJSONField(default=dict, blank=True)
 
     class Meta:
         abstract = True
@@ -216,11 +218,11 @@ class Assistant(ApiObject):
     description = models.CharField(max_length=512, null=True, blank=True)  # noqa: DJ001
     model = models.CharField(max_length=256, db_index=True)
     instructions = models.TextField(null=True, blank=True)  # noqa: DJ001
-    tools = models.JSONField(default=list, blank=True)
-    tool_resources = models.JSONField(default=dict, null=True, blank=True)
+    tools = OrderedJSONField(default=list, blank=True)
+    tool_resources = OrderedJSONField(default=dict, null=True, blank=True)
     temperature = models.FloatField(null=True, blank=True, default=1.0)
     top_p = models.FloatField(null=True, blank=True, default=1.0)
-    response_format = models.JSONField(default=auto, null=True, blank=True)
+    response_format = OrderedJSONField(default=auto, null=True, blank=True)
     reasoning_effort = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001
     created_by_key = made_by_key("The key that made it; empty: the dashboard.")
 
@@ -247,7 +249,7 @@ class Assistant(ApiObject):
 
 class Thread(ApiObject):
     id = models.CharField(primary_key=True, max_length=40, default=thread_id, editable=False)
-    tool_resources = models.JSONField(default=dict, null=True, blank=True)
+    tool_resources = OrderedJSONField(default=dict, null=True, blank=True)
     created_by_key = made_by_key(
         "The key that made it, the only one that sees it; empty: the dashboard."
     )
@@ -337,12 +339,12 @@ class Message(ApiObject):
     incomplete_at = models.DateTimeField(null=True, blank=True)
     role = models.CharField(max_length=16, choices=[("user", "user"), ("assistant", "assistant")])
     # Content parts exactly as the API returns them ({"type": "text", "text": {...}}, …).
-    content = models.JSONField(default=list, blank=True)
+    content = OrderedJSONField(default=list, blank=True)
     assistant_id = models.CharField(max_length=40, null=True, blank=True, db_index=True)  # noqa: DJ001
     run = models.ForeignKey(
         "Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
-    attachments = models.JSONField(default=list, null=True, blank=True)
+    attachments = OrderedJSONField(default=list, null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -422,7 +424,7 @@ class Run(ApiObject):
     model = models.CharField(max_length=256, db_index=True)
     instructions = models.TextField(blank=True, default="")
     additional_instructions = models.TextField(null=True, blank=True)  # noqa: DJ001
-    tools = models.JSONField(default=list, blank=True)
+    tools = OrderedJSONField(default=list, blank=True)
     usage = models.JSONField(null=True, blank=True)
     tokens = models.PositiveBigIntegerField(default=0, help_text="usage's total_tokens.")
     # Which model answered, and whose ({"model", "provider"}): an alias or a prefixed id
@@ -437,10 +439,10 @@ class Run(ApiObject):
     top_p = models.FloatField(null=True, blank=True)
     max_prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     max_completion_tokens = models.PositiveIntegerField(null=True, blank=True)
-    truncation_strategy = models.JSONField(default=dict, blank=True)
-    tool_choice = models.JSONField(default=auto, null=True, blank=True)
+    truncation_strategy = OrderedJSONField(default=dict, blank=True)
+    tool_choice = OrderedJSONField(default=auto, null=True, blank=True)
     parallel_tool_calls = models.BooleanField(default=True)
-    response_format = models.JSONField(default=auto, null=True, blank=True)
+    response_format = OrderedJSONField(default=auto, null=True, blank=True)
     reasoning_effort = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001
     # Execution bookkeeping (not part of the API object).
     queued_at = models.DateTimeField(null=True, blank=True)

@@ -16,6 +16,7 @@ from django.db import models, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from dashboard.fields import OrderedJSONField
 from engine.models import EngineKey, KeyScopedQuerySet, _new_id, unix
 
 
@@ -156,8 +157,8 @@ class VectorStore(models.Model):
     id = models.CharField(primary_key=True, max_length=40, default=vector_store_id, editable=False)
     name = models.CharField(max_length=256, blank=True, default="")
     description = models.CharField(max_length=512, null=True, blank=True)  # noqa: DJ001
-    metadata = models.JSONField(default=dict, blank=True)
-    expires_after = models.JSONField(null=True, blank=True)
+    metadata = OrderedJSONField(default=dict, blank=True)
+    expires_after = OrderedJSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     last_active_at = models.DateTimeField(default=timezone.now)
     # Set on stores the engine makes from message attachments (one per thread).
@@ -292,8 +293,8 @@ class VectorStoreFile(models.Model):
     status = models.CharField(max_length=16, choices=STATUSES, default=IN_PROGRESS, db_index=True)
     last_error = models.JSONField(null=True, blank=True)
     usage_bytes = models.PositiveBigIntegerField(default=0)
-    chunking_strategy = models.JSONField(default=auto_chunking)
-    attributes = models.JSONField(default=dict, null=True, blank=True)
+    chunking_strategy = OrderedJSONField(default=auto_chunking)
+    attributes = OrderedJSONField(default=dict, null=True, blank=True)
     text = models.TextField(blank=True, default="", help_text="The extracted text.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

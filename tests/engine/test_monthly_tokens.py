@@ -101,6 +101,7 @@ def test_the_migration_counts_the_runs_made_before_it(owner):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
-    month = month_of(Run.objects.get(id="run_m0").created_at)
+    # Only the date: the historical model's JSON fields do not read the columns made since.
+    month = month_of(Run.objects.values_list("created_at", flat=True).get(id="run_m0"))
     assert MonthlyTokens.used(month, person_id=owner.pk) == 12
     assert MonthlyTokens.used(month, key_id=key.pk) == 12
