@@ -11,7 +11,9 @@ How the word travels depends on the database, because that is all the processes 
   every listening process on every host. Each process holds one listening connection per kind.
 - SQLite (one host by nature): datagrams on loopback UDP. Listeners register their port in the
   database (engine.Listener), so every process that shares the database finds the others, and
-  two test runs on one machine never wake each other.
+  two test runs on one machine never wake each other. Senders keep the ports they looked up for
+  a second, and look again at once when a listener has joined since: joining touches the
+  database file, so a sender checks its modification time (a stat, not a query).
 
 Listeners of both kinds have a row in engine.Listener (who is listening, for the admin and the
 tests). Wake-ups are best effort: a lost one costs at most one fallback poll interval.
@@ -28,12 +30,12 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -63,24 +65,59 @@ def _ports(kind: str) -> list[tuple[str, int]]:
     return list(Listener.objects.filter(kind=kind, seen_at__gte=since).values_list("host", "port"))
 
 
+def _database_file() -> str | None:
+    name = connections["default"].settings_dict["NAME"]
+    return None if uses_notify() or not name or str(name).startswith(":") else str(name)
+
+
+def _joined_stamp() -> int | None:
+    """When a listener last joined: the database file's modification time (see _joined)."""
+    path = _database_file()
+    try:
+        return os.stat(path).st_mtime_ns if path else None
+    except OSError:
+        return None
+
+
+def _joined() -> None:
+    """Tell the senders' caches that a listener joined (or came back), once its row is
+    committed. Checkpoints change the time too (in WAL mode SQLite writes the database file
+    only then): a look-up more now and then, nothing worse."""
+    path = _database_file()
+    if path:
+        with contextlib.suppress(OSError):  # the cache's time limit still covers it
+            os.utime(path)
+
+
 class _PortCache:
-    """The worker sends a datagram per write; look the web listeners up once a second."""
+    """The listeners of one kind, looked up again after `ttl` seconds or when one has joined
+    since (a changed `_joined_stamp`). File times are coarse (a clock tick): a lookup made
+    while the stamp is that recent is not trusted for the next call, so a listener that joined
+    in the same tick, unseen by the lookup, is found by the next one."""
+
+    RECENT_NS = 50_000_000  # far above any file system's clock tick
 
     def __init__(self, kind: str, ttl: float) -> None:
         self.kind, self.ttl = kind, ttl
         self.lock = threading.Lock()
         self.expires = 0.0
+        self.stamp: int | None = None
         self.value: list[tuple[str, int]] = []
 
     def get(self) -> list[tuple[str, int]]:
+        stamp = _joined_stamp()  # before the lookup: a later join changes it
         with self.lock:
-            if time.monotonic() >= self.expires:
+            if time.monotonic() >= self.expires or stamp != self.stamp:
                 self.value = _ports(self.kind)
-                self.expires = time.monotonic() + self.ttl
+                recent = stamp is not None and time.time_ns() - stamp < self.RECENT_NS
+                self.expires = 0.0 if recent else time.monotonic() + self.ttl
+                self.stamp = stamp
             return self.value
 
 
+# Per process: the worker sends a datagram per write; a web process one per queued run.
 _web_ports = _PortCache("web", ttl=1.0)
+_worker_ports = _PortCache("worker", ttl=1.0)
 
 
 def _send_udp(addresses: list[tuple[str, int]], payload: bytes) -> None:
@@ -103,7 +140,7 @@ def task_queued() -> None:
         if uses_notify():
             _notify("worker", b"task")
         else:
-            _send_udp(_ports("worker"), b"task")
+            _send_udp(_worker_ports.get(), b"task")
     except Exception:  # never let a wake-up break the request that queued the run
         logger.warning("Could not wake the workers", exc_info=True)
 
@@ -150,6 +187,7 @@ class Listener:
             self.sock.settimeout(HEARTBEAT_SECONDS)
             self.port = self.sock.getsockname()[1]
         self.row_id: int | None = None
+        self.written_at: datetime | None = None
         self.stopping = threading.Event()
         self.listening = threading.Event()  # the first LISTEN has been executed
         self.state_lock = threading.Lock()
@@ -179,12 +217,18 @@ class Listener:
         from .models import Listener as Row
 
         now = timezone.now()
+        # Long unwritten, the row may have dropped out of the senders' lists: tell them.
+        revived = self.written_at is None or now - self.written_at > FORGET_AFTER / 2
+        self.written_at = now
         if self.row_id and Row.objects.filter(pk=self.row_id).update(seen_at=now):
+            if revived:
+                transaction.on_commit(_joined)
             return
         row = Row.objects.create(
             kind=self.kind, host=self.host, port=self.port, pid=os.getpid(), seen_at=now
         )
         self.row_id = row.pk
+        transaction.on_commit(_joined)
         Row.objects.filter(seen_at__lt=now - FORGET_AFTER * 10).delete()
 
     def _beat(self) -> None:
@@ -367,34 +411,43 @@ class _Followers:
 _local_followers = _Followers()
 _web_listener: Listener | None = None
 _web_listener_lock = threading.Lock()
-_web_listener_checked = 0.0
+_web_listener_renewed = 0.0
+RENEW_SECONDS = 1.0  # a loopback listener's row, rewritten by its followers when older
 
 
-def _follow_with(run_id: str, waiter: _Waiter) -> None:
-    """Add `waiter` for `run_id` and make sure this process listens (may touch the database)."""
-    global _web_listener, _web_listener_checked
-    was_idle = not _local_followers.any()
-    _local_followers.add(run_id, waiter)  # before claim(): a closing listener then sees it
-    with _web_listener_lock:
-        if _web_listener is None or not _web_listener.claim():
+def _listen(*, may_block: bool = True) -> bool:
+    """Make sure this process listens for run changes. Starting the listener, or renewing its
+    row, blocks and touches the database: with `may_block` false, return False instead (also
+    while another thread holds the lock, perhaps starting it)."""
+    global _web_listener, _web_listener_renewed
+    if not _web_listener_lock.acquire(blocking=may_block):
+        return False
+    try:
+        listener = _web_listener
+        if listener is None or not listener.claim():
+            if not may_block:
+                return False
             _web_listener = Listener(
                 "web",
                 _local_followers.on_message,
                 keep_alive=_local_followers.any,
                 linger=WEB_LINGER_SECONDS if uses_notify() else None,
             ).start()
-            _web_listener_checked = time.monotonic()
-        elif not _web_listener.notify and (
+            _web_listener_renewed = time.monotonic()
+        elif not listener.notify and time.monotonic() - _web_listener_renewed > RENEW_SECONDS:
             # No heartbeat while idle: the row may be stale or gone, so renew it now.
-            was_idle or time.monotonic() - _web_listener_checked > 1.0
-        ):
-            _web_listener_checked = time.monotonic()
-            _web_listener.register()
+            if not may_block:
+                return False
+            _web_listener_renewed = time.monotonic()
+            listener.register()
+        return True
+    finally:
+        _web_listener_lock.release()
 
 
-def _follow_from_pool(run_id: str, waiter: _Waiter) -> None:
+def _listen_from_pool() -> None:
     try:
-        _follow_with(run_id, waiter)
+        _listen()
     finally:
         connections.close_all()  # a shared executor thread keeps no connection of ours
 
@@ -402,7 +455,12 @@ def _follow_from_pool(run_id: str, waiter: _Waiter) -> None:
 def follow(run_id: str) -> threading.Event:
     """An event set whenever `run_id` changes; pair with `unfollow`. For threads."""
     event = threading.Event()
-    _follow_with(run_id, event)
+    _local_followers.add(run_id, event)  # before claim(): a closing listener then sees it
+    try:
+        _listen()
+    except BaseException:
+        _local_followers.remove(run_id, event)
+        raise
     return event
 
 
@@ -432,8 +490,11 @@ async def watching(run_id: str) -> AsyncIterator[Watch]:
     """`async with watching(run_id) as watch:` read the run, then `await watch.wait(t)`: a change
     made after the watch began is never missed. Waits without holding a thread."""
     waiter = _AsyncWaiter()
-    await sync_to_async(_follow_from_pool, thread_sensitive=False)(run_id, waiter)
+    _local_followers.add(run_id, waiter)  # before claim(): a closing listener then sees it
     try:
+        # Mostly the listener is in force and its row fresh: nothing to do on a thread then.
+        if not _listen(may_block=False):
+            await sync_to_async(_listen_from_pool, thread_sensitive=False)()
         yield Watch(waiter)
     finally:
         _local_followers.remove(run_id, waiter)

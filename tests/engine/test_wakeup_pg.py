@@ -10,6 +10,7 @@ is 30 s, far beyond how long each test waits."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -75,6 +76,13 @@ class Elsewhere:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
+
+
+@pytest.fixture(autouse=True)
+def listening_afresh(monkeypatch):
+    """This process's listener outlives each test's table flush, which deletes its row (nothing
+    else deletes a fresh one): have the first follower of each test write it again."""
+    monkeypatch.setattr(wakeup, "_web_listener_renewed", 0.0)
 
 
 @pytest.fixture
@@ -168,3 +176,26 @@ def test_a_coroutine_waits_for_a_change_made_by_another_host(elsewhere):
 
     quiet, changed = run_async(scenario())
     assert (quiet, changed) == (False, True)
+
+
+def test_a_watch_begun_while_listening_stays_on_the_loop_and_wakes(elsewhere, monkeypatch):
+    """Once this process listens (and its row is fresh), a watch registers on the event loop
+    without handing over to a thread, and a change made by another host still wakes it."""
+    monkeypatch.setattr(wakeup, "RENEW_SECONDS", 600.0)  # no renewal due during the test
+    run_id = "run_watched_in_place"
+
+    async def scenario() -> tuple[bool, bool]:
+        async with wakeup.watching("run_first_watch"):  # listening from here on
+            pass
+        others_ran: list[bool] = []
+        asyncio.get_running_loop().call_soon(others_ran.append, True)
+        async with wakeup.watching(run_id) as watch:
+            stayed = not others_ran  # no await gave the loop to the callback
+            writer = elsewhere(
+                "shell", "-c", f"from engine import wakeup; wakeup.run_changed({run_id!r})"
+            )
+            changed = await watch.wait(30)
+            assert changed, "no wake-up arrived\n" + writer.output()
+            return stayed, changed
+
+    assert run_async(scenario()) == (True, True)

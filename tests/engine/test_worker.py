@@ -7,12 +7,16 @@ import subprocess
 import sys
 import tempfile
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
+from engine import wakeup
 from engine.models import Message, Run, RunStep
 from engine.worker import EngineWorker, start_in_thread
 from tests.fakes.chat_server import Reply
@@ -24,7 +28,7 @@ SLOW = Reply(text="slowly " * 60, chunk_size=7, delay=0.1)  # about six seconds 
 class WorkerProcess:
     """`manage.py engine_worker` in its own process, on the test database, killable."""
 
-    def __init__(self, chat_server) -> None:
+    def __init__(self, chat_server, poll: float = 0.1) -> None:
         # Kept after the test for post-mortems; closed when the process ends.
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
             prefix="engine-worker-", suffix=".log", delete=False
@@ -39,7 +43,7 @@ class WorkerProcess:
             "ENGINE_CHAT_MAX_RETRIES": "0",
         }
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "engine_worker", "--threads", "2", "--poll", "0.1"],
+            [sys.executable, "manage.py", "engine_worker", "--threads", "2", "--poll", str(poll)],
             cwd=Path(settings.BASE_DIR),
             env=env,
             stdout=self.log,
@@ -59,8 +63,8 @@ def spawn_worker(chat_server):
     """Start worker processes; any still alive when the test ends (failed) are killed."""
     started: list[WorkerProcess] = []
 
-    def spawn() -> WorkerProcess:
-        started.append(WorkerProcess(chat_server))
+    def spawn(poll: float = 0.1) -> WorkerProcess:
+        started.append(WorkerProcess(chat_server, poll))
         return started[-1]
 
     yield spawn
@@ -220,3 +224,69 @@ def test_a_queued_run_wakes_the_worker(openai_client):
     finally:
         worker.stop()
         thread.join(10)
+
+
+ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def queries_to_wake_the_workers() -> int:
+    with CaptureQueriesContext(connection) as queries:
+        wakeup.task_queued()
+    return len(queries)
+
+
+def ask(openai_client, assistant_id: str, question: str) -> str:
+    """A new run's id, queued (and the workers woken) by the live server of this process."""
+    thread = {"messages": [{"role": "user", "content": question}]}
+    return openai_client.beta.threads.create_and_run(assistant_id=assistant_id, thread=thread).id
+
+
+@pytest.mark.skipif(ON_POSTGRESQL, reason="NOTIFY wakes the workers: no addresses to look up")
+def test_queued_runs_wake_the_workers_without_looking_them_up_each_time(openai_client):
+    worker = EngineWorker(threads=1, poll=60)  # only a wake-up can start a run in time
+    worker.wake = WakeEvent()
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        assert worker.wake.slept.wait(10), "the worker never went to sleep"
+        wait_until(
+            lambda: queries_to_wake_the_workers() == 0,
+            message="a wake-up that reads no addresses from the database",
+        )
+        assistant = openai_client.beta.assistants.create(model="demo")
+        run_id = ask(openai_client, assistant.id, "Hi")
+        wait_until(
+            lambda: Run.objects.filter(pk=run_id, status=Run.COMPLETED).exists(),
+            timeout=10,
+            message="the run to complete",
+        )
+    finally:
+        worker.stop()
+        thread.join(10)
+
+
+def test_a_worker_started_after_the_lookup_is_woken_at_once(
+    openai_client, spawn_worker, monkeypatch
+):
+    """The addresses a web process keeps never hide a worker that started since."""
+    monkeypatch.setattr(wakeup._worker_ports, "ttl", 600.0)  # no look-up is due by age
+    if not ON_POSTGRESQL:
+        wait_until(
+            lambda: queries_to_wake_the_workers() == 0,
+            message="the workers looked up and kept (none listens yet)",
+        )
+    assistant = openai_client.beta.assistants.create(model="demo")
+    waiting = ask(openai_client, assistant.id, "Queued before any worker")
+    worker = spawn_worker(poll=60)  # its first look for work finds that run; then it sleeps
+
+    def completed(run_id: str) -> Run | None:
+        assert worker.process.poll() is None, worker.output()
+        return Run.objects.filter(pk=run_id, status=Run.COMPLETED).first()
+
+    wait_until(lambda: completed(waiting), message=lambda: "the first run\n" + worker.output())
+    now = ask(openai_client, assistant.id, "Now")
+    run = wait_until(
+        lambda: completed(now), timeout=30, message=lambda: "the second run\n" + worker.output()
+    )
+    # Started within a small fraction of the worker's fallback poll: woken by this process.
+    assert run.started_at - run.created_at < timedelta(seconds=6), worker.output()
