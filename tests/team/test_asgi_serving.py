@@ -98,6 +98,8 @@ def test_many_streams_open_at_once_without_a_thread_each(server):
     assistant = httpx.post(server.url + "/v1/assistants", json={"model": "demo"}, headers=api)
     assert assistant.status_code == 200, assistant.text
     watchers = [Watcher() for _ in range(STREAMS)]
+    # What the server runs anyway (its database pool's, wake-ups', one request's threads).
+    before = process_threads(server.web_pid)
 
     async def scenario() -> None:
         limits = httpx.Limits(max_connections=None)
@@ -123,8 +125,12 @@ def test_many_streams_open_at_once_without_a_thread_each(server):
             assert all(w.events[:3] == ["thread.created", "thread.run.created",
                                         "thread.run.queued"] for w in watchers)  # fmt: skip
             assert Run.objects.filter(status=Run.QUEUED).count() == STREAMS
-            # Far fewer threads than open streams, and the rest of the site still answers.
-            assert process_threads(server.web_pid) < STREAMS / 2
+            # Far fewer new threads than open streams (those that served the creates beyond the
+            # pool's idle ones end once done), and the rest of the site still answers.
+            deadline = asyncio.get_running_loop().time() + 30
+            while (added := process_threads(server.web_pid) - before) >= STREAMS / 2:
+                assert asyncio.get_running_loop().time() < deadline, f"{added} threads more"
+                await asyncio.sleep(0.05)
             page = await client.get("/healthz", timeout=10)
             assert page.status_code == 200
 
