@@ -346,8 +346,7 @@ class Message(ApiObject):
     )
     attachments = OrderedJSONField(default=list, null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(ApiObject.Meta):
         indexes = [models.Index(fields=["thread", "created_at"])]
 
     def to_api(self) -> dict[str, Any]:
@@ -455,8 +454,7 @@ class Run(ApiObject):
 
     objects = RunQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(ApiObject.Meta):
         indexes = [
             models.Index(fields=["thread", "created_at"]),
             models.Index(fields=["status", "lease_expires_at"]),
@@ -607,8 +605,7 @@ class RunStep(ApiObject):
     completed_at = models.DateTimeField(null=True, blank=True)
     usage = models.JSONField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(ApiObject.Meta):
         indexes = [models.Index(fields=["run", "created_at"])]
 
     # The `include[]` value that asks for file_search results' text (the API hides it otherwise).
