@@ -151,6 +151,12 @@ def time_page(client, url: str, samples: int) -> tuple[float, int]:
     return statistics.median(times) * 1000, max(queries)
 
 
+def percentile(values: list[float], fraction: float) -> float:
+    """The value `fraction` of the way up `values` (nearest rank): 0.95 for the p95."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
 def stop(*processes: subprocess.Popen, timeout: float = 20.0) -> None:
     """Terminate, wait, and kill what did not stop in time."""
     for process in processes:

@@ -36,7 +36,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from _common import ROOT, direct_replies, engine_environment, free_port, stop, wait_until_up
+from _common import (
+    ROOT,
+    direct_replies,
+    engine_environment,
+    free_port,
+    percentile,
+    stop,
+    wait_until_up,
+)
 
 FAKE_MODEL = "fake-model"
 CLIENT_PROCESSES = 2
@@ -248,12 +256,8 @@ def direct_model(chat_url: str, runs: int) -> list[float]:
     )
 
 
-def p95(values: list[float]) -> float:
-    return sorted(values)[min(len(values) - 1, round(len(values) * 0.95))]
-
-
 def row(label: str, values: list[float], goal: str = "") -> None:
-    median, tail = statistics.median(values) * 1000, p95(values) * 1000
+    median, tail = statistics.median(values) * 1000, percentile(values, 0.95) * 1000
     print(f"  {label:<46} {median:7.1f} ms {tail:8.1f} ms   {goal}")
 
 

@@ -28,14 +28,21 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, direct_replies, engine_environment, free_port, stop, wait_until_up
+from _common import (
+    ROOT,
+    direct_replies,
+    engine_environment,
+    free_port,
+    percentile,
+    stop,
+    wait_until_up,
+)
 
 FAKE_MODEL = "fake-model"
 
 
 def median_p95(values: list[float]) -> tuple[float, float]:
-    ordered = sorted(values)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return statistics.median(values), percentile(values, 0.95)
 
 
 def direct(chat_url: str, runs: int) -> list[float]:

@@ -44,7 +44,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from _common import ROOT, free_port, production_environment, setup_django, stop, wait_until_up
+from _common import (
+    ROOT,
+    free_port,
+    percentile,
+    production_environment,
+    setup_django,
+    stop,
+    wait_until_up,
+)
 
 PASSWORD = "a long bench passphrase"
 CREATING_AT_ONCE = 50
@@ -308,7 +316,7 @@ def report(t: Tally, watchers: int) -> None:
             if not values:
                 cells.append(f"{'-':>20}")
                 continue
-            p95 = values[min(len(values) - 1, int(0.95 * len(values)))]
+            p95 = percentile(values, 0.95)
             median = statistics.median(values)
             cells.append(f"{len(values):>5} {median * 1000:>7.0f} {p95 * 1000:>6.0f}")
         print(f"    {name:<30}" + "".join(cells))

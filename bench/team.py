@@ -24,6 +24,7 @@ import httpx
 from _common import (
     ROOT,
     arguments,
+    percentile,
     production_environment,
     scratch,
     setup_django,
@@ -38,11 +39,6 @@ OPTIONS = {  # --name: (default, help)
 }
 
 PASSWORD = "a long bench passphrase"
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def turns(person, username: str, assistant_id: str, count: int) -> list[float]:
