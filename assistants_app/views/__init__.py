@@ -44,15 +44,25 @@ def found(value: T | None, what: str) -> T:
 
 
 def send_message(
-    client: AssistantsClient, thread: ThreadRecord, text: str, attachments: list, user
+    client: AssistantsClient,
+    thread: ThreadRecord,
+    text: str,
+    attachments: list,
+    user,
+    *,
+    edit_of: str = "",
 ) -> None:
     """A person's message on the thread, with the files they attached and who sent it (the
-    thread may be shared); the local record notes it (activity, the first message's title)."""
+    thread may be shared; `edit_of`: the message it rewrites); the local record notes it
+    (activity, the first message's title)."""
+    metadata = {"sent_by": user.get_username()}
+    if edit_of:
+        metadata["edit_of"] = edit_of
     client.threads.messages.create(
         thread.thread_id,
         role="user",
         content=text,
         attachments=attachments or NOT_GIVEN,
-        metadata={"sent_by": user.get_username()},
+        metadata=metadata,
     )
     thread.note_user_message(text)

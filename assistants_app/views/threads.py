@@ -29,7 +29,7 @@ from ..files import delete_thread_files
 from ..forms import RenameThreadForm
 from ..message_files import attachments_form
 from ..models import Connection, ThreadRecord
-from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, NotFoundError
+from ..services import AssistantsClient, AssistantsError, NotFoundError
 from ..services.types import Assistant, Message
 from ..thread_export import EXPORTS, all_messages, filename
 from ..usage import person_headers
@@ -273,18 +273,11 @@ def message_edit(request: HttpRequest, pk: int, message_id: str) -> HttpResponse
         return _refused(request, pane, " ".join(form.errors["content"]))
     if pane.busy:
         return _refused(request, pane, "The assistant is still answering; wait until it has.")
-    text = form.cleaned_data["content"]
+    text, attachments = form.cleaned_data["content"], _attachments_of(original)
     try:
-        client.threads.messages.create(
-            thread.thread_id,
-            role="user",
-            content=text,
-            attachments=_attachments_of(original) or NOT_GIVEN,
-            metadata={"sent_by": request.user.get_username(), "edit_of": original.id},
-        )
+        send_message(client, thread, text, attachments, request.user, edit_of=original.id)
     except AssistantsError as error:
         return _refused(request, pane, f"The edited message was not sent. {in_words(error)}")
-    thread.note_user_message(text)
     last = thread.runs.first()
     return _answer(request, thread, client, last.options if last else {})
 
