@@ -194,6 +194,8 @@ def main() -> None:
             added = (engine[0] - plain[0]) * 1000
             print(f"  {'the engine adds (difference of medians)':<52} {added:>7.1f} ms"
                   f"{'':>11}   ≤ 10 ms")  # fmt: skip
+            print(f"  {'through the engine / directly (ratio of medians)':<52} "
+                  f"{engine[0] / plain[0]:>7.2f} x")  # fmt: skip
             checks(args.month_runs)
         finally:
             stop(*processes)
