@@ -12,9 +12,7 @@ from django.core.signals import request_started
 
 from dashboard.serving import ThreadPool
 from tests.files_ui.test_asgi_downloads import asgi_get
-from tests.support import wait_until
-
-PATIENCE = 30.0  # seconds: a wait that times out is a failure
+from tests.support import PATIENCE, wait_until
 
 
 def get(path: str) -> int:
