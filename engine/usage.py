@@ -170,11 +170,10 @@ def report(start: date, end: date, *, person_id: int | None = None) -> Report:
         sums = by_day.get(day, {"tokens": 0, "runs": 0, "prompt": 0, "completion": 0})
         result.days.append(_row(day.isoformat(), sums))
         day += timedelta(days=1)
-    people = get_user_model().objects.in_bulk(
-        [s["person_id"] for s in _sums(runs, "person_id") if s["person_id"]]
-    )
+    owners = _sums(runs, "person_id", "thread__created_by_key_id")
+    people = get_user_model().objects.in_bulk([s["person_id"] for s in owners if s["person_id"]])
     keys = EngineKey.objects.in_bulk()
-    for sums in _sums(runs, "person_id", "thread__created_by_key_id"):
+    for sums in owners:
         if sums["person_id"] in people:
             label = people[sums["person_id"]].get_username()
         elif sums["thread__created_by_key_id"] in keys:
@@ -215,14 +214,22 @@ class BudgetInfo:
 
 def list_budgets(now: datetime | None = None) -> list[BudgetInfo]:
     start, _ = month_bounds(now)
+    # This month's totals in one query, not one per budget.
+    totals = list(
+        MonthlyTokens.objects.filter(month=start.date()).values_list(
+            "person_id", "key_id", "tokens"
+        )
+    )
+    by_person = {person: tokens for person, key, tokens in totals if person is not None}
+    by_key = {key: tokens for person, key, tokens in totals if key is not None}
     result = []
     for budget in TokenBudget.objects.select_related("person", "key"):
         if budget.person is not None:
             owner = budget.person.get_username()
-            used = MonthlyTokens.used(start.date(), person_id=budget.person_id)
+            used = by_person.get(budget.person_id, 0)
         elif budget.key is not None:
             owner = f"key: {budget.key.name}"
-            used = MonthlyTokens.used(start.date(), key_id=budget.key_id)
+            used = by_key.get(budget.key_id, 0)
         else:
             owner, used = "everyone (default, per person)", 0
         result.append(BudgetInfo(budget.pk, owner, budget.monthly_tokens, used))
