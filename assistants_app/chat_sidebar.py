@@ -40,5 +40,10 @@ class Sidebar:
 
     @property
     def new_chat_url(self) -> str:
-        url = reverse("thread_create")
-        return f"{url}?{urlencode({'assistant': self.assistant_id})}" if self.assistant_id else url
+        return new_chat_url(self.assistant_id)
+
+
+def new_chat_url(assistant_id: str) -> str:
+    """The empty chat with `assistant_id` (or the default one when blank)."""
+    url = reverse("thread_create")
+    return f"{url}?{urlencode({'assistant': assistant_id})}" if assistant_id else url

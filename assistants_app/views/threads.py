@@ -23,7 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from ..chat import PANE_FRAGMENT, ChatPane, DraftChat, start_run
 from ..chat_forms import ComposerForm, EditMessageForm
-from ..chat_sidebar import Sidebar
+from ..chat_sidebar import Sidebar, new_chat_url
 from ..file_forms import AttachmentsForm
 from ..files import delete_thread_files
 from ..forms import RenameThreadForm
@@ -83,7 +83,7 @@ def thread_create(request: HttpRequest) -> HttpResponse:
     assistant" buttons) opens the empty chat."""
     assistant_id = request.GET.get("assistant") or request.POST.get("assistant_id", "")
     if request.method == "POST" and "content" not in request.POST:
-        return redirect(_new_chat_url(assistant_id))
+        return redirect(new_chat_url(assistant_id))
     connection = Connection.objects.default()
     client = page_client(connection)
     try:
@@ -99,11 +99,6 @@ def thread_create(request: HttpRequest) -> HttpResponse:
         template = fragment(request, "threads/new.html", "conversation")
         return render(request, template, draft.context())
     return _start_thread(request, draft)
-
-
-def _new_chat_url(assistant_id: str) -> str:
-    url = reverse("thread_create")
-    return f"{url}?{urlencode({'assistant': assistant_id})}" if assistant_id else url
 
 
 def _assistant_for_new_chat(
