@@ -364,12 +364,6 @@ def provider_for(model: str) -> Provider:
     return route(model).provider
 
 
-def chat_provider() -> ChatCompletionsProvider | None:
-    """The provider object of the ENGINE_CHAT_* settings, or None without them."""
-    record = sync_environment()
-    return None if record is None else instance(record)
-
-
 def all_models() -> list[ModelInfo]:
     """The demo, then every enabled model of an enabled provider; for GET /v1/models."""
     from ..provider_models import ProviderModel
