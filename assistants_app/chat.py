@@ -291,6 +291,11 @@ class ChatPane:
     def latest_run(self) -> RunRecord | None:
         return self.thread.runs.first()
 
+    @property
+    def last_options(self) -> dict:
+        """The latest run's options (model and other overrides): a new run starts with them."""
+        return (self.latest_run.options or {}) if self.latest_run else {}
+
     @cached_property
     def run(self) -> RunState | None:
         """The latest run while it holds the thread (the backend asked how it is doing)."""
@@ -401,8 +406,7 @@ class ChatPane:
 
     @cached_property
     def composer(self) -> ComposerForm:
-        last = self.latest_run
-        model = (last.options or {}).get("model", "") if last else ""
+        model = self.last_options.get("model", "")
         form = self.sent or ComposerForm(initial={"content": self.draft, "model": model})
         form.offer_models(lambda: self.model_choices, lambda: self.assistant_model)
         if self.busy:

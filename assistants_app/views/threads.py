@@ -243,9 +243,8 @@ def thread_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
     pane = ChatPane.of(request, thread, client)
     if pane.busy:
         return _refused(request, pane, "The assistant is still answering; wait until it has.")
-    last = thread.runs.first()
     thread.note_activity()
-    return _answer(request, thread, client, last.options if last else {})
+    return _answer(request, thread, client, pane.last_options)
 
 
 @require_POST
@@ -273,8 +272,7 @@ def message_edit(request: HttpRequest, pk: int, message_id: str) -> HttpResponse
         send_message(client, thread, text, attachments, request.user, edit_of=original.id)
     except AssistantsError as error:
         return _refused(request, pane, f"The edited message was not sent. {in_words(error)}")
-    last = thread.runs.first()
-    return _answer(request, thread, client, last.options if last else {})
+    return _answer(request, thread, client, pane.last_options)
 
 
 def _attachments_of(message: Message) -> list[dict[str, Any]]:
