@@ -7,7 +7,8 @@ The numbers are the engine's own records, read through its usage service (engine
 from __future__ import annotations
 
 import csv
-from datetime import date, timedelta
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import messages
@@ -20,6 +21,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ..roles import MANAGE_MODELS
 from ..usage import bar_chart
+
+if TYPE_CHECKING:
+    from engine.usage import Report
 
 admins_only = permission_required(MANAGE_MODELS, raise_exception=True)
 PERIODS = {"7": 7, "30": 30, "90": 90}
@@ -56,8 +60,7 @@ def usage_page(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def usage_csv(request: HttpRequest) -> HttpResponse:
-    context = _context(request)
-    report = context["report"]
+    _, _, report = _report(request)  # the numbers only: no charts, no budget check
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="usage-{report.start}-{report.end - timedelta(days=1)}.csv"'
@@ -110,14 +113,22 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _context(request: HttpRequest) -> dict:
+def _report(request: HttpRequest) -> tuple[int, bool, Report]:
+    """The period asked for (in days), whether the person sees everyone's runs, and the
+    engine's report of them."""
     from engine import usage
 
     days = PERIODS.get(request.GET.get("days", ""), 30)
     end = timezone.now().date() + timedelta(days=1)
     start = end - timedelta(days=days)
     everyone = request.user.has_perm(MANAGE_MODELS)
-    report = usage.report(start, end, person_id=None if everyone else request.user.pk)
+    return days, everyone, usage.report(start, end, person_id=None if everyone else request.user.pk)
+
+
+def _context(request: HttpRequest) -> dict:
+    from engine import usage
+
+    days, everyone, report = _report(request)
     charts = [
         ("days", bar_chart("Tokens per day", report.days), report.days),
         ("people", bar_chart("Tokens per person", report.people[:12]), report.people),
@@ -139,5 +150,4 @@ def _context(request: HttpRequest) -> dict:
         "resets": resets,
         "over_budget": month,
         "last_day": report.end - timedelta(days=1),
-        "today": date.today(),
     }
