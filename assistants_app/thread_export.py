@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from itertools import islice
 
 from django.utils import timezone
 from django.utils.text import slugify
 
 from .models import ThreadRecord
-from .services import NOT_GIVEN, AssistantsClient
+from .services import AssistantsClient
 from .services.types import Message
 
 EXPORT_PAGE = 100
@@ -18,18 +18,9 @@ EXPORT_MAX_MESSAGES = 10_000  # a bound on one download; far beyond any conversa
 
 
 def all_messages(client: AssistantsClient, thread: ThreadRecord) -> list[Message]:
-    """Every message of the thread, oldest first, page by page."""
-    found: list[Message] = []
-    after: Any = NOT_GIVEN
-    while len(found) < EXPORT_MAX_MESSAGES:
-        page = client.threads.messages.list(
-            thread.thread_id, order="asc", limit=EXPORT_PAGE, after=after
-        )
-        found.extend(page.data)
-        if not page.has_more or not page.data:
-            break
-        after = page.last_id
-    return found
+    """Every message of the thread, oldest first, page by page (the cursor page walks on)."""
+    first = client.threads.messages.list(thread.thread_id, order="asc", limit=EXPORT_PAGE)
+    return list(islice(first, EXPORT_MAX_MESSAGES))
 
 
 def _when(timestamp: int | None) -> str | None:
