@@ -27,7 +27,7 @@ from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import Browser, Page, expect
 
 from engine.models import EngineKey, ModelAlias, ModelProvider
-from tests.conftest import PASSWORD
+from tests.browser.support import sign_in
 from tests.support import WEATHER_TOOL, upload_to_library
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -431,14 +431,6 @@ def walk(page: Page, pages: list[tuple[str, str, int]]) -> list[str]:
     return problems
 
 
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(base + "/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Welcome to Assistant Studio")).to_be_visible()
-
-
 @pytest.fixture(autouse=True)
 def _axe_installed():
     if not AXE.exists():
@@ -469,7 +461,7 @@ def test_every_page_at_both_widths_in_light_and_dark(
     problems += walk(page, [("setup", base + reverse("setup"), 200)])
     monkeypatch.undo()
 
-    sign_in(page, base, data.admin.username)
+    sign_in(page, base, data.admin.username, timeout_ms=20_000)
     pages = [(name, base + page_url(name, data), 200) for name in PAGES]
     pages.append(("thread_detail-waiting", base + data.waiting_thread.get_absolute_url(), 200))
     problems += walk(page, pages)

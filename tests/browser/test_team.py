@@ -6,19 +6,9 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import PASSWORD
+from tests.browser.support import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page: Page, live_server, username: str, password: str = PASSWORD) -> None:
-    page.set_default_timeout(15_000)
-    expect.set_options(timeout=15_000)
-    page.goto(live_server.url + "/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Welcome to Assistant Studio")).to_be_visible()
 
 
 def test_add_a_person_who_sets_a_password_through_the_link(
@@ -26,7 +16,7 @@ def test_add_a_person_who_sets_a_password_through_the_link(
 ):
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    sign_in(page, live_server, admin_user.username)
+    sign_in(page, live_server.url, admin_user.username)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Team").click()
     expect(page.get_by_role("heading", name="People")).to_be_visible()
     page.get_by_role("link", name="Add a person").click()
@@ -62,7 +52,7 @@ def test_share_a_thread_read_only(page: Page, browser: Browser, live_server, own
         assistant_name="Planner",
         title="Trip to Lisbon",
     )
-    sign_in(page, live_server, owner.username)
+    sign_in(page, live_server.url, owner.username)
     page.goto(live_server.url + thread.get_absolute_url())
     page.get_by_label("Who can see it").select_option("team_read")
     page.get_by_role("button", name="Save").click()
@@ -72,7 +62,7 @@ def test_share_a_thread_read_only(page: Page, browser: Browser, live_server, own
 
     other = browser.new_context()
     tomas = other.new_page()
-    sign_in(tomas, live_server, teammate.username)
+    sign_in(tomas, live_server.url, teammate.username)
     tomas.get_by_role("navigation", name="Main").get_by_role("link", name="Threads").click()
     shared = tomas.locator("#shared-threads")
     expect(shared).to_contain_text("Trip to Lisbon")

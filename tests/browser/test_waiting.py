@@ -9,7 +9,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from assistants_app.models import RunRecord, SavedReply, ToolOutputSubmission
-from tests.browser.test_team import sign_in
+from tests.browser.support import console_errors, sign_in
 from tests.dashboard import support
 from tests.support import answered_by, wait_until
 
@@ -36,13 +36,6 @@ def waiting_card(page: Page, live_server, record: RunRecord):
     return item(page, record)
 
 
-def quiet_console(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
 @pytest.fixture
 def person(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
     """person(user): a page signed in as `user` in a browser context of its own (its cookies,
@@ -52,7 +45,7 @@ def person(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
     def signed_in_as(user) -> Page:
         contexts.append(browser.new_context())
         page = contexts[-1].new_page()
-        sign_in(page, live_server, user.username)
+        sign_in(page, live_server.url, user.username)
         return page
 
     yield signed_in_as
@@ -64,7 +57,7 @@ def test_a_call_is_counted_live_answered_on_the_waiting_page_and_the_chat_shows_
     signed_in: Page, live_server, owner, make_thread
 ):
     page = signed_in
-    errors = quiet_console(page)
+    errors = console_errors(page)
     expect(count(page)).to_have_attribute("data-count", "0")
     thread = make_thread(owner, title="Weather in Paris")
     record = start_unwatched(owner, thread, "Paris")
@@ -154,7 +147,7 @@ def test_a_notification_is_shown_once_per_run_while_the_tab_is_in_the_background
     page = person(owner)
     page.context.grant_permissions(["notifications"], origin=live_server.url)
     page.context.add_init_script(NOTIFICATIONS)
-    errors = quiet_console(page)
+    errors = console_errors(page)
     page.goto(live_server.url + "/waiting/")
     page.get_by_role("button", name="Notify me when a call waits").click()
     expect(page.get_by_role("button", name="Stop notifications")).to_be_visible()
@@ -199,7 +192,7 @@ def test_with_approval_the_card_shows_the_answer_and_the_edited_text_is_what_the
     signed_in: Page, live_server, owner, make_thread, weather_assistant, remote
 ):
     page = signed_in
-    errors = quiet_console(page)
+    errors = console_errors(page)
     answered_by(weather_assistant, "approval", remote)
     record = start_unwatched(owner, make_thread(owner, title="Approved weather"), "Paris")
     card = waiting_card(page, live_server, record)
@@ -275,7 +268,7 @@ def test_a_saved_reply_is_offered_on_the_next_card(
     signed_in: Page, live_server, owner, make_thread
 ):
     page = signed_in
-    errors = quiet_console(page)
+    errors = console_errors(page)
     first = start_unwatched(owner, make_thread(owner, title="Saved weather"), "Nice")
     card = waiting_card(page, live_server, first)
     card.get_by_label("Output of get_weather").fill('{"sky": "clear"}')
