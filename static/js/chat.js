@@ -12,23 +12,11 @@
   var root = document.documentElement;
   if (navigator.clipboard && window.isSecureContext) root.classList.add("can-copy");
 
+  // The sidebar folds like the top navigation (ui.js); opened, its search takes the focus.
   function sidebar(layout) {
-    var button = layout.querySelector(".sidebar-toggle");
-    if (!button || layout.dataset.sidebarReady) return;
-    layout.dataset.sidebarReady = "1";
-    layout.classList.add("collapsible");
-    button.hidden = false;
-    function set(open) {
-      layout.classList.toggle("sidebar-open", open);
-      button.setAttribute("aria-expanded", open ? "true" : "false");
-      if (open) {
-        var search = layout.querySelector(".chat-sidebar input[type=search]");
-        if (search) search.focus();
-      }
-    }
-    button.addEventListener("click", function () { set(!layout.classList.contains("sidebar-open")); });
-    document.addEventListener("keydown", function (event) {
-      if (event.key === "Escape" && layout.classList.contains("sidebar-open")) { set(false); button.focus(); }
+    window.Studio.foldable(layout, ".sidebar-toggle", "sidebar-open", function () {
+      var search = layout.querySelector(".chat-sidebar input[type=search]");
+      if (search) search.focus();
     });
   }
 

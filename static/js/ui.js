@@ -7,7 +7,7 @@
 
   // A part of the page folded behind its toggle button on narrow screens (the CSS hides it
   // while the part is .collapsible without `openClass`); Escape folds it again. Shared as
-  // Studio.foldable for the other folding parts (chat.js's sidebar can use it too).
+  // Studio.foldable for the other folding parts (chat.js's sidebar).
   function foldable(box, toggle, openClass, onOpen) {
     var button = box.querySelector(toggle);
     if (!button || box.dataset.foldReady) return;
