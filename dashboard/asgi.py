@@ -76,11 +76,11 @@ class PooledHandler(ASGIHandler):
             body_file = await self.read_body(receive)
         except RequestAborted:
             return
-        answered: list[HttpResponseBase] = []
+        # Once a thread has taken the job, the view runs to its end whoever is listening.
+        job = self.threads.submit(self.respond, scope, body_file)
 
         async def process_request() -> None:
-            response = await self.in_thread(self.respond, scope, body_file)
-            answered.append(response)
+            response = await asyncio.wrap_future(job)
             with contextlib.suppress(asyncio.CancelledError):  # the client went away
                 await self.send_response(response, send)
 
@@ -103,10 +103,10 @@ class PooledHandler(ASGIHandler):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        if answered:
-            await self.close(answered[0])
-        else:  # gone before the response was made
+        if job.cancelled():  # gone before a thread took the request up
             await self.in_thread(signals.request_finished.send, self.__class__)
+        else:  # finished on its thread when made; a streamed response is closed here
+            await self.close(await asyncio.wrap_future(job))
         body_file.close()
 
 

@@ -12,7 +12,7 @@ from django.core.signals import request_started
 
 from dashboard.serving import ThreadPool
 from tests.files_ui.test_asgi_downloads import asgi_get
-from tests.support import PATIENCE, wait_until
+from tests.support import PATIENCE, run_async, wait_until
 
 
 def get(path: str) -> int:
@@ -72,3 +72,66 @@ def test_a_burst_of_requests_leaves_only_a_few_threads_behind():
     kept = wait_until(lambda: len(ours()) == 2 and ours(), message="two threads kept")
     assert pool.submit(threading.current_thread).result(PATIENCE) in kept
     assert pool.started == 8
+
+
+def test_a_client_gone_while_its_view_runs_finishes_the_request_once():
+    """The view goes on to its end on its thread and the request is finished there, once; the
+    event loop does not finish it a second time for the client that left."""
+    import asyncio
+
+    from django.core.signals import request_finished
+
+    from dashboard.asgi import application
+
+    view_running, view_may_end = threading.Event(), threading.Event()
+    finished: list[str] = []
+    view_thread: list[str] = []
+
+    def hold(scope: dict[str, Any], **_: Any) -> None:
+        if scope["path"] == "/v1/held":
+            view_thread.append(threading.current_thread().name)
+            view_running.set()
+            view_may_end.wait(PATIENCE)
+
+    def count(**_: Any) -> None:
+        finished.append(threading.current_thread().name)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+             "scheme": "http", "path": "/v1/held", "raw_path": b"/v1/held", "query_string": b"",
+             "root_path": "", "headers": [(b"host", b"testserver")],
+             "client": ("127.0.0.1", 50000), "server": ("testserver", 80)}  # fmt: skip
+
+    async def run() -> None:
+        messages = [{"type": "http.request", "body": b"", "more_body": False}]
+        left = asyncio.Event()
+
+        async def receive() -> dict:
+            if messages:
+                return messages.pop()
+            await asyncio.to_thread(view_running.wait, PATIENCE)
+            left.set()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            pass
+
+        async def end_the_view_once_the_handler_has_seen_it() -> None:
+            await left.wait()
+            for _ in range(50):  # turns of the loop, not time: the handler reacts to the leave
+                await asyncio.sleep(0)
+            view_may_end.set()
+
+        ending = asyncio.create_task(end_the_view_once_the_handler_has_seen_it())
+        await application(scope, receive, send)
+        await ending
+
+    request_started.connect(hold)
+    request_finished.connect(count)
+    try:
+        run_async(run())
+        wait_until(lambda: view_thread[0] in finished, message="the view's thread to finish it")
+    finally:
+        view_may_end.set()
+        request_started.disconnect(hold)
+        request_finished.disconnect(count)
+    assert len(finished) == 1, finished
