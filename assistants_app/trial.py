@@ -29,9 +29,3 @@ def start(user, connection: Connection, client: AssistantsClient, assistant: Ass
         assistant_name=assistant.name or "",
         trial=True,
     )
-
-
-def current_or_start(
-    user, connection: Connection, client: AssistantsClient, assistant: Assistant
-) -> ThreadRecord:
-    return current(user, assistant.id) or start(user, connection, client, assistant)
