@@ -697,20 +697,28 @@ class Execution:
         self.write_message_text()
         self.write_tool_calls()
 
-    def write_message_text(self) -> None:
-        if self.message is not None and self.text != self.flushed_text:
-            Message.objects.filter(pk=self.message.pk).update(
-                content=Message.text_content(self.text)
-            )
+    def write_message_text(self, **end: Any) -> None:
+        """The written message's new text, with the `end` fields in the same update."""
+        if self.message is None:
+            return
+        fields = dict(end)
+        if self.text != self.flushed_text:
+            fields["content"] = Message.text_content(self.text)
+        if fields:
+            Message.objects.filter(pk=self.message.pk).update(**fields)
             self.flushed_text = self.text
 
-    def write_tool_calls(self) -> None:
+    def write_tool_calls(self, **end: Any) -> None:
+        """The written tool step's calls as they now are, with the `end` fields."""
+        if self.tool_step is None:
+            return
         payload = self.tool_calls_payload()
         serialised = json.dumps(payload)
-        if self.tool_step is not None and serialised != self.flushed_calls:
-            RunStep.objects.filter(pk=self.tool_step.pk).update(
-                step_details={"type": "tool_calls", "tool_calls": payload}
-            )
+        fields = dict(end)
+        if serialised != self.flushed_calls:
+            fields["step_details"] = {"type": "tool_calls", "tool_calls": payload}
+        if fields:
+            RunStep.objects.filter(pk=self.tool_step.pk).update(**fields)
             self.flushed_calls = serialised
 
     def segment_usage(self) -> dict[str, int]:
@@ -776,7 +784,7 @@ class Execution:
             }
         else:
             message_end = {"status": Message.COMPLETED, "completed_at": now}
-        has_tools = self.tool_step is not None or "tools" in self.shown
+        has_tools = "tools" in self.shown
         message_step_end = {
             "status": RunStep.COMPLETED,
             "completed_at": now,
@@ -786,17 +794,16 @@ class Execution:
         tool_step_end: dict[str, Any] = {"usage": usage}
         if not waiting:
             tool_step_end.update(status=RunStep.CANCELLED, cancelled_at=now)
-        message, message_step, tool_step = self.message, self.message_step, self.tool_step
         with transaction.atomic():
             if not record_run_usage(self.fenced(), self.run.pk, run_fields):
                 raise Lost
+            # What a flush wrote ends with its last words, one update each; the rest is
+            # written by write_answer already ended.
+            if self.message_step is not None:
+                RunStep.objects.filter(pk=self.message_step.pk).update(**message_step_end)
+            self.write_message_text(**message_end)
+            self.write_tool_calls(**tool_step_end)
             self.write_answer(message_end, message_step_end, tool_step_end)
-            if message is not None:
-                Message.objects.filter(pk=message.pk).update(**message_end)
-            if message_step is not None:
-                RunStep.objects.filter(pk=message_step.pk).update(**message_step_end)
-            if tool_step is not None:
-                RunStep.objects.filter(pk=tool_step.pk).update(**tool_step_end)
             self.close_task()
         wakeup.run_changed(self.run.pk)
 
