@@ -458,7 +458,7 @@ class Run(ApiObject):
         indexes = [
             models.Index(fields=["thread", "created_at"]),
             models.Index(fields=["status", "lease_expires_at"]),
-            # Covers the budget check: a person's tokens this month, from the index alone.
+            # A person's runs by date with their tokens (their Usage page), from the index.
             models.Index(fields=["person", "created_at", "tokens"]),
         ]
 
