@@ -244,6 +244,7 @@ class RoutingSettingsAdmin(InspectOnly):
 @admin.register(TokenBudget)
 class TokenBudgetAdmin(InspectOnly):
     list_display = ["__str__", "person", "key", "monthly_tokens", "updated_at"]
+    list_select_related = ["person", "key"]  # both nullable: Django would not join them itself
     search_fields = ["person__username", "key__name"]
     list_filter = ["updated_at"]
     raw_id_fields = ["person", "key"]
@@ -253,6 +254,7 @@ class TokenBudgetAdmin(InspectOnly):
 @admin.register(MonthlyTokens)
 class MonthlyTokensAdmin(InspectOnly):
     list_display = ["month", "person", "key", "tokens"]
+    list_select_related = ["person", "key"]  # both nullable: Django would not join them itself
     search_fields = ["person__username", "key__name"]
     list_filter = ["month"]
     raw_id_fields = ["person", "key"]
