@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -109,6 +110,13 @@ def every_route(patterns=None, prefix: str = "") -> Iterator[tuple[str, Callable
             continue
         path = re.sub(r"<(?:(\w+):)?\w+>", lambda m: _SAMPLE[m[1] or ""], route)
         yield "/" + path, entry.callback
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a server a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def database_url() -> str:

@@ -11,7 +11,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ import httpx
 import pytest
 from django.conf import settings
 
-from tests.support import wait_until
+from tests.support import free_port, wait_until
 
 ROOT = Path(settings.BASE_DIR)
 PASSWORD = "a long test passphrase"
@@ -30,12 +29,6 @@ PASSWORD = "a long test passphrase"
 DROP = {"DEBUG", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "ENGINE_BASE_URL", "PORT"}
 # The installed stamp counts as up to date: the test must never reinstall the project.
 MAKE_RUN = ["make", "--no-print-directory", "-o", ".venv/.installed", "run"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def group_members(pgid: int) -> list[int]:
