@@ -20,7 +20,8 @@ ASSISTANT_FIELDS = [
 ]  # fmt: skip
 
 
-def _values(assistant: Any) -> dict[str, Any]:
+def assistant_values(assistant: Any) -> dict[str, Any]:
+    """The fields the trail records of an assistant (none for no assistant)."""
     return assistant.model_dump(mode="json", include=set(ASSISTANT_FIELDS)) if assistant else {}
 
 
@@ -31,7 +32,7 @@ def assistant_saved(connection: Connection, user, before: Any, after: Any) -> Au
     AssistantRecord.note_change(
         connection=connection, assistant_id=after.id, name=after.name or "", user=user
     )
-    changes = field_changes(_values(before), _values(after), ASSISTANT_FIELDS)
+    changes = field_changes(assistant_values(before), assistant_values(after), ASSISTANT_FIELDS)
     if before is None:
         action = AuditEvent.Action.ASSISTANT_CREATED
         changes = {name: pair for name, pair in changes.items() if pair[1] not in (None, "")}
@@ -60,7 +61,7 @@ def assistant_deleted(connection: Connection, user, assistant: Any) -> AuditEven
         object_id=assistant.id,
         label=assistant.name or assistant.id,
         connection=connection,
-        details={"last_values": _values(assistant)},
+        details={"last_values": assistant_values(assistant)},
     )
 
 

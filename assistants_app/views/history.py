@@ -66,7 +66,7 @@ def assistant_restore(request: HttpRequest, assistant_id: str, pk: int) -> HttpR
     later = versions.filter(Q(at__gt=event.at) | Q(at=event.at, pk__gt=event.pk)).order_by(
         "-at", "-pk"
     )
-    now = _values(current)
+    now = audit.assistant_values(current)
     values = dict(now)
     for change in later:  # newest first, back to the version asked for
         for name, (before, _after) in change.changes.items():
@@ -89,8 +89,3 @@ def assistant_restore(request: HttpRequest, assistant_id: str, pk: int) -> HttpR
     audit.assistant_saved(connection, request.user, current, saved)
     messages.success(request, f"Restored the version of {when}.")
     return redirect("assistant_history", assistant_id)
-
-
-def _values(assistant: Assistant) -> dict:
-    # As the trail records them (audit.assistant_saved compares these).
-    return assistant.model_dump(mode="json", include=set(audit.ASSISTANT_FIELDS))
