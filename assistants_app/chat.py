@@ -148,6 +148,30 @@ def expires_in_words(run: Run) -> str:
     return f"{left // 60} min {left % 60} s left before this run expires"
 
 
+def start_thread(
+    user,
+    connection: Connection,
+    client: AssistantsClient,
+    assistant: Assistant,
+    *,
+    trial: bool = False,
+) -> ThreadRecord:
+    """A new, empty thread with `assistant` on the backend, and its record (`trial`: a test
+    chat of the builder, left out of the lists until kept)."""
+    metadata = {"created_by": user.get_username()}
+    if trial:
+        metadata["test_chat"] = "true"
+    created = client.threads.create(metadata=metadata)
+    return ThreadRecord.objects.create(
+        connection=connection,
+        thread_id=created.id,
+        owner=user,
+        assistant_id=assistant.id,
+        assistant_name=assistant.name or "",
+        trial=trial,
+    )
+
+
 def start_run(
     thread: ThreadRecord, client: AssistantsClient, user, options: dict
 ) -> tuple[RunRecord, Run]:

@@ -7,6 +7,7 @@ test chat per assistant: the latest one not kept.
 
 from __future__ import annotations
 
+from .chat import start_thread
 from .models import Connection, ThreadRecord
 from .services import AssistantsClient
 from .services.types import Assistant
@@ -18,14 +19,4 @@ def current(user, assistant_id: str) -> ThreadRecord | None:
 
 def start(user, connection: Connection, client: AssistantsClient, assistant: Assistant):
     """A new, empty test chat with `assistant` (a thread on the backend and its record)."""
-    thread = client.threads.create(
-        metadata={"created_by": user.get_username(), "test_chat": "true"}
-    )
-    return ThreadRecord.objects.create(
-        connection=connection,
-        thread_id=thread.id,
-        owner=user,
-        assistant_id=assistant.id,
-        assistant_name=assistant.name or "",
-        trial=True,
-    )
+    return start_thread(user, connection, client, assistant, trial=True)

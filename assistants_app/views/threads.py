@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from ..chat import PANE_FRAGMENT, ChatPane, DraftChat, start_run
+from ..chat import PANE_FRAGMENT, ChatPane, DraftChat, start_run, start_thread
 from ..chat_forms import ComposerForm, EditMessageForm
 from ..chat_sidebar import Sidebar, new_chat_url
 from ..file_forms import AttachmentsForm
@@ -127,16 +127,9 @@ def _start_thread(request: HttpRequest, draft: DraftChat) -> HttpResponse:
         return _draft_failed(request, draft, form, files, "")
     client, user = draft.client, request.user
     try:
-        created = client.threads.create(metadata={"created_by": user.get_username()})
+        thread = start_thread(user, draft.connection, client, draft.assistant)
     except AssistantsError as error:
         return _draft_failed(request, draft, form, files, in_words(error))
-    thread = ThreadRecord.objects.create(
-        connection=draft.connection,
-        thread_id=created.id,
-        owner=user,
-        assistant_id=draft.assistant.id,
-        assistant_name=draft.assistant.name or "",
-    )
     text = form.cleaned_data["content"]
     attach = attachments_form(thread, request.POST, request.FILES)
     attach.is_valid()
