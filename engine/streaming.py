@@ -53,8 +53,8 @@ def error_event(message: str, code: str = "server_error") -> bytes:
     return sse("error", ApiError(500, message, type="server_error", code=code).payload())
 
 
-class EventStream(StreamingHttpResponse):
-    """Server-sent events that flow as they are made under both handlers.
+class TwoWayStream(StreamingHttpResponse):
+    """A body that flows as it is made under both handlers.
 
     Django buffers a whole sync iterator under ASGI and a whole async one under WSGI, so this
     carries one of each: WSGI (runserver, the tests' live server) iterates `events`; ASGI
@@ -63,13 +63,12 @@ class EventStream(StreamingHttpResponse):
     def __init__(
         self,
         events: Iterable[bytes],
-        async_events: Callable[[], AsyncIterator[bytes]] | None = None,
+        async_events: Callable[[], AsyncIterator[bytes]] | None,
+        content_type: str,
     ) -> None:
-        super().__init__(events, content_type="text/event-stream; charset=utf-8")
+        super().__init__(events, content_type=content_type)
         self._sync_iterator = self._iterator
         self._async_events = async_events
-        self["Cache-Control"] = "no-cache"
-        self["X-Accel-Buffering"] = "no"  # no proxy buffering: deltas must flow
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         # Unless a middleware replaced the content, in which case Django's own way applies.
@@ -80,6 +79,19 @@ class EventStream(StreamingHttpResponse):
         release_request_thread()  # the view is done: no thread per open stream
         async for part in self._async_events():
             yield self.make_bytes(part)
+
+
+class EventStream(TwoWayStream):
+    """Server-sent events that flow as they are made under both handlers."""
+
+    def __init__(
+        self,
+        events: Iterable[bytes],
+        async_events: Callable[[], AsyncIterator[bytes]] | None = None,
+    ) -> None:
+        super().__init__(events, async_events, "text/event-stream; charset=utf-8")
+        self["Cache-Control"] = "no-cache"
+        self["X-Accel-Buffering"] = "no"  # no proxy buffering: deltas must flow
 
 
 def response(

@@ -12,10 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-
-from dashboard.serving import release_request_thread
 
 from .. import streaming, usage, wakeup
 from ..api import ApiError, body, endpoint, ok, paginate
@@ -50,7 +48,7 @@ def _wait_deadline(request: HttpRequest, found: Run) -> float | None:
     return time.monotonic() + left if left > 0 else None
 
 
-class MovingRun(StreamingHttpResponse):
+class MovingRun(streaming.TwoWayStream):
     """The answer to a poll helper's retrieve of a run still moving (see _wait_deadline): its
     body is the run as it is once it leaves queued and in_progress, or at `deadline`.
 
@@ -62,9 +60,8 @@ class MovingRun(StreamingHttpResponse):
 
     def __init__(self, found: Run, deadline: float) -> None:
         self.run, self.deadline = found, deadline
-        super().__init__(self._settled(), content_type="application/json")
+        super().__init__(self._settled(), self._async_settled, "application/json")
         self["openai-poll-after-ms"] = str(settings.ENGINE_POLL_AFTER_MS)
-        self._sync_iterator = self._iterator
 
     def _settled(self) -> Iterator[bytes]:
         found = self.run
@@ -80,12 +77,7 @@ class MovingRun(StreamingHttpResponse):
             wakeup.unfollow(found.pk, changed)
         yield json.dumps(found.to_api()).encode()
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        if self._iterator is not self._sync_iterator:  # a middleware replaced the content
-            async for part in super().__aiter__():
-                yield part
-            return
-        release_request_thread()
+    async def _async_settled(self) -> AsyncIterator[bytes]:
         found = self.run
         reload = partial(_reload, found.pk)
         try:
