@@ -452,14 +452,20 @@ class ChatPane:
 
     @cached_property
     def model_choices(self) -> list[tuple[str, str]]:
-        try:
-            return model_choices(self.thread.connection, self.client)
-        except AssistantsError:
-            return []  # only suggestions: the field takes any name
+        return offered_models(self.thread.connection, self.client)
 
     @property
     def assistant_url(self) -> str:
         return reverse("assistant_edit", args=[self.thread.assistant_id])
+
+
+def offered_models(connection: Connection, client: AssistantsClient) -> list[tuple[str, str]]:
+    """The composer's model picker: the connection's models, or none when they cannot be
+    listed (only suggestions: the field takes any name)."""
+    try:
+        return model_choices(connection, client)
+    except AssistantsError:
+        return []
 
 
 def cached_assistant(
@@ -516,10 +522,7 @@ class DraftChat:
 
     @cached_property
     def model_choices(self) -> list[tuple[str, str]]:
-        try:
-            return model_choices(self.connection, self.client)
-        except AssistantsError:
-            return []
+        return offered_models(self.connection, self.client)
 
     @cached_property
     def composer(self) -> ComposerForm:
