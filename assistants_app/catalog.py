@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from django.core.cache import cache
-
-from .demo_notice import DEMO_OWNER
+from .demo_notice import DEMO_OWNER, model_owners
 from .models import AssistantRecord, Connection
 from .services import NOT_GIVEN, AssistantsClient
 from .services.types import Assistant, CodeInterpreterTool, FileSearchTool, FunctionTool
@@ -82,20 +80,14 @@ def model_choices(connection: Connection, client: AssistantsClient) -> list[tupl
     """(id, label) of the models the connection offers (its /models), for the pickers.
 
     On the built-in engine a model's owned_by is the provider that serves it, so the label
-    says "id — provider" (the offline demo keeps its bare name). Kept a minute: the list
-    changes rarely and every builder page shows it.
+    says "id — provider" (the offline demo keeps its bare name). The listing is the one the
+    demo notice reads, kept a minute (demo_notice.model_owners).
     """
-    key = f"dashboard:model-choices:{connection.pk}"
-    choices = cache.get(key)
-    if choices is None:
-        listed = sorted(client.models.list().data, key=lambda model: model.id)
-        choices = [(model.id, _model_label(connection, model)) for model in listed]
-        cache.set(key, choices, 60)
-    return choices
+    owners = model_owners(connection, client)
+    return [(model, _model_label(connection, model, owners[model])) for model in sorted(owners)]
 
 
-def _model_label(connection: Connection, model) -> str:
-    owner = model.owned_by or ""
+def _model_label(connection: Connection, model: str, owner: str | None) -> str:
     if not connection.is_builtin or not owner or owner == DEMO_OWNER:
-        return model.id
-    return f"{model.id} — {owner}"
+        return model
+    return f"{model} — {owner}"

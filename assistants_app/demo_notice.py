@@ -11,18 +11,20 @@ from __future__ import annotations
 from django.core.cache import cache
 
 from .models import Connection
-from .services import AssistantsError, client_for
+from .services import AssistantsClient, AssistantsError, client_for
 
 DEMO_OWNER = "assistant-studio"
 
 
-def _owners(connection: Connection) -> dict[str, str]:
+def model_owners(connection: Connection, client: AssistantsClient | None = None) -> dict[str, str]:
+    """Each model the connection lists (its /models) and who serves it (owned_by), kept a
+    minute: the list changes rarely, and the model pickers and this notice all read it."""
     key = f"dashboard:model-owners:{connection.pk}"
     owners = cache.get(key)
     if owners is None:
-        listed = client_for(connection, max_retries=0).models.list().data
+        listed = (client or client_for(connection, max_retries=0)).models.list().data
         owners = {model.id: model.owned_by for model in listed}
-        cache.set(key, owners, 60)  # as the builder's model suggestions
+        cache.set(key, owners, 60)
     return owners
 
 
@@ -30,7 +32,7 @@ def runs_on_demo(connection: Connection | None, model: str) -> bool:
     if connection is None or not connection.is_builtin:
         return False
     try:
-        owners = _owners(connection)
+        owners = model_owners(connection)
     except AssistantsError:
         return False  # not known: say nothing rather than something wrong
     if model in owners:
