@@ -29,7 +29,8 @@ from ..models import AssistantRecord, Connection, ThreadRecord
 from ..services import AssistantsClient, AssistantsError, InvalidRequestError, NotFoundError
 from ..services.types import METADATA_MAX_PAIRS, Assistant
 from . import backend, fragment, in_words, saying_errors, send_message
-from .stream import Turn, stream_turn, wants_stream
+from .stream import wants_stream
+from .threads import stream_reply
 
 # Starter functions offered as buttons (the "blank" template is the "Add a function" button).
 TEMPLATE_LABELS = [(key, key) for key in FUNCTION_TEMPLATES if key != "blank"]
@@ -192,13 +193,7 @@ def assistant_try(request: HttpRequest, assistant_id: str) -> HttpResponse:
         return _try_failed(request, assistant, thread, client, form, in_words(error))
     options = {**overrides, **form.run_options()}  # the composer's own options win
     if wants_stream(request):
-        turn = Turn(request, thread, client, options=options)
-        return stream_turn(
-            turn,
-            lambda api: api.threads.runs.create(
-                thread.thread_id, assistant_id=thread.assistant_id, stream=True, **options
-            ),
-        )
+        return stream_reply(request, thread, client, options)
     start_error = ""
     try:
         start_run(thread, client, request.user, options)

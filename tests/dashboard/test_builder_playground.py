@@ -279,3 +279,25 @@ def test_the_builder_and_the_chat_say_once_that_this_is_the_demo(
     client.force_login(admin_user)
     page = client.get(builder).content.decode()
     assert f'href="{reverse("model_list")}"' in page
+
+
+def test_a_streamed_test_chat_counts_against_the_persons_budget(client, api, owner):
+    from django.utils import timezone
+
+    from engine.models import MonthlyTokens, Run, TokenBudget
+    from engine.usage_models import month_of
+
+    TokenBudget.objects.create(person=owner, monthly_tokens=100)
+    MonthlyTokens.add(month_of(timezone.now()), 100, person_id=owner.pk)
+    assistant = api.assistants.create(model="demo", name="Tutor")
+    client.force_login(owner)
+    response = client.post(
+        reverse("assistant_try", args=[assistant.id]),
+        {"content": "Hello", "settings": settings_of(name="Tutor")},
+        **HTMX,
+        HTTP_ACCEPT="text/event-stream",
+    )
+    assert response["Content-Type"].startswith("text/event-stream")
+    body = b"".join(response.streaming_content).decode()
+    assert "monthly limit of 100 tokens is used up" in body
+    assert not Run.objects.exists()
