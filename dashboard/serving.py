@@ -111,25 +111,6 @@ def request_thread_started() -> bool:
     return contexts is None or context is None or context in contexts
 
 
-def release_request_thread() -> None:
-    """Let go of this request's thread, from a streaming response's async iterator.
-
-    Under Django's own ASGI handler, a request's sync code runs on a thread asgiref starts for
-    it, kept until the response ends: one idle thread per open stream. Once the stream has
-    started, the view is done, so close the request's database connections on that thread and
-    let it end now. dashboard/asgi.py runs views on a shared pool instead, so there is nothing
-    to release there; nor outside ASGI, nor if asgiref changes its internals.
-    """
-    contexts = getattr(SyncToAsync, "context_to_thread_executor", None)
-    context = _request_context()
-    if contexts is None or context is None:
-        return
-    executor = contexts.pop(context, None)
-    if executor is not None:
-        executor.submit(connections.close_all)
-        executor.shutdown(wait=False)
-
-
 _END = object()
 
 
@@ -147,8 +128,6 @@ class _EitherHandler:
             async for part in super().__aiter__():  # type: ignore[misc]
                 yield part
             return
-        # The view is done: its database connections go back now, not when the body ends.
-        release_request_thread()
         parts = self.streaming_content  # type: ignore[attr-defined]  # a middleware's too
         step = sync_to_async(next)  # thread-sensitive: one thread, in order with close()
         while (part := await step(parts, _END)) is not _END:

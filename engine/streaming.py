@@ -24,8 +24,6 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connections
 from django.http import StreamingHttpResponse
 
-from dashboard.serving import release_request_thread
-
 from . import wakeup
 from .api import ApiError
 from .models import Message, Run, RunStep
@@ -76,7 +74,6 @@ class TwoWayStream(StreamingHttpResponse):
             async for part in super().__aiter__():
                 yield part
             return
-        release_request_thread()  # the view is done: no thread per open stream
         async for part in self._async_events():
             yield self.make_bytes(part)
 

@@ -35,8 +35,6 @@ from django.db import connections
 from django.http import HttpRequest, StreamingHttpResponse
 from django.template.loader import render_to_string
 
-from dashboard.serving import release_request_thread
-
 from .. import audit
 from ..chat import PANE_FRAGMENT, STATUS_FRAGMENT, ChatPane, RunState, record_run, remember_run
 from ..chat_stream import LiveReply, sse
@@ -203,8 +201,8 @@ def _sync_events(turn: Turn, prelude: bytes, open_stream: Opener) -> Iterator[by
 
 
 async def _async_events(turn: Turn, prelude: bytes, open_stream: Opener) -> AsyncIterator[bytes]:
-    # Neither a thread nor a database connection is held while the stream waits on the engine.
-    release_request_thread()
+    # Neither a thread nor a database connection is held while the stream waits on the engine:
+    # dashboard/asgi.py gave them back when the view returned.
     yield prelude
     client = async_client_for(turn.thread.connection, max_retries=1)
     try:
