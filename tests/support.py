@@ -50,6 +50,14 @@ def weather_tool(parameter: str = "city") -> dict:
 WEATHER_TOOL = weather_tool()
 
 
+def admin_change_url(model: str, pk) -> str:
+    """The admin's change page of `model` ("app_model") row `pk`, quoted as the admin quotes
+    it (an id such as step_0A… would otherwise read as an escaped character)."""
+    from django.contrib.admin.utils import quote as admin_quote
+
+    return reverse(f"admin:{model}_change", args=[admin_quote(pk)])
+
+
 def logged_in(user) -> Client:
     """A test client signed in as `user`."""
     client = Client()

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from engine.models import Assistant, EngineKey, Message, Run, RunStep, Thread
+from tests.support import admin_change_url
 
 
 @pytest.fixture
@@ -33,12 +34,12 @@ def test_staff_inspect_every_engine_model(client, admin_user, records):
         changelist = client.get(reverse(f"admin:engine_{meta.model_name}_changelist"))
         assert changelist.status_code == 200
         assert str(record.pk) in changelist.content.decode()
-        change = client.get(reverse(f"admin:engine_{meta.model_name}_change", args=[record.pk]))
+        change = client.get(admin_change_url(f"engine_{meta.model_name}", record.pk))
         assert change.status_code == 200
-    page = client.get(reverse("admin:engine_assistant_change", args=[records[0].pk])).content
+    page = client.get(admin_change_url("engine_assistant", records[0].pk)).content
     assert b"&quot;type&quot;: &quot;code_interpreter&quot;" in page  # pretty-printed JSON
     assert b'name="model"' not in page  # read-only, no input
-    message_page = client.get(reverse("admin:engine_message_change", args=[records[3].pk]))
+    message_page = client.get(admin_change_url("engine_message", records[3].pk))
     assert b"<b>Hello</b>" not in message_page.content  # escaped, never rendered
 
 
@@ -60,7 +61,7 @@ def test_keys_are_only_inspected_in_the_admin(client, admin_user, db):
     key.revoke()
     client.force_login(admin_user)
     assert client.get(reverse("admin:engine_enginekey_add")).status_code == 403
-    change = reverse("admin:engine_enginekey_change", args=[key.pk])
+    change = admin_change_url("engine_enginekey", key.pk)
     client.post(change, {"name": "Renamed", "revoked_at": ""})
     key.refresh_from_db()
     assert key.name == "Zapier" and key.revoked_at is not None

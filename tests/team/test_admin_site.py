@@ -13,6 +13,7 @@ from django.urls import reverse
 from assistants_app.models import RunRecord, ThreadRecord
 from assistants_app.roles import set_role
 from tests.dashboard.support import poll, send, stopped
+from tests.support import admin_change_url
 
 pytestmark = pytest.mark.django_db
 
@@ -82,12 +83,8 @@ def test_an_administrator_opens_every_list_and_record(client, chat):
             assert change.status_code == 200, meta.label
 
 
-def change_url(model: str, pk) -> str:
-    return reverse(f"admin:{model}_change", args=[quote(pk)])
-
-
 def change_page(client, model: str, pk) -> str:
-    response = client.get(change_url(model, pk))
+    response = client.get(admin_change_url(model, pk))
     assert response.status_code == 200, response.status_code
     return response.content.decode()
 
@@ -96,18 +93,18 @@ def test_links_lead_from_the_thread_to_runs_steps_and_tool_outputs(client, chat,
     thread, record = chat
     client.force_login(admin_user)
     thread_page = change_page(client, "assistants_app_threadrecord", thread.pk)
-    assert change_url("assistants_app_runrecord", record.pk) in thread_page
-    assert change_url("engine_thread", thread.thread_id) in thread_page
+    assert admin_change_url("assistants_app_runrecord", record.pk) in thread_page
+    assert admin_change_url("engine_thread", thread.thread_id) in thread_page
     run_page = change_page(client, "assistants_app_runrecord", record.pk)
-    assert change_url("engine_run", record.run_id) in run_page
+    assert admin_change_url("engine_run", record.run_id) in run_page
     assert "get_weather" in run_page and "&lt;b&gt;clear&lt;/b&gt;" in run_page  # inert
     output = record.tool_outputs.get()
-    assert change_url("assistants_app_tooloutputsubmission", output.pk) in run_page
+    assert admin_change_url("assistants_app_tooloutputsubmission", output.pk) in run_page
     output_page = change_page(client, "assistants_app_tooloutputsubmission", output.pk)
     assert "&quot;city&quot;: &quot;Oslo&quot;" in output_page  # arguments pretty-printed
     # The engine's side: thread → its messages and runs → the run's steps → the tool call.
     engine_thread = change_page(client, "engine_thread", thread.thread_id)
-    assert change_url("engine_run", record.run_id) in engine_thread
+    assert admin_change_url("engine_run", record.run_id) in engine_thread
     assert "/admin/engine/message/msg_5F" in engine_thread
     engine_run = change_page(client, "engine_run", record.run_id)
     assert engine_run.count("/admin/engine/runstep/step_5F") >= 2  # the tool call and answer
@@ -116,7 +113,7 @@ def test_links_lead_from_the_thread_to_runs_steps_and_tool_outputs(client, chat,
     step = RunStep.objects.filter(run_id=record.run_id, type="tool_calls").get()
     step_page = change_page(client, "engine_runstep", step.pk)
     assert "&quot;output&quot;: &quot;{\\&quot;sky\\&quot;" in step_page
-    assert change_url("engine_run", record.run_id) in step_page
+    assert admin_change_url("engine_run", record.run_id) in step_page
 
 
 def test_identifiers_are_read_only(client, chat, admin_user):
