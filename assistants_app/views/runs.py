@@ -102,6 +102,10 @@ def run_cancel(request: HttpRequest, pk: int, run_id: str) -> HttpResponse:
         state.cancel_error = f"Could not cancel the run. {in_words(error)}"
         return _status_or_page(request, thread, state, status=422)
     remember_run(record, run)
+    if request.htmx and request.POST.get("streaming"):
+        # The stream shows how the run ends; by the time this answer arrives it may have
+        # replaced the pane, Stop button and all, so there is nothing here to swap.
+        return HttpResponse(status=204)
     return _status_or_page(request, thread, pane.run_state(record, run=run))
 
 

@@ -103,8 +103,10 @@ def test_stop_keeps_the_partial_reply_marked_stopped(client, owner, make_thread,
     thread = make_thread(owner, slow_assistant)
     response = streaming_a_long_reply(client, owner, thread)
     record = RunRecord.objects.get(thread=thread)
-    cancel = client.post(reverse("run_cancel", args=[thread.pk, record.run_id]), **HTMX)
-    assert cancel.status_code == 200
+    # As the live Stop button posts it: the stream, not this answer, shows the end.
+    url = reverse("run_cancel", args=[thread.pk, record.run_id])
+    cancel = client.post(url, {"streaming": "1"}, **HTMX)
+    assert cancel.status_code == 204 and cancel.content == b""
     rest = events(response.streaming_content)
     assert rest[-1][0] == "done"
     last = rest[-1][1]["html"]
@@ -211,8 +213,10 @@ def test_a_read_only_teammate_cannot_stream_tool_outputs(
     assert not ToolOutputSubmission.objects.exists()
 
 
-def test_without_stream_the_composer_still_posts_as_before(client, owner, make_thread):
-    thread = make_thread(owner)
+def test_without_stream_the_composer_still_posts_as_before(
+    client, owner, make_thread, slow_assistant
+):
+    thread = make_thread(owner, slow_assistant)  # still writing when the fragment is made
     client.force_login(owner)
     url = reverse("thread_send", args=[thread.pk])
     assert client.post(url, {"content": "Hi"}).status_code == 302  # no JavaScript
