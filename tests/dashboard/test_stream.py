@@ -13,7 +13,6 @@ from django.urls import reverse
 from assistants_app.chat_stream import LiveReply, settled_end
 from assistants_app.models import AuditEvent, RunRecord, ThreadRecord, ToolOutputSubmission
 from assistants_app.services.types import MessageDeltaEvent, MessageEvent
-from tests.fakes.chat_server import Reply
 from tests.support import run_async
 
 from .support import HTMX, composer_tag, poll, stopped
@@ -22,7 +21,6 @@ from .test_chat_layout import WHO
 pytestmark = pytest.mark.django_db(transaction=True)
 
 STREAM = {**HTMX, "HTTP_ACCEPT": "text/event-stream"}
-WORDS = " ".join(f"word{i:02d}" for i in range(40))
 
 
 def events(chunks) -> list[tuple[str, dict]]:
@@ -56,14 +54,6 @@ def streaming_a_long_reply(client, person, thread):
     while next_event(response)[0] != "text":
         pass
     return response
-
-
-@pytest.fixture
-def slow_assistant(api, chat_model, chat_server, settings):
-    """An assistant on the fake chat model, which writes `WORDS` a word every 40 ms."""
-    settings.ENGINE_CHAT_TIMEOUT = 10.0
-    chat_server.default = lambda body: Reply(text=WORDS, chunk_size=7, delay=0.04)
-    return api.assistants.create(model=chat_model, name="Slow writer")
 
 
 def test_the_reply_streams_as_page_updates_and_ends_with_the_pane(client, owner, make_thread):

@@ -84,8 +84,10 @@ def test_send_message_titles_the_thread_and_records_the_run(client, owner, api, 
     assert thread.title == "What should I pack for Lisbon?"
 
 
-def test_send_as_htmx_returns_the_conversation_with_a_polling_status(client, owner, make_thread):
-    thread = make_thread(owner)
+def test_send_as_htmx_returns_the_conversation_with_a_polling_status(
+    client, owner, make_thread, slow_assistant
+):
+    thread = make_thread(owner, slow_assistant)
     client.force_login(owner)
     response = client.post(reverse("thread_send", args=[thread.pk]), {"content": "Hello"}, **HTMX)
     html = response.content.decode()
