@@ -212,20 +212,21 @@ def _client_process(base, key, assistant_id, clients, seconds, ready, go, result
 
     ready.put(True)  # imported and connected: a loaded machine takes seconds to get here
     go.wait()
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     threads = [threading.Thread(target=loop, args=(n, started + seconds)) for n in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    results.put((sum(done), time.monotonic() - started))
+    results.put((sum(done), time.monotonic() - started, time.process_time() - cpu))
 
 
 def throughput(
     base: str, key: str, assistant_id: str, clients: int, seconds: float
-) -> tuple[float, int]:
+) -> tuple[float, int, float]:
     """Completed runs per second, `clients` SDK clients calling create_and_run_poll in a loop
-    (started together once every client process is ready), and how many completed."""
+    (started together once every client process is ready), how many completed, and the CPU
+    seconds the clients' own processes used meanwhile (they share the cores with the server)."""
     context = multiprocessing.get_context("spawn")
     ready, results, go = context.Queue(), context.Queue(), context.Event()
     processes = min(CLIENT_PROCESSES, clients)
@@ -245,8 +246,9 @@ def throughput(
     counted = [results.get(timeout=seconds + 120) for _ in workers]
     for worker in workers:
         worker.join()
-    done = sum(done for done, _ in counted)
-    return done / max(elapsed for _, elapsed in counted), done
+    done = sum(done for done, _, _ in counted)
+    client_cpu = sum(cpu for _, _, cpu in counted)
+    return done / max(elapsed for _, elapsed, _ in counted), done, client_cpu
 
 
 def direct_model(chat_url: str, runs: int) -> list[float]:
@@ -323,7 +325,7 @@ def main() -> None:
             print(f"  {'':<46} run / chat server directly: {ratio:.2f} x")
             for clients in [int(n) for n in args.clients.split(",")]:
                 used = [cpu_seconds([pid]) for pid in pids]
-                rate, done = throughput(base, key, demo.id, clients, args.seconds)
+                rate, done, client_cpu = throughput(base, key, demo.id, clients, args.seconds)
                 web, work = [
                     (cpu_seconds([pid]) - before) / max(1, done) * 1000
                     for pid, before in zip(pids, used, strict=True)
@@ -336,6 +338,8 @@ def main() -> None:
                 # does not: two idle cores could complete about 2000 / that many runs a second.
                 print(f"  {'':<46} server CPU per run {per_run:.1f} ms (web {web:.1f} + worker "
                       f"{work:.1f}): 2 idle cores ≈ {2000 / per_run:.0f} runs/s")  # fmt: skip
+                print(f"  {'':<46} the SDK clients' own CPU per run "
+                      f"{client_cpu / max(1, done) * 1000:.1f} ms")  # fmt: skip
         watcher.stop()
     chat.stop()
 
