@@ -89,20 +89,30 @@ class Claim:
     refused: Exception | None = None
 
 
-def claim(run_id: str, worker_id: str) -> Claim | None:
-    """Lease queued run `run_id` for `worker_id`, recording who answers it in the same write;
-    None when it is not queued. Exactly one claimer wins: the update is conditional."""
+def read_for_claim(run_id: str) -> Claim | None:
+    """Run `run_id` as a claim would take it, and who answers it; None when it is not queued.
+    Needs no write lock: the worker reads it before its claiming transaction, so routing (which
+    may ask a provider for its models) never holds up other writers."""
     from .providers import route
 
+    run = Run.objects.select_related("thread").filter(pk=run_id).first()
+    if run is None or run.status != Run.QUEUED:
+        return None
+    try:
+        return Claim(run, served=route(run.model))
+    except Exception as error:  # the execution fails the run with it, as it always has
+        return Claim(run, refused=error)
+
+
+def claim(run_id: str, worker_id: str, read: Claim | None = None) -> Claim | None:
+    """Lease queued run `run_id` for `worker_id`, recording who answers it in the same write;
+    None when it is not queued. Exactly one claimer wins: the update is conditional, fenced by
+    the claim count, so a copy `read` earlier is used only if it is still the current one."""
     for _ in range(3):  # again if it was claimed and queued again between read and write
-        run = Run.objects.select_related("thread").filter(pk=run_id).first()
-        if run is None or run.status != Run.QUEUED:
+        read = read or read_for_claim(run_id)
+        if read is None:
             return None
-        served, refused = None, None
-        try:
-            served = route(run.model)
-        except Exception as error:  # the execution fails the run with it, as it always has
-            refused = error
+        run = read.run
         now = timezone.now()
         fields: dict[str, Any] = {
             "status": Run.IN_PROGRESS,
@@ -113,14 +123,17 @@ def claim(run_id: str, worker_id: str) -> Claim | None:
             "queued_at": None,
             "updated_at": now,
         }
-        if served is not None:
-            fields["served_by"] = {"model": served.model, "provider": served.provider_name}
-        # Fenced by the claim count too, so the copy read above is the one this claim holds.
+        if read.served is not None:
+            fields["served_by"] = {
+                "model": read.served.model,
+                "provider": read.served.provider_name,
+            }
         if Run.objects.filter(pk=run_id, status=Run.QUEUED, claims=run.claims).update(**fields):
             for name, value in fields.items():
                 setattr(run, name, value)
             transaction.on_commit(lambda: wakeup.run_changed(run_id))
-            return Claim(run, served, refused)
+            return read
+        read = None
     return None
 
 

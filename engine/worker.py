@@ -152,16 +152,27 @@ class EngineWorker(Worker):
         tasks = DBTaskResult.objects.ready().filter(
             backend_name=self.backend_name, queue_name__in=self.queue_names
         )
+        # Look before taking the write lock, which the other processes wait for: most wake-ups
+        # find nothing left, and the run's reads and routing need no lock either.
+        seen = tasks.first()
+        if seen is None:
+            return False
+        read = None
+        if seen.task_path == execute_run.module_path:
+            read = executor.read_for_claim(run_id_of(seen.args_kwargs))
         run: executor.Claim | None = None
         try:
             with exclusive_transaction(tasks.db):
-                claimed = tasks.get_locked()
+                claimed = seen if self._take(seen) else tasks.get_locked()
                 if claimed is not None:
-                    claimed.claim(self.worker_id)
+                    if claimed is not seen:
+                        claimed.claim(self.worker_id)
                     if claimed.task_path == execute_run.module_path:
                         # The run's lease in the same transaction: one write, and no moment
                         # when the task is taken but its run held by nobody.
-                        run = executor.claim(run_id_of(claimed.args_kwargs), self.worker_id)
+                        run_id = run_id_of(claimed.args_kwargs)
+                        mine = read if claimed is seen else None
+                        run = executor.claim(run_id, self.worker_id, mine)
         except OperationalError as error:
             if is_locked_database_exception(error):
                 return False
@@ -171,6 +182,20 @@ class EngineWorker(Worker):
         with self.busy_lock:
             self.busy += 1
         self.jobs.put((claimed, run))
+        return True
+
+    def _take(self, task: DBTaskResult) -> bool:
+        """Claim `task`, read before the transaction, if it is still ready: a conditional
+        update, so exactly one worker wins it (as `DBTaskResult.claim`, without reading it
+        again under the lock)."""
+        started, workers = timezone.now(), [*task.worker_ids, self.worker_id]
+        fields = {"status": TaskResultStatus.RUNNING, "started_at": started, "worker_ids": workers}
+        if not DBTaskResult.objects.filter(pk=task.pk, status=TaskResultStatus.READY).update(
+            **fields
+        ):
+            return False
+        for name, value in fields.items():
+            setattr(task, name, value)
         return True
 
     def _serve(self) -> None:

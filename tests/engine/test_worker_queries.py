@@ -56,3 +56,40 @@ def test_a_demo_run_takes_two_write_transactions_and_a_dozen_queries(queued_run)
     # PostgreSQL each a NOTIFY; on SQLite a datagram, its addresses read once a second).
     assert len(queries) <= 13, "\n".join(queries)
     assert commit.call_count + len(autocommitted) == 2, autocommitted
+
+
+def test_two_workers_that_saw_the_same_task_claim_it_once(queued_run):
+    """Each reads the next task before taking the write lock; the claim itself is conditional."""
+    first, second = EngineWorker(threads=1, poll=60), EngineWorker(threads=1, poll=60)
+    seen_by_first = DBTaskResult.objects.get()
+    seen_by_second = DBTaskResult.objects.get()
+    with transaction.atomic():
+        assert first._take(seen_by_first)
+    with transaction.atomic():
+        assert not second._take(seen_by_second)
+    task = DBTaskResult.objects.get()
+    assert task.status == "RUNNING" and task.worker_ids == [first.worker_id]
+    assert not second._claim_one()  # nothing left for it
+
+
+def test_a_run_cancelled_after_the_worker_read_it_is_not_claimed(queued_run):
+    from engine import executor
+
+    read = executor.read_for_claim(queued_run.pk)
+    assert read is not None and read.run.status == Run.QUEUED
+    Run.objects.filter(pk=queued_run.pk).update(status=Run.CANCELLED)  # meanwhile
+    with transaction.atomic():
+        assert executor.claim(queued_run.pk, "worker-a", read) is None
+    assert Run.objects.get(pk=queued_run.pk).status == Run.CANCELLED
+
+
+def test_a_run_claimed_and_queued_again_since_the_read_is_claimed_from_a_fresh_read(queued_run):
+    from engine import executor
+
+    stale = executor.read_for_claim(queued_run.pk)
+    Run.objects.filter(pk=queued_run.pk).update(claims=1)  # taken and given back meanwhile
+    with transaction.atomic():
+        won = executor.claim(queued_run.pk, "worker-b", stale)
+    assert won is not None and won.run.claims == 2
+    run = Run.objects.get(pk=queued_run.pk)
+    assert run.status == Run.IN_PROGRESS and run.claims == 2 and run.worker_id == "worker-b"
