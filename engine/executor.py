@@ -807,8 +807,11 @@ class Execution:
         tool_step_end: dict[str, Any] = {"usage": usage}
         if not waiting:
             tool_step_end.update(status=RunStep.CANCELLED, cancelled_at=now)
+        # As the claim read it: only this lease's holder changes the total.
+        run = self.run
+        before = (run.tokens, run.person_id, run.thread.created_by_key_id, run.created_at)
         with transaction.atomic():
-            if not record_run_usage(self.fenced(), self.run.pk, run_fields):
+            if not record_run_usage(self.fenced(), self.run.pk, run_fields, before):
                 raise Lost
             # What a flush wrote ends with its last words, one update each; the rest is
             # written by write_answer already ended.

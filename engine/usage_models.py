@@ -114,22 +114,36 @@ def month_of(moment: datetime) -> date:
     return moment.astimezone(UTC).date().replace(day=1)
 
 
-def record_run_usage(runs: QuerySet, run_id: str, fields: dict[str, Any]) -> int:
-    """runs.update(**fields) (a conditional update of run `run_id`); when it wins and
-    fields carry the run's new total ("tokens"), what it adds is counted in the month's
-    totals of the run's person and of its thread's key, in the same transaction."""
+UsageBefore = tuple[int, int | None, int | None, datetime]
+
+
+def usage_before(run_id: str) -> UsageBefore | None:
+    """Run `run_id`'s token total so far, its person, its thread's key and its creation time."""
     from .models import Run
 
+    return (
+        Run.objects.filter(pk=run_id)
+        .values_list("tokens", "person_id", "thread__created_by_key_id", "created_at")
+        .first()
+    )
+
+
+def record_run_usage(
+    runs: QuerySet, run_id: str, fields: dict[str, Any], before: UsageBefore | None = None
+) -> int:
+    """runs.update(**fields) (a conditional update of run `run_id`); when it wins and
+    fields carry the run's new total ("tokens"), what it adds is counted in the month's
+    totals of the run's person and of its thread's key, in the same transaction.
+
+    `before` (as `usage_before` reads it): given by a caller whose `runs` is fenced by its lease
+    and that read the run when it took the lease, since nobody else can have changed the total
+    if the update wins; else read here."""
     if "tokens" not in fields:
         return runs.update(**fields)
     # No savepoint: inside the settle's transaction it would cost two more round trips, and an
     # error here fails that whole transaction anyway.
     with transaction.atomic(savepoint=False):
-        before = (
-            Run.objects.filter(pk=run_id)
-            .values_list("tokens", "person_id", "thread__created_by_key_id", "created_at")
-            .first()
-        )
+        before = before or usage_before(run_id)
         updated = runs.update(**fields)
         if updated and before is not None:
             tokens, person_id, key_id, created_at = before

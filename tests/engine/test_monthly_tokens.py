@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from engine.models import Assistant, EngineKey, MonthlyTokens, Run, Thread, TokenBudget
 from engine.usage import month_bounds, refusal
 from engine.usage_models import month_of, record_run_usage
+from tests.support import WEATHER_TOOL
 
 
 def test_a_real_runs_usage_adds_to_its_keys_month(openai_client, engine_worker):
@@ -31,6 +32,30 @@ def test_a_real_runs_usage_adds_to_its_keys_month(openai_client, engine_worker):
     assert second.status == "completed"
     total = first.usage.total_tokens + second.usage.total_tokens
     assert MonthlyTokens.used(month, key_id=key.pk) == total
+
+
+def test_a_run_answered_in_two_segments_is_counted_once(openai_client, engine_worker):
+    """The settle after tool outputs adds only the second segment's tokens to the month."""
+    key = EngineKey.objects.get(name="tests")
+    assistant = openai_client.beta.assistants.create(model="demo", tools=[WEATHER_TOOL])
+    waiting = openai_client.beta.threads.create_and_run_poll(
+        assistant_id=assistant.id,
+        thread={"messages": [{"role": "user", "content": "What is the weather in Paris?"}]},
+        poll_interval_ms=20,
+    )
+    assert waiting.status == "requires_action"
+    month = month_bounds()[0].date()
+    first_segment = MonthlyTokens.used(month, key_id=key.pk)
+    assert first_segment == waiting.usage.total_tokens > 0
+    calls = waiting.required_action.submit_tool_outputs.tool_calls
+    done = openai_client.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=waiting.id,
+        thread_id=waiting.thread_id,
+        tool_outputs=[{"tool_call_id": call.id, "output": "sunny"} for call in calls],
+        poll_interval_ms=20,
+    )
+    assert done.status == "completed" and done.usage.total_tokens > first_segment
+    assert MonthlyTokens.used(month, key_id=key.pk) == done.usage.total_tokens
 
 
 @pytest.mark.django_db
