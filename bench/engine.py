@@ -116,6 +116,22 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def database_cpu_seconds() -> float:
+    """CPU time used so far by the PostgreSQL server's processes (0 for SQLite, which runs
+    inside the web and worker processes and is counted there)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, rest = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if head.endswith("(postgres"):
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 class Watcher:
     """Notices finished runs by watching the engine's database: one query every 2 ms for all
     the runs being waited on, so waiting costs the machine next to nothing."""
@@ -325,6 +341,7 @@ def main() -> None:
             print(f"  {'':<46} run / chat server directly: {ratio:.2f} x")
             for clients in [int(n) for n in args.clients.split(",")]:
                 used = [cpu_seconds([pid]) for pid in pids]
+                database_before = database_cpu_seconds()
                 rate, done, client_cpu = throughput(base, key, demo.id, clients, args.seconds)
                 web, work = [
                     (cpu_seconds([pid]) - before) / max(1, done) * 1000
@@ -340,6 +357,10 @@ def main() -> None:
                       f"{work:.1f}): 2 idle cores ≈ {2000 / per_run:.0f} runs/s")  # fmt: skip
                 print(f"  {'':<46} the SDK clients' own CPU per run "
                       f"{client_cpu / max(1, done) * 1000:.1f} ms")  # fmt: skip
+                if database_url:
+                    spent = database_cpu_seconds() - database_before
+                    print(f"  {'':<46} the PostgreSQL server's CPU per run "
+                          f"{spent / max(1, done) * 1000:.1f} ms")  # fmt: skip
         watcher.stop()
     chat.stop()
 
