@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Discriminator, Field, Tag, model_validator
 
 # The chunking models live with the other request schemas: thread and assistant tool_resources
 # take them too (`vector_stores` helpers).
@@ -22,7 +22,8 @@ def chunking_strategy(value: AutoChunking | StaticChunking | None) -> dict[str, 
 Attributes = Annotated[
     dict[str, str | float | bool] | None, AfterValidator(pairs_check("at most 16 attributes"))
 ]
-FileId = Annotated[str, Field(min_length=1)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+FileId = NonEmpty
 
 
 class ExpiresAfter(Strict):
@@ -72,13 +73,25 @@ class CreateFileBatch(Strict):
 
 class ComparisonFilter(Strict):
     type: Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin"] = "eq"
-    key: str
+    key: NonEmpty
     value: str | float | bool | list[str | float]
 
 
 class CompoundFilter(Strict):
     type: Literal["and", "or"]
-    filters: list[ComparisonFilter | CompoundFilter]
+    filters: list[Filter]
+
+
+def _filter_kind(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return "compound" if kind in ("and", "or") else "comparison"
+
+
+# Chosen by its type, so that an error names the field of the filter that was meant.
+Filter = Annotated[
+    Annotated[ComparisonFilter, Tag("comparison")] | Annotated[CompoundFilter, Tag("compound")],
+    Discriminator(_filter_kind),
+]
 
 
 class SearchRanking(Strict):
@@ -87,8 +100,8 @@ class SearchRanking(Strict):
 
 
 class Search(Strict):
-    query: str | Annotated[list[str], Field(min_length=1)]
+    query: NonEmpty | Annotated[list[NonEmpty], Field(min_length=1)]
     rewrite_query: bool = False
     max_num_results: Annotated[int, Field(ge=1, le=50)] = 10
-    filters: ComparisonFilter | CompoundFilter | None = None
+    filters: Filter | None = None
     ranking_options: SearchRanking | None = None

@@ -378,3 +378,30 @@ def test_new_store_helpers_are_checked(openai_client, upload):
         )
     assert bad.value.body["param"].startswith("tool_resources.file_search.vector_stores")
     assert openai_client.beta.assistants.list().data == []  # nothing half-made
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"query": ""}, "query"),
+        ({"query": ["budget", ""]}, "query[1]"),
+        ({"query": []}, "query"),
+        ({"query": "budget", "filters": {"type": "eq", "key": "", "value": "x"}}, "filters.key"),
+        (
+            {
+                "query": "budget",
+                "filters": {"type": "or", "filters": [{"type": "eq", "key": "", "value": 1}]},
+            },
+            "filters.filters[0].key",
+        ),
+    ],
+    ids=["empty query", "an empty query in a list", "no queries", "empty key", "nested key"],
+)
+def test_search_refuses_an_empty_query_or_filter_key(openai_client, body, param):
+    """As the dashboard's client refuses them: a 400 naming the field, never a search of
+    nothing."""
+    store = openai_client.vector_stores.create(name="strict")
+    with pytest.raises(openai.BadRequestError) as refused:
+        openai_client.post(f"/vector_stores/{store.id}/search", body=body, cast_to=object)
+    assert refused.value.body["type"] == "invalid_request_error"
+    assert refused.value.body["param"] == param
