@@ -1,14 +1,25 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any, TypeVar
 
+import httpx
+from django.db import connections as databases  # `connections` is views/connections.py
 from django.http import Http404, HttpRequest
 
 from ..error_words import in_words
 from ..models import Connection, ThreadRecord
 from ..services import NOT_GIVEN, AssistantsClient, AssistantsError, client_for
 
-__all__ = ["backend", "found", "fragment", "in_words", "saying_errors", "send_message"]
+__all__ = [
+    "backend",
+    "found",
+    "fragment",
+    "in_words",
+    "page_http_client",
+    "saying_errors",
+    "send_message",
+]
 
 T = TypeVar("T")
 
@@ -22,8 +33,30 @@ def fragment(request: HttpRequest, template: str, partial: str) -> str:
 
 def backend(connection: Connection, **overrides) -> AssistantsClient:
     """The client for a page view: one retry only, so a backend that is down is reported in
-    about a second instead of keeping a person waiting through the full retry policy."""
-    return client_for(connection, **{"max_retries": 1, **overrides})
+    about a second instead of keeping a person waiting through the full retry policy; and no
+    database connection is held while the backend answers (`page_http_client`)."""
+    options = {"max_retries": 1, "http_client": page_http_client(), **overrides}
+    return client_for(connection, **options)
+
+
+def _return_connections(request: httpx.Request) -> None:
+    """Give this thread's database connections back (to the pool, when there is one), except
+    one in a transaction; the next query borrows one again. Before each backend call: the
+    backend is often the engine on this same server, which needs a pooled connection to
+    answer, so many requests each holding one while they wait would exhaust the pool."""
+    for connection in databases.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+@cache
+def page_http_client() -> httpx.Client:
+    """The http client of page views that call the backend: each call gives this thread's
+    database connections back first (the next query borrows one again)."""
+    return httpx.Client(
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        event_hooks={"request": [_return_connections]},
+    )
 
 
 @contextmanager

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
-import httpx
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
@@ -39,7 +37,7 @@ from .. import audit
 from ..chat import PANE_FRAGMENT, STATUS_FRAGMENT, ChatPane, RunState, record_run, remember_run
 from ..chat_stream import LiveReply, sse
 from ..forms import ToolOutputsForm
-from ..models import Connection, RunRecord, ThreadRecord
+from ..models import RunRecord, ThreadRecord
 from ..services import (
     APIResponseValidationError,
     AssistantsClient,
@@ -48,6 +46,9 @@ from ..services import (
 )
 from ..services.types import AssistantStreamEvent, Run, RunEvent
 from . import backend, in_words
+
+# The chat views' name for `backend` (threads.py imports it from here).
+page_client = backend
 
 LIVE_STATUS = "threads/detail.html#live_status"
 FINAL = frozenset({"requires_action", "completed", "failed", "cancelled", "expired", "incomplete"})
@@ -168,7 +169,6 @@ def _run_in(error: AssistantsError) -> Run | None:
 
 def stream_turn(turn: Turn, open_stream: Opener) -> StreamingHttpResponse:
     """The SSE response for `turn`, streamed by whichever server is serving this request."""
-    turn.client = page_client(turn.thread.connection)
     prelude = turn.prelude()
     if isinstance(turn.request, ASGIRequest):
         events: Any = _async_events(turn, prelude, open_stream)
@@ -225,31 +225,6 @@ async def _async_events(turn: Turn, prelude: bytes, open_stream: Opener) -> Asyn
         except AssistantsError:
             pass
     yield await _in_thread(turn.fall_back)
-
-
-def _return_connections(request: httpx.Request) -> None:
-    """Give this thread's database connections back (to the pool, when there is one), except
-    one in a transaction; the next query borrows one again. Before each backend call: the
-    backend is often the engine on this same server, which needs a pooled connection to
-    answer, so many requests each holding one while they wait would exhaust the pool."""
-    for connection in connections.all(initialized_only=True):
-        if not connection.in_atomic_block:
-            connection.close()
-
-
-@cache
-def _returning_http() -> httpx.Client:
-    """The http client of page views that call the backend: each call gives this thread's
-    database connections back first (the next query borrows one again)."""
-    return httpx.Client(
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-        event_hooks={"request": [_return_connections]},
-    )
-
-
-def page_client(connection: Connection) -> AssistantsClient:
-    """The client for the chat's views: no database connection is held while the backend answers."""
-    return backend(connection, http_client=_returning_http())
 
 
 def _in_thread(function: Callable[..., bytes], *args: Any) -> Awaitable[bytes]:

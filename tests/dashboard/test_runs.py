@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from assistants_app.models import RunRecord, ToolOutputSubmission
-from assistants_app.services.connections import shared_http_client
+from assistants_app.views import page_http_client
 from tests.fakes.chat_server import Fail, Reply
 
 from .support import HTMX, composer_tag, poll, send, stopped, waiting_for_outputs
@@ -208,7 +208,7 @@ def test_one_backend_call_per_interval_however_many_watch(client, owner, waiting
         if request.method == "GET" and request.url.path.endswith(run_path):
             calls.append(str(request.url))
 
-    http = shared_http_client()
+    http = page_http_client()  # the page views' client
     http.event_hooks["request"].append(count)
     try:
         watchers = []
