@@ -131,6 +131,7 @@ class AssistantRecordAdmin(admin.ModelAdmin):
     list_filter = ["connection", "changed_at"]
     search_fields = ["assistant_id", "name", "created_by__username", "changed_by__username"]
     raw_id_fields = ["connection", "created_by", "changed_by"]
+    list_select_related = ["connection", "created_by", "changed_by"]
     readonly_fields = ["assistant_id", "created_at", "changed_at", "engine_assistant", "history"]
     date_hierarchy = "changed_at"
 
@@ -304,6 +305,7 @@ class VectorStoreRecordAdmin(ReadOnly):
     list_filter = ["connection", "created_at"]
     search_fields = ["vector_store_id", "name", "created_by__username"]
     raw_id_fields = ["connection", "created_by"]
+    list_select_related = ["connection", "created_by"]
     readonly_fields = ["vector_store_id", "engine_vector_store", "created_at"]
     date_hierarchy = "created_at"
 
@@ -326,6 +328,7 @@ class WaitingRunAdmin(ReadOnly):
     search_fields = ["run__run_id", "round_id", "claimed_by__username"]
     list_filter = ["since"]
     raw_id_fields = ["run", "claimed_by"]
+    list_select_related = ["run", "claimed_by"]
     readonly_fields = ["round_id", "pretty_calls", "pretty_results"]
     exclude = ["calls", "endpoint_results"]
     date_hierarchy = "since"
@@ -341,6 +344,7 @@ class AnswerAdmin(ReadOnly):
     search_fields = ["run__run_id", "round_id", "answered_by__username"]
     list_filter = ["automatic", "sent", "at"]
     raw_id_fields = ["run", "answered_by"]
+    list_select_related = ["run", "answered_by"]
     readonly_fields = ["round_id", "pretty_outputs"]
     exclude = ["outputs"]
     date_hierarchy = "at"
@@ -354,6 +358,7 @@ class SavedReplyAdmin(admin.ModelAdmin):
     search_fields = ["name", "function_name", "assistant_id", "text", "created_by__username"]
     list_filter = ["connection", "updated_at"]
     raw_id_fields = ["connection", "created_by"]
+    list_select_related = ["created_by"]
     readonly_fields = ["assistant_id", "created_at", "updated_at"]
     date_hierarchy = "created_at"
 
@@ -366,6 +371,7 @@ class EndpointAdmin(ReadOnly):
     search_fields = ["name", "url", "created_by__username"]
     list_filter = ["created_at"]
     raw_id_fields = ["created_by"]
+    list_select_related = ["created_by"]
     readonly_fields = ["name", "url", "has_headers", "created_at", "updated_at"]
     exclude = ["headers"]
     date_hierarchy = "created_at"
@@ -381,5 +387,6 @@ class FunctionAnsweringAdmin(ReadOnly):
     search_fields = ["function_name", "assistant_id", "changed_by__username"]
     list_filter = ["mode", "connection", "changed_at"]
     raw_id_fields = ["connection", "endpoint", "changed_by"]
+    list_select_related = ["endpoint", "changed_by"]
     readonly_fields = ["assistant_id", "function_name", "mode", "changed_at"]
     date_hierarchy = "changed_at"

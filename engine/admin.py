@@ -159,6 +159,7 @@ class EngineKeyAdmin(admin.ModelAdmin):
     list_filter = ["team_access", "revoked_at", "created_at"]
     search_fields = ["id", "name", "prefix", "created_by__username"]
     raw_id_fields = ["created_by"]
+    list_select_related = ["created_by"]  # nullable: Django would not join it itself
     date_hierarchy = "created_at"
     readonly_fields = [
         "id",
