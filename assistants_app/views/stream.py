@@ -45,10 +45,7 @@ from ..services import (
     async_client_for,
 )
 from ..services.types import AssistantStreamEvent, Run, RunEvent
-from . import backend, in_words
-
-# The chat views' name for `backend` (threads.py imports it from here).
-page_client = backend
+from . import in_words
 
 LIVE_STATUS = "threads/detail.html#live_status"
 FINAL = frozenset({"requires_action", "completed", "failed", "cancelled", "expired", "incomplete"})

@@ -33,8 +33,8 @@ from ..services import AssistantsClient, AssistantsError, NotFoundError
 from ..services.types import Assistant, Message
 from ..thread_export import EXPORTS, all_messages, filename
 from ..usage import person_headers
-from . import fragment, in_words, saying_errors, send_message
-from .stream import Turn, page_client, stream_turn, wants_stream
+from . import backend, fragment, in_words, saying_errors, send_message
+from .stream import Turn, stream_turn, wants_stream
 
 SEARCH_CHARS = 200
 
@@ -56,7 +56,7 @@ def thread_list(request: HttpRequest) -> HttpResponse:
     context["shared"] = shared[:50]
     with saying_errors(context, "assistants_error"):
         context["assistants"] = (
-            page_client(Connection.objects.default()).assistants.list(limit=100).data
+            backend(Connection.objects.default()).assistants.list(limit=100).data
         )
     return render(request, "threads/list.html", context)
 
@@ -85,7 +85,7 @@ def thread_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and "content" not in request.POST:
         return redirect(new_chat_url(assistant_id))
     connection = Connection.objects.default()
-    client = page_client(connection)
+    client = backend(connection)
     try:
         assistant = _assistant_for_new_chat(request, client, assistant_id[:100])
     except AssistantsError as error:
@@ -166,7 +166,7 @@ def _draft_failed(
 def thread_detail(request: HttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(ThreadRecord.objects.visible_to(request.user), pk=pk)
     earlier_than = request.GET.get("earlier_than", "")
-    pane = ChatPane.of(request, thread, page_client(thread.connection), earlier_than=earlier_than)
+    pane = ChatPane.of(request, thread, backend(thread.connection), earlier_than=earlier_than)
     return render(request, fragment(request, "threads/detail.html", "conversation"), pane.context())
 
 
@@ -177,7 +177,7 @@ def thread_earlier(request: HttpRequest, pk: int) -> HttpResponse:
     earlier_than = request.GET.get("earlier_than", "")
     if not request.htmx:
         return redirect(f"{thread.get_absolute_url()}?{urlencode({'earlier_than': earlier_than})}")
-    pane = ChatPane.of(request, thread, page_client(thread.connection), earlier_than=earlier_than)
+    pane = ChatPane.of(request, thread, backend(thread.connection), earlier_than=earlier_than)
     return render(request, "threads/detail.html#earlier", pane.context())
 
 
@@ -188,7 +188,7 @@ def thread_send(request: HttpRequest, pk: int) -> HttpResponse:
     attach = attachments_form(thread, request.POST, request.FILES)
     if not (form.is_valid() & attach.is_valid()):
         return _send_failed(request, thread, form, "", attach)
-    client = page_client(thread.connection)
+    client = backend(thread.connection)
     text = form.cleaned_data["content"]
     try:
         attachments = attach.upload_all(client, thread, request.user)
@@ -232,7 +232,7 @@ def _answer(
 def thread_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
     """The last answer written again: a new run on the thread, with the last run's options."""
     thread = get_object_or_404(ThreadRecord.objects.chattable_by(request.user), pk=pk)
-    client = page_client(thread.connection)
+    client = backend(thread.connection)
     pane = ChatPane.of(request, thread, client)
     if pane.busy:
         return _refused(request, pane, "The assistant is still answering; wait until it has.")
@@ -245,7 +245,7 @@ def message_edit(request: HttpRequest, pk: int, message_id: str) -> HttpResponse
     """One's own message, edited, goes in again as a new message with a new run; what came
     after the original stays, marked as before the edit."""
     thread = get_object_or_404(ThreadRecord.objects.chattable_by(request.user), pk=pk)
-    client = page_client(thread.connection)
+    client = backend(thread.connection)
     pane = ChatPane.of(request, thread, client)
     try:
         original = client.threads.messages.retrieve(message_id, thread_id=thread.thread_id)
@@ -294,7 +294,7 @@ def thread_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         raise Http404("No such format")
     write, content_type = EXPORTS[fmt]
     try:
-        found = all_messages(page_client(thread.connection), thread)
+        found = all_messages(backend(thread.connection), thread)
     except AssistantsError as error:
         messages.error(request, f"Could not export the thread. {in_words(error)}")
         return redirect(thread)
@@ -321,7 +321,7 @@ def thread_delete(request: HttpRequest, pk: int) -> HttpResponse:
     thread = get_object_or_404(ThreadRecord.objects.owned_by(request.user), pk=pk)
     context: dict[str, Any] = {"nav": "threads", "thread": thread}
     if request.method == "POST":
-        client = page_client(thread.connection)
+        client = backend(thread.connection)
         try:
             client.threads.delete(thread.thread_id)
         except NotFoundError:
@@ -367,7 +367,7 @@ def _send_failed(
     attach: AttachmentsForm | None = None,
 ) -> HttpResponse:
     """The message stays in the composer, with the reason it was not sent."""
-    client = page_client(thread.connection)
+    client = backend(thread.connection)
     pane = ChatPane.of(request, thread, client, sent=form, attach=attach, send_error=error)
     template = fragment(request, "threads/detail.html", "conversation")
     return render(request, template, pane.context(), status=422)
