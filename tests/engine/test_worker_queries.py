@@ -32,35 +32,18 @@ def queued_run(transactional_db) -> Run:
 
 
 def test_a_demo_run_takes_two_write_transactions_and_a_dozen_queries(queued_run):
-    worker = EngineWorker(threads=1, poll=60)
-    autocommitted: list[str] = []  # writes outside any transaction: one transaction each
-
-    def observe(execute, sql, params, many, context):
-        if WRITE.match(sql) and not connection.in_atomic_block:
-            autocommitted.append(sql)
-        return execute(sql, params, many, context)
-
-    commits = mock.patch.object(connection, "commit", wraps=connection.commit)
-    with (
-        CaptureQueriesContext(connection) as captured,
-        connection.execute_wrapper(observe),
-        commits as commit,
-    ):
-        assert worker._claim_one()
-        worker.execute(*worker.jobs.get_nowait())
+    seen = segment(EngineWorker(threads=1, poll=60))
     run = Run.objects.get(pk=queued_run.pk)
     assert run.status == Run.COMPLETED
     assert run.served_by == {"model": "demo", "provider": "demo"}
     assert Message.objects.get(run_id=run.pk, role="assistant").status == Message.COMPLETED
     assert RunStep.objects.get(run_id=run.pk).status == RunStep.COMPLETED
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
-
-    queries = [q["sql"] for q in captured.captured_queries if not CONTROL.match(q["sql"])]
-    # Claim the task and the run (with who answers) in one transaction; read the thread;
+    # Read the next task and its run; claim both in one transaction; read the thread;
     # settle the run with its message, step and task row in another; two wake-ups (on
     # PostgreSQL each a NOTIFY; on SQLite a datagram, its addresses read once a second).
-    assert len(queries) <= 13, "\n".join(queries)
-    assert commit.call_count + len(autocommitted) == 2, autocommitted
+    assert len(seen.queries) <= 13, "\n".join(seen.queries)
+    assert seen.write_transactions == 2
 
 
 def test_two_workers_that_saw_the_same_task_claim_it_once(queued_run):
