@@ -157,6 +157,11 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def ratio(value: float, baseline: float) -> str:
+    """`value` as a multiple of a baseline measured in the same run: "1.16 x"."""
+    return f"{value / baseline:.2f} x" if baseline > 0 else "- x"
+
+
 def stop(*processes: subprocess.Popen, timeout: float = 20.0) -> None:
     """Terminate, wait, and kill what did not stop in time."""
     for process in processes:

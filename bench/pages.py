@@ -2,10 +2,12 @@
 
 1. The thread page with 10, 100 and 1,000 messages: median server time (the view, including
    its HTTP calls to the engine) and the number of database queries. The page shows the latest
-   messages and loads earlier ones on demand, so neither should grow with the thread.
+   messages and loads earlier ones on demand, so neither should grow with the thread. Each
+   time is also a multiple of /healthz's (a database check, no template), same test client.
 2. The run-status fragment (what every open chat polls): requests per second over real HTTP
    with several concurrent viewers of the same run, and how many backend calls they caused
-   (at most one per DASHBOARD_RUN_STATUS_TTL, however many watch).
+   (at most one per DASHBOARD_RUN_STATUS_TTL, however many watch); its rate is also a multiple
+   of /healthz's, polled the same way by as many viewers from the same server.
 
 The built-in engine is served by gunicorn on 127.0.0.1 with its worker, on a throw-away SQLite
 database in a temporary directory, with the demo model; DEBUG is off (as in production).
@@ -23,7 +25,9 @@ import time
 from pathlib import Path
 
 import httpx
-from _common import arguments, scratch, serve, setup_django, stop, time_page
+from _common import arguments, ratio, scratch, serve, setup_django, stop, time_page
+
+HEALTHZ = "/healthz"  # the baseline: the cheapest page the same server answers
 
 OPTIONS = {  # --name: (default, help)
     "samples": (30, "thread page requests per size"),
@@ -129,11 +133,15 @@ def main() -> None:
         client.force_login(user)
 
         print("Thread page (latest messages shown, earlier ones on demand)")
-        print(f"  {'messages':>9}  {'median ms':>9}  {'queries':>7}")
+        client.get(HEALTHZ)
+        healthz_ms, healthz_queries = time_page(client, HEALTHZ, args.samples)
+        print(f"  {'messages':>9}  {'median ms':>9}  {'queries':>7}  {'x healthz':>10}")
+        print(f"  {HEALTHZ:>9}  {healthz_ms:>9.1f}  {healthz_queries:>7}  {'(baseline)':>10}")
         for count in (10, 100, 1000):
             thread = thread_with_messages(api, user, assistant, count)
             median_ms, queries = measure_thread_page(client, thread, args.samples)
-            print(f"  {count:>9}  {median_ms:>9.1f}  {queries:>7}")
+            times = ratio(median_ms, healthz_ms)
+            print(f"  {count:>9}  {median_ms:>9.1f}  {queries:>7}  {times:>10}")
 
         # A run waiting on tool outputs stays put while everyone polls its status.
         thread = thread_with_messages(api, user, assistant, 0)
@@ -162,6 +170,11 @@ def main() -> None:
         print(
             f"  backend calls for that run meanwhile: {calls} "
             f"({calls / args.seconds:.1f}/s, whatever the number of viewers)"
+        )
+        healthz_rps, _ = measure_status_rps(base_url, cookie, HEALTHZ, args.seconds, args.viewers)
+        print(
+            f"  {HEALTHZ} polled the same way: {healthz_rps:.0f} requests/s; "
+            f"the fragment's rate / {HEALTHZ}'s: {ratio(rps, healthz_rps)}"
         )
     finally:
         stop(*processes)
