@@ -2,7 +2,8 @@
 
 1. The waiting page and the top bar's count fragment with 20 and 200 waiting runs across 50
    threads: median server time (test client) and the number of database queries, which
-   should not grow with the number of runs.
+   should not grow with the number of runs; each time also as a multiple of the same page
+   with no waiting run (the baseline, measured first).
 2. How soon the count changes on an open page after a run stops on a function call that
    nobody's chat is watching: a poller GETs the count fragment every 500 ms over real HTTP
    (as the top bar does) while a watcher asks the engine directly every 20 ms; the figure is
@@ -10,6 +11,8 @@
 3. With no page open at all: a run started through the dashboard (a plain form post), and
    the time from the engine's requires_action to the dashboard's record of the waiting run,
    made by the background follower the worker executes.
+The delays of 2 and 3 are also multiples of the same runs' own time to reach requires_action
+(from their create, or the form post, to the watcher seeing it): the baseline they add to.
 
 gunicorn and the engine's worker on a throw-away SQLite database, DEBUG off, demo model.
 
@@ -25,7 +28,7 @@ import threading
 import time
 
 import httpx
-from _common import free_port, serve, setup_django, stop, time_page
+from _common import free_port, ratio, serve, setup_django, stop, time_page
 from pages import configure
 
 
@@ -64,10 +67,15 @@ def fake_waiting(user, count: int, threads: int) -> None:
     WaitingRun.objects.bulk_create(rows)
 
 
-def measure_latency(base_url: str, cookie: str, api, assistant, user, runs: int) -> list[float]:
+def measure_latency(
+    base_url: str, cookie: str, api, assistant, user, runs: int
+) -> tuple[list[float], list[float]]:
+    """Per run, ms from requires_action to the count changing, and from create to
+    requires_action (the baseline)."""
     from assistants_app.models import Connection, RunRecord, ThreadRecord
+    from assistants_app.waiting import note_run
 
-    delays = []
+    delays, own = [], []
     headers = {"HX-Request": "true", "Cookie": f"sessionid={cookie}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=10) as http:
         for number in range(runs):
@@ -93,11 +101,13 @@ def measure_latency(base_url: str, cookie: str, api, assistant, user, runs: int)
                         return
                     done.wait(0.5)
 
+            created = time.perf_counter()
             run = api.threads.runs.create(engine_thread.id, assistant_id=assistant.id)
-            RunRecord.objects.create(
+            record = RunRecord.objects.create(
                 thread=thread, run_id=run.id, assistant_id=assistant.id, started_by=user,
                 status=run.status,
             )  # fmt: skip
+            note_run(record, run)  # as the dashboard does with a run it starts: followed
             watcher = threading.Thread(target=poller)
             watcher.start()
             while (
@@ -110,20 +120,23 @@ def measure_latency(base_url: str, cookie: str, api, assistant, user, runs: int)
             done.set()
             if "count" in seen:
                 delays.append(max(0.0, seen["count"] - seen["engine"]) * 1000)
+                own.append((seen["engine"] - created) * 1000)
             api.threads.runs.cancel(run.id, thread_id=engine_thread.id)
-    return delays
+    return delays, own
 
 
-def measure_unwatched(client, api, assistant, user, runs: int) -> list[float]:
-    """Runs started by a form post with no page open: requires_action → WaitingRun row."""
+def measure_unwatched(client, api, assistant, user, runs: int) -> tuple[list[float], list[float]]:
+    """Runs started by a form post with no page open: ms from requires_action to the WaitingRun
+    row, and from the post to requires_action (the baseline)."""
     from assistants_app.models import Connection, RunRecord, ThreadRecord, WaitingRun
 
-    delays = []
+    delays, own = [], []
     for number in range(runs):
         thread = ThreadRecord.objects.create(
             connection=Connection.objects.default(), thread_id=api.threads.create().id,
             owner=user, assistant_id=assistant.id, title=f"Unwatched {number}",
         )  # fmt: skip
+        posted = time.perf_counter()
         response = client.post(
             f"/threads/{thread.pk}/messages/", {"content": f"get_weather city=Town{number}"}
         )
@@ -142,8 +155,9 @@ def measure_unwatched(client, api, assistant, user, runs: int) -> list[float]:
             time.sleep(0.02)
         if engine_at is not None and row_at is not None:
             delays.append(max(0.0, row_at - engine_at) * 1000)
+            own.append((engine_at - posted) * 1000)
         api.threads.runs.cancel(record.run_id, thread_id=thread.thread_id)
-    return delays
+    return delays, own
 
 
 def main() -> None:
@@ -170,14 +184,24 @@ def main() -> None:
         client = Client()
         client.force_login(user)
 
-        print("Waiting page and count fragment (server time, test client)")
-        print(f"  {'runs':>5}  {'page ms':>8}  {'queries':>7}  {'count ms':>8}  {'queries':>7}")
-        for count in (20, 200):
+        print("Waiting page and count fragment (server time, test client; x none: a multiple")
+        print("of the same with no waiting run, the first row)")
+        print(
+            f"  {'runs':>5}  {'page ms':>8}  {'queries':>7}  {'x none':>7}"
+            f"  {'count ms':>8}  {'queries':>7}  {'x none':>7}"
+        )
+        none: tuple[float, float] = (0.0, 0.0)
+        for count in (0, 20, 200):
             fake_waiting(user, count, threads=50 if count >= 50 else 10)
             client.get("/waiting/")
             page_ms, page_q = time_page(client, "/waiting/", args.samples)
             count_ms, count_q = _time_count(client, args.samples)
-            print(f"  {count:>5}  {page_ms:>8.1f}  {page_q:>7}  {count_ms:>8.1f}  {count_q:>7}")
+            if count == 0:  # the baseline row
+                none = (page_ms, count_ms)
+            print(
+                f"  {count:>5}  {page_ms:>8.1f}  {page_q:>7}  {ratio(page_ms, none[0]):>7}"
+                f"  {count_ms:>8.1f}  {count_q:>7}  {ratio(count_ms, none[1]):>7}"
+            )
 
         from assistants_app.models import WaitingRun
 
@@ -188,28 +212,29 @@ def main() -> None:
             tools=[{"type": "function", "function": {"name": "get_weather"}}],
         )  # fmt: skip
         cookie = client.cookies["sessionid"].value
-        delays = measure_latency(
+        delays, own = measure_latency(
             f"http://127.0.0.1:{port}", cookie, api, assistant, user, args.latency_runs
         )
         print("Count update after a run stops unwatched (poll every 500 ms over HTTP)")
-        if delays:
-            print(
-                f"  {len(delays)} runs: median {statistics.median(delays):.0f} ms, "
-                f"max {max(delays):.0f} ms"
-            )
-        else:
-            print("  the count never changed")
-        unwatched = measure_unwatched(client, api, assistant, user, args.latency_runs)
+        _print_delays(delays, own, "create", "the count never changed")
+        unwatched, own = measure_unwatched(client, api, assistant, user, args.latency_runs)
         print("Waiting run recorded with no page open (background follower in the worker)")
-        if unwatched:
-            print(
-                f"  {len(unwatched)} runs: median {statistics.median(unwatched):.0f} ms, "
-                f"max {max(unwatched):.0f} ms"
-            )
-        else:
-            print("  never recorded")
+        _print_delays(unwatched, own, "form post", "never recorded")
     finally:
         stop(*processes)
+
+
+def _print_delays(delays: list[float], own: list[float], start: str, never: str) -> None:
+    """Median and max of `delays`, and the median as a multiple of the runs' own time (`own`,
+    from `start` to requires_action)."""
+    if not delays:
+        print(f"  {never}")
+        return
+    median, baseline = statistics.median(delays), statistics.median(own)
+    print(
+        f"  {len(delays)} runs: median {median:.0f} ms, max {max(delays):.0f} ms; "
+        f"/ the run's own {start} → requires_action ({baseline:.0f} ms): {ratio(median, baseline)}"
+    )
 
 
 def _time_count(client, samples: int) -> tuple[float, int]:
