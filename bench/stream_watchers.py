@@ -23,8 +23,14 @@ on the same server over loopback). Errors are any non-200 answer, a stream that 
 `error` (or `fallback`) event, or a stream that ends before its end. The engine's per-key rate
 limit is off (one key opens every stream). Bounded in time (--seconds).
 
+Baselines, measured in the same run before the N streams: the rest of the site timed the same
+way for a few seconds with no stream open (--idle; each phase's medians are printed as a
+multiple of these), and one watcher alone taken through steps 1 and 3 (the N streams' connect
+and stream times are printed as a multiple of its, in all and per watcher; both stream times
+run from the worker's start, so both include its start-up).
+
     .venv/bin/python bench/stream_watchers.py [--watchers 500] [--through engine|dashboard]
-        [--hold 5] [--seconds 180]
+        [--hold 5] [--idle 5] [--seconds 180]
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ from _common import (
     free_port,
     percentile,
     production_environment,
+    ratio,
     setup_django,
     stop,
     wait_until_up,
@@ -57,6 +64,7 @@ from _common import (
 PASSWORD = "a long bench passphrase"
 CREATING_AT_ONCE = 50
 PROBE_EVERY = 0.2
+WARM_UP_ROUNDS = 5
 
 
 @dataclass
@@ -66,9 +74,11 @@ class Tally:
     most_open: int = 0
     completed: int = 0
     errors: list[str] = field(default_factory=list)
-    phase: str = "connect"
+    phase: str = "idle"
     latencies: dict[str, list[float]] = field(default_factory=dict)
     probe_errors: list[str] = field(default_factory=list)
+    connect_seconds: float = 0.0
+    stream_seconds: float = 0.0
 
 
 class Watched:
@@ -202,12 +212,14 @@ async def probe(client: httpx.AsyncClient, name: str, url: str, headers: dict, t
         t.latencies.setdefault(f"{t.phase} {name}", []).append(time.perf_counter() - started)
 
 
-PHASES = ["connect", "hold", "stream"]
+# "idle" (nothing open) and "one watcher" are the baselines, timed before the N streams.
+PHASES = ["idle", "one watcher", "connect", "hold", "stream"]
 
 
-def probe_process(url: str, probes: list[tuple], phase, stop, results) -> None:
+def probe_process(url: str, probes: list[tuple], phase, ready, stop, results) -> None:
     """Time the rest of the site from a process of its own, so that the watchers' client work
-    (hundreds of streams parsed in the bench's event loop) never counts as server latency."""
+    (hundreds of streams parsed in the bench's event loop) never counts as server latency.
+    `ready` is set once it probes."""
     t = Tally()
 
     async def loop() -> None:
@@ -215,6 +227,13 @@ def probe_process(url: str, probes: list[tuple], phase, stop, results) -> None:
         # server closes after 5 idle seconds would fail the next request on a race of our making.
         fresh = httpx.Limits(max_connections=None, max_keepalive_connections=0)
         async with httpx.AsyncClient(base_url=url, limits=fresh, timeout=60) as client:
+            # Untimed first: a web process's first requests (templates, connections) would
+            # count against the idle baseline only.
+            for _ in range(WARM_UP_ROUNDS):
+                await asyncio.gather(
+                    *(client.get(u, headers=h) for _, u, h in probes), return_exceptions=True
+                )
+            ready.set()
             while not stop.is_set():
                 t.phase = PHASES[phase.value]
                 await asyncio.gather(*(probe(client, *p, t) for p in probes))
@@ -241,8 +260,16 @@ def server_threads(master_pid: int) -> list[tuple[int, int, int]]:
 
 
 async def run(args, url: str, key: str, assistant_id: str, page: dict, chats, env, phase, master):
-
+    """Steps 1 to 3 with `args.watchers` streams. `phase` (shared with the prober) follows the
+    steps; None keeps it as it is (the one-watcher baseline)."""
     t = Tally()
+
+    def enter(name: str) -> None:
+        t.phase = name
+        if phase is not None:
+            phase.value = PHASES.index(name)
+
+    enter("connect")
     deadline = time.monotonic() + args.seconds
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     api = {"Authorization": f"Bearer {key}", "OpenAI-Beta": "assistants=v2"}
@@ -262,9 +289,9 @@ async def run(args, url: str, key: str, assistant_id: str, page: dict, chats, en
             ]
         while t.connected + len(t.errors) < args.watchers and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
-        connect_seconds = time.monotonic() - started
-        print(f"  connected {t.connected} of {args.watchers} streams in {connect_seconds:.1f} s")
-        t.phase, phase.value = "hold", 1
+        t.connect_seconds = time.monotonic() - started
+        print(f"  connected {t.connected} of {args.watchers} streams in {t.connect_seconds:.1f} s")
+        enter("hold")
         held = time.monotonic()
         await asyncio.sleep(args.hold)
         processes = server_threads(master)
@@ -272,7 +299,7 @@ async def run(args, url: str, key: str, assistant_id: str, page: dict, chats, en
             f"  held {t.open} open streams for {time.monotonic() - held:.1f} s; web processes "
             + ", ".join(f"pid {p}: {n} threads, {rss} MB" for p, n, rss in processes)
         )
-        t.phase, phase.value = "stream", 2
+        enter("stream")
         streaming = time.monotonic()
         worker = subprocess.Popen([sys.executable, "manage.py", "engine_worker"], cwd=ROOT, env=env)
         left = max(1.0, deadline - time.monotonic())
@@ -281,8 +308,9 @@ async def run(args, url: str, key: str, assistant_id: str, page: dict, chats, en
             task.cancel()
         if unfinished:
             t.errors.append(f"{len(unfinished)} streams still open at the deadline")
+        t.stream_seconds = time.monotonic() - streaming
         print(
-            f"  all runs executed and streamed in {time.monotonic() - streaming:.1f} s "
+            f"  all runs executed and streamed in {t.stream_seconds:.1f} s "
             f"(one engine worker, {os.environ.get('ENGINE_WORKER_THREADS', '8')} threads)"
         )
     finally:
@@ -293,22 +321,32 @@ async def run(args, url: str, key: str, assistant_id: str, page: dict, chats, en
     return t
 
 
-def report(t: Tally, watchers: int) -> None:
+def report(t: Tally, watchers: int, one: Tally) -> None:
     print(
         f"  streams: {watchers} opened, {t.connected} connected, at most {t.most_open} open at "
         f"once, {t.completed} complete; errors: {len(t.errors)}"
     )
     for error in t.errors[:5]:
         print(f"    {error}")
+    for step, seconds, alone in (
+        ("connected", t.connect_seconds, one.connect_seconds),
+        ("executed and streamed (from the worker's start)", t.stream_seconds, one.stream_seconds),
+    ):
+        print(
+            f"  {step} in {seconds:.1f} s / one watcher alone ({alone:.1f} s): "
+            f"{ratio(seconds, alone)}, per watcher {ratio(seconds / watchers, alone)}"
+        )
     print(f"  the rest of the site (3 requests at once every {PROBE_EVERY} s), ms:")
     kinds = ["", " healthz", " engine API", " dashboard page"]
     print(f"    {'':<30}" + "".join(f"{k or ' all':>20}" for k in kinds))
     print(f"    {'phase':<30}" + f"{'n median   p95':>20}" * len(kinds))
     names = {
+        "idle": "no stream open (baseline)",
         "connect": "while the streams connect",
         "hold": f"with {t.most_open} streams held open",
         "stream": "while every stream delivers",
     }
+    medians: dict[str, float] = {}
     for phase, name in names.items():
         cells = []
         for kind in kinds:
@@ -317,9 +355,15 @@ def report(t: Tally, watchers: int) -> None:
                 cells.append(f"{'-':>20}")
                 continue
             p95 = percentile(values, 0.95)
-            median = statistics.median(values)
+            medians[phase + kind] = median = statistics.median(values)
             cells.append(f"{len(values):>5} {median * 1000:>7.0f} {p95 * 1000:>6.0f}")
         print(f"    {name:<30}" + "".join(cells))
+    print("    the medians / no stream open's:")
+    for phase, name in list(names.items())[1:]:
+        cells = [
+            ratio(medians.get(phase + kind, 0.0), medians.get("idle" + kind, 0.0)) for kind in kinds
+        ]
+        print(f"    {name:<30}" + "".join(f"{cell:>20}" for cell in cells))
     print(f"    errors: {len(t.probe_errors)}", *t.probe_errors[:5], sep="\n    ")
 
 
@@ -333,6 +377,9 @@ def main() -> None:
         help="watch the engine's SSE, or the chat page's stream (which relays the engine's)",
     )
     parser.add_argument("--hold", type=float, default=5.0, help="seconds all streams stay open")
+    parser.add_argument(
+        "--idle", type=float, default=5.0, help="seconds the site is timed with no stream open"
+    )
     parser.add_argument("--seconds", type=float, default=180.0, help="give up after this long")
     parser.add_argument("--workers", type=int, default=2, help="web processes (WEB_WORKERS)")
     args = parser.parse_args()
@@ -375,7 +422,7 @@ def main() -> None:
             f"{args.workers} uvicorn workers, {database}, demo model, {os.cpu_count()} cores; "
             f"streams from the {args.through}"
         )
-        chats = make_chats(args.watchers, "watcher") if args.through == "dashboard" else []
+        chats = make_chats(args.watchers + 1, "watcher") if args.through == "dashboard" else []
         cookies = "; ".join(f"{k}={v}" for k, v in person.cookies.items())
         page = {**proxied(), "Origin": ORIGIN, "Cookie": cookies, "X-CSRFToken": person.token()}
         page |= {"HX-Request": "true", "Accept": "text/event-stream"}
@@ -386,20 +433,30 @@ def main() -> None:
         ]
         spawn = multiprocessing.get_context("spawn")
         phase, stop_probing, results = spawn.Value("i", 0), spawn.Event(), spawn.Queue()
+        ready = spawn.Event()
         prober = spawn.Process(
-            target=probe_process, args=(url, probes, phase, stop_probing, results)
+            target=probe_process, args=(url, probes, phase, ready, stop_probing, results)
         )
         prober.start()
         try:
+            ready.wait(60)
+            time.sleep(args.idle)  # the "idle" phase: the baseline of the rest of the site
+            phase.value = PHASES.index("one watcher")
+            print("  one watcher alone first, the same way (the baseline):")
+            alone = argparse.Namespace(**{**vars(args), "watchers": 1, "hold": 0.0})
+            one = asyncio.run(
+                run(alone, url, key, assistant["id"], page, chats[:1], env, None, web.pid)
+            )
+            print(f"  then {args.watchers} watchers:")
             tally = asyncio.run(
-                run(args, url, key, assistant["id"], page, chats, env, phase, web.pid)
+                run(args, url, key, assistant["id"], page, chats[1:], env, phase, web.pid)
             )
         finally:
             stop_probing.set()
             latencies, probe_errors = results.get(timeout=120)
             prober.join(30)
         tally.latencies, tally.probe_errors = latencies, probe_errors
-        report(tally, args.watchers)
+        report(tally, args.watchers, one)
     finally:
         stop(web)
         shutil.rmtree(data_dir, ignore_errors=True)
