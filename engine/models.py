@@ -542,11 +542,13 @@ class Run(ApiObject):
 
         now = timezone.now()
         waiting = Run.objects.filter(pk=self.pk, status__in=[self.QUEUED, self.REQUIRES_ACTION])
-        # Nobody executes a queued or waiting run: a task finalises it (lease_expires_at null).
-        won = waiting.update(status=self.CANCELLING, lease_expires_at=None, updated_at=now)
-        if won:
-            tasks.enqueue_run(self.id)
-        else:
+        # Nobody executes a queued or waiting run: a task finalises it (lease_expires_at null),
+        # queued in the same transaction.
+        with transaction.atomic():
+            won = waiting.update(status=self.CANCELLING, lease_expires_at=None, updated_at=now)
+            if won:
+                tasks.enqueue_run(self.id)
+        if not won:
             won = Run.objects.filter(pk=self.pk, status=self.IN_PROGRESS).update(
                 status=self.CANCELLING, updated_at=now
             )

@@ -173,6 +173,8 @@ def test_a_run_cancelled_while_waiting_writes_the_run_once_a_transition(weather_
     with measured() as cancelling:
         assert run.request_cancel()
     assert cancelling.run_updates() == [Run.CANCELLING], cancelling.queries
+    # With the task that will close it: a crash in between leaves no cancelling run orphaned.
+    assert cancelling.write_transactions == 1
 
     closing = mock.patch.object(executor, "close_run", wraps=executor.close_run)
     with closing as close_run:
