@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import assistant_files, audit, trial
 from ..catalog import assistant_rows, find_assistants, model_choices
-from ..chat import PANE_FRAGMENT, ChatPane, start_run
+from ..chat import PANE_FRAGMENT, ChatPane, DraftChat, start_run
 from ..chat_forms import ComposerForm
 from ..code_snippets import snippets
 from ..forms import (
@@ -267,7 +267,8 @@ def _try_failed(
 ) -> HttpResponse:
     """The message stays in the test chat's box, with the reason it was not sent."""
     if thread is None:
-        context = {"assistant": assistant, "composer": form, "send_error": error}
+        starter = _StarterChat.of(request, client, assistant, sent=form, send_error=error)
+        context = {"assistant": assistant, "starter": starter}
         return render(request, "assistants/try.html#starter", context, status=422)
     pane = ChatPane.of(request, thread, client, sent=form, attach=attach, send_error=error)
     return render(request, PANE_FRAGMENT, pane.context(), status=422)
@@ -383,10 +384,26 @@ def _render_builder(
 def _test_chat(request: HttpRequest, client: AssistantsClient, assistant: Assistant) -> dict:
     """The test chat beside the builder: the person's current one, or a box to begin one."""
     thread = trial.current(request.user, assistant.id)
-    context = {"trial": thread, "composer": ComposerForm(), "thread": thread}
-    if thread is not None:
-        context["chat"] = ChatPane.of(request, thread, client)
-    return context
+    if thread is None:
+        return {"trial": None, "starter": _StarterChat.of(request, client, assistant)}
+    return {"trial": thread, "thread": thread, "chat": ChatPane.of(request, thread, client)}
+
+
+class _StarterChat(DraftChat):
+    """The test chat before its first message: a new chat's composer, sent to assistant_try
+    (which makes the test chat, the assistant named by its address)."""
+
+    is_draft = False  # no assistant_id field: assistant_try's address names the assistant
+
+    @classmethod
+    def of(
+        cls, request: HttpRequest, client: AssistantsClient, assistant: Assistant, **kwargs
+    ) -> "_StarterChat":
+        return cls(request.user, Connection.objects.default(), client, assistant, **kwargs)
+
+    @property
+    def send_url(self) -> str:
+        return reverse("assistant_try", args=[self.assistant.id])
 
 
 def _api_base_url(request: HttpRequest, connection: Connection) -> str:

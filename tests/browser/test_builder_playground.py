@@ -12,7 +12,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from assistants_app import audit
-from tests.support import WEATHER_TOOL
+from tests.browser.support import sign_in
+from tests.support import WEATHER_TOOL, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -215,6 +216,50 @@ def test_try_runs_the_unsaved_settings_and_the_saved_assistant_stays(
     expect(chat.get_by_text("in My threads")).to_be_visible()
     thread.refresh_from_db()
     assert not thread.trial
+
+
+def test_the_test_chats_first_message_carries_its_own_options_and_the_forms(
+    signed_in: Page, live_server, api, console
+):
+    from assistants_app.models import ThreadRecord
+
+    page = signed_in
+    assistant = api.assistants.create(model="demo", name="Tutor", instructions="Saved words.")
+    open_builder(page, live_server, assistant)
+    page.get_by_label("Instructions", exact=True).fill("Unsaved words.")
+    chat = page.locator("#test-chat")
+    chat.get_by_text("Advanced options for this run").click()
+    chat.get_by_label("Additional instructions").fill("Be terse.")
+    chat.get_by_role("textbox", name="Message").fill("Hello there")
+    chat.get_by_role("button", name="Send", exact=True).click()
+    expect(chat.locator(".turn.assistant")).to_have_count(1)
+    [record] = ThreadRecord.objects.get(assistant_id=assistant.id).runs.all()
+    assert record.options["instructions"] == "Unsaved words."
+    assert record.options["additional_instructions"] == "Be terse."
+    expect(page.locator("#composer-reason")).to_have_count(1)
+    assert console == []
+
+
+def test_the_test_chat_works_without_javascript(browser, live_server, owner, engine, api):
+    assistant = api.assistants.create(model="demo", name="Tutor", instructions="Saved words.")
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, live_server.url, owner.username)
+    open_builder(page, live_server, assistant)
+    chat = page.locator("#test-chat")
+    chat.get_by_role("textbox", name="Message").fill("Hello there")
+    chat.get_by_role("button", name="Send", exact=True).click()
+    expect(page).to_have_url(f"{live_server.url}/assistants/{assistant.id}/")
+
+    def answered() -> bool:
+        if chat.locator(".turn.assistant").count():
+            return True
+        page.reload()
+        return False
+
+    wait_until(answered, timeout=15, interval=0.1, message="the reply after a reload")
+    expect(chat.locator(".turn.assistant")).to_contain_text('instructions begin: "Saved words.')
+    context.close()
 
 
 def test_the_python_snippet_copied_from_the_page_runs(

@@ -118,6 +118,41 @@ def test_try_with_settings_in_error_says_so_and_sends_nothing(client, api, owner
     assert not ThreadRecord.objects.filter(assistant_id=assistant.id).exists()
 
 
+def composer_of(page: str) -> str:
+    start = page.index('<form id="composer"')
+    return page[start : page.index("</form>", start)]
+
+
+def test_the_test_chat_begins_with_the_thread_pages_composer_posting_to_try(client, api, owner):
+    assistant = api.assistants.create(model="demo", name="Tutor")
+    client.force_login(owner)
+    url = reverse("assistant_try", args=[assistant.id])
+    page = client.get(reverse("assistant_edit", args=[assistant.id])).content.decode()
+    composer = composer_of(page)
+    assert f'action="{url}"' in composer and f'hx-post="{url}"' in composer
+    for part in ('name="attachments"', "Advanced options for this run", 'name="model"'):
+        assert part in composer
+    assert 'name="assistant_id"' not in composer  # the address names the assistant
+    assert page.count('id="composer-reason"') == 1
+
+    # Refused, the box comes back with what was typed and why.
+    typed = {"content": "Hello", "tool_choice": "not a function name"}
+    refused = client.post(url, typed, **HTMX)
+    assert refused.status_code == 422
+    composer = composer_of(refused.content.decode())
+    assert f'action="{url}"' in composer and "Hello</textarea>" in composer
+    assert '<details class="run-options" open>' in composer
+    assert not ThreadRecord.objects.filter(assistant_id=assistant.id).exists()
+
+    # The first message's own options go with the form's unsaved settings.
+    settings = settings_of(name="Tutor", instructions="Unsaved words.")
+    sent = {"content": "Hello", "additional_instructions": "Be terse.", "settings": settings}
+    assert client.post(url, sent, **HTMX).status_code == 200
+    [record] = ThreadRecord.objects.get(assistant_id=assistant.id).runs.all()
+    assert record.options["instructions"] == "Unsaved words."
+    assert record.options["additional_instructions"] == "Be terse."
+
+
 def test_try_needs_a_known_assistant(client, owner, engine):
     client.force_login(owner)
     response = client.post(reverse("assistant_try", args=["asst_nope"]), {"content": "hi"})
