@@ -265,12 +265,21 @@ def _try_failed(
     error: str,
     attach=None,
 ) -> HttpResponse:
-    """The message stays in the test chat's box, with the reason it was not sent."""
+    """The message stays in the test chat's box, with the reason it was not sent: in the test
+    chat's fragment, or without JavaScript on the whole builder page (as saved)."""
     if thread is None:
         starter = _StarterChat.of(request, client, assistant, sent=form, send_error=error)
-        context = {"assistant": assistant, "starter": starter}
-        return render(request, "assistants/try.html#starter", context, status=422)
-    pane = ChatPane.of(request, thread, client, sent=form, attach=attach, send_error=error)
+        chat = {"trial": None, "starter": starter}
+    else:
+        pane = ChatPane.of(request, thread, client, sent=form, attach=attach, send_error=error)
+        chat = {"trial": thread, "thread": thread, "chat": pane}
+    if not request.htmx:
+        builder = AssistantBuilder.for_assistant(assistant.model_dump(mode="json"))
+        return _render_builder(request, builder, assistant=assistant, test_chat=chat, status=422)
+    if thread is None:
+        return render(
+            request, "assistants/try.html#starter", {"assistant": assistant, **chat}, status=422
+        )
     return render(request, PANE_FRAGMENT, pane.context(), status=422)
 
 
@@ -332,8 +341,10 @@ def _render_builder(
     rows: str = "",
     new_row: str = "",
     form_action: str = "",
+    test_chat: dict | None = None,
 ) -> HttpResponse:
-    """The builder page, or only its `rows` section ("functions", "metadata") for htmx."""
+    """The builder page, or only its `rows` section ("functions", "metadata") for htmx.
+    `test_chat`: the test chat's context, when a message to it was refused (else as it is)."""
     connection = Connection.objects.default()
     context = {
         "nav": "assistants",
@@ -346,7 +357,7 @@ def _render_builder(
         "function_templates": TEMPLATE_LABELS,
         "metadata_max": METADATA_MAX_PAIRS,
         "check_url": reverse("assistant_check_schema"),
-        "unsaved": request.method == "POST",  # a draft or a refused save: not saved yet
+        "unsaved": builder.is_bound,  # a draft or a refused save: not saved yet
         "new_row": new_row,
         "form_action": form_action,
         "connection": connection,
@@ -372,7 +383,7 @@ def _render_builder(
         builder.form.initial["model"] = connection.default_model or first
     client = backend(connection)
     if assistant is not None:
-        context.update(_test_chat(request, client, assistant))
+        context.update(test_chat or _test_chat(request, client, assistant))
         context["snippets"] = snippets(_api_base_url(request, connection), assistant.id)
         context["connection_is_builtin"] = connection.is_builtin
     files = files or assistant_files.initial_form(request, client, connection, assistant)

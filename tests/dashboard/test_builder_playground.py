@@ -153,6 +153,26 @@ def test_the_test_chat_begins_with_the_thread_pages_composer_posting_to_try(clie
     assert record.options["additional_instructions"] == "Be terse."
 
 
+def test_without_javascript_a_refused_test_message_comes_back_on_the_whole_page(client, api, owner):
+    assistant = api.assistants.create(model="demo", name="Tutor", instructions="Saved words.")
+    client.force_login(owner)
+    url = reverse("assistant_try", args=[assistant.id])
+    typed = {"content": "Keep this", "tool_choice": "not a function name"}
+    for turn in ("before the first message", "in a test chat already going"):
+        refused = client.post(url, typed)  # a plain form post: the page comes back whole
+        assert refused.status_code == 422, turn
+        page = refused.content.decode()
+        assert "<html" in page and "Saved words.</textarea>" in page, turn  # the builder, as saved
+        assert "Keep this</textarea>" in composer_of(page), turn
+        assert '<details class="run-options" open>' in composer_of(page), turn
+        assert page.count('id="composer-reason"') == 1, turn
+        assert "not saved" not in page.lower(), turn  # nothing in the builder was changed
+        client.post(url, {"content": "Hello"})  # the test chat begins, or goes on
+    thread = ThreadRecord.objects.get(assistant_id=assistant.id)
+    sent = [m.content[0].text.value for m in api.threads.messages.list(thread.thread_id).data]
+    assert "Keep this" not in sent and "Hello" in sent
+
+
 def test_try_needs_a_known_assistant(client, owner, engine):
     client.force_login(owner)
     response = client.post(reverse("assistant_try", args=["asst_nope"]), {"content": "hi"})
