@@ -32,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,6 +42,7 @@ from _common import (
     engine_environment,
     free_port,
     percentile,
+    ratio,
     stop,
     wait_until_up,
 )
@@ -102,23 +103,8 @@ def engine(
         stop(worker, web, timeout=15)
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """CPU time used so far by `pids` and their children (gunicorn's workers), from /proc."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(stat.parent.name) in pids or int(fields[1]) in pids:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
-def database_cpu_seconds() -> float:
-    """CPU time used so far by the PostgreSQL server's processes (0 for SQLite, which runs
-    inside the web and worker processes and is counted there)."""
+def _cpu_seconds_of(counted: Callable[[int, str, list[str]], bool]) -> float:
+    """CPU time used so far by the processes `counted(pid, name, stat fields)` picks, from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -126,10 +112,21 @@ def database_cpu_seconds() -> float:
             head, rest = stat.read_text().rsplit(")", 1)
         except OSError:
             continue
-        if head.endswith("(postgres"):
-            fields = rest.split()
+        fields = rest.split()
+        if counted(int(stat.parent.name), head.split("(", 1)[-1], fields):
             total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time used so far by `pids` and their children (gunicorn's workers)."""
+    return _cpu_seconds_of(lambda pid, _, fields: pid in pids or int(fields[1]) in pids)
+
+
+def database_cpu_seconds() -> float:
+    """CPU time used so far by the PostgreSQL server's processes (0 for SQLite, which runs
+    inside the web and worker processes and is counted there)."""
+    return _cpu_seconds_of(lambda _, name, __: name == "postgres")
 
 
 class Watcher:
@@ -324,8 +321,8 @@ def main() -> None:
             row("demo: runs.create → completed", to_done, "≤ 20 ms")
             polled, retrieves = create_and_poll(base, key, demo.id, args.runs)
             row("demo: SDK create_and_poll, as the caller sees it", polled, "≤ 40 ms")
-            ratio = statistics.median(polled) / statistics.median(to_done)
-            print(f"  {'':<46} create_and_poll / runs.create → completed: {ratio:.2f} x")
+            times = ratio(statistics.median(polled), statistics.median(to_done))
+            print(f"  {'':<46} create_and_poll / runs.create → completed: {times}")
             print(f"  {'':<46} retrieves per create_and_poll: median "
                   f"{statistics.median(retrieves):g}, most {max(retrieves)}")  # fmt: skip
             direct_model(chat_url, 5)
@@ -335,10 +332,10 @@ def main() -> None:
             row("chat server directly (one streamed reply)", direct)
             row("same reply as a run: runs.create → completed", via_engine)
             extra = (statistics.median(via_engine) - statistics.median(direct)) * 1000
-            ratio = statistics.median(via_engine) / statistics.median(direct)
+            times = ratio(statistics.median(via_engine), statistics.median(direct))
             print(f"  {'added latency (difference of the medians)':<46} {extra:+7.1f} ms"
                   f"{'':12}   ≤ 10 ms")  # fmt: skip
-            print(f"  {'':<46} run / chat server directly: {ratio:.2f} x")
+            print(f"  {'':<46} run / chat server directly: {times}")
             for clients in [int(n) for n in args.clients.split(",")]:
                 used = [cpu_seconds([pid]) for pid in pids]
                 database_before = database_cpu_seconds()
